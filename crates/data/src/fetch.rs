@@ -1,0 +1,93 @@
+//! The `fetch` stage: one manifest in, one store entry holding `dataset.h5` out.
+//!
+//! The entry's key is `sha256(canonical {stage: "dataset/<name>", params: {format, dim,
+//! classes, split}, inputs: {file name: sha256}, tool: DECODER})`. With pinned sources the
+//! key follows from the manifest alone, so a dataset already in the store costs nothing.
+
+mod sources;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use store::{Key, KeySpec, Store};
+
+use crate::dataset::{write_h5, Dataset};
+use crate::manifest::{Format, Manifest};
+pub use sources::Origin;
+
+/// Identity of the decoders (IDX, CIFAR records, the split and the `dataset.h5` layout).
+/// Bump it whenever they could produce different arrays from the same sources.
+pub const DECODER: &str = "xavier-data-decoder-v1";
+
+/// The file an entry holds.
+pub const DATASET_FILE: &str = "dataset.h5";
+
+/// The result of a fetch.
+#[derive(Debug)]
+pub struct Fetched {
+    pub key: Key,
+    /// The `dataset.h5` inside the store entry.
+    pub path: PathBuf,
+    /// False when the store already had the entry.
+    pub built: bool,
+}
+
+/// The key spec of the dataset decoded from `inputs` (file name -> sha256).
+pub fn key_spec(manifest: &Manifest, inputs: BTreeMap<String, String>) -> KeySpec {
+    KeySpec {
+        stage: format!("dataset/{}", manifest.dataset),
+        params: serde_json::json!({
+            "format": manifest.format,
+            "dim": manifest.dim,
+            "classes": manifest.classes,
+            "split": manifest.split,
+        }),
+        inputs,
+        tool: DECODER.to_owned(),
+    }
+}
+
+/// The key spec when the manifest's published files (or their pinned members) are used.
+pub fn pinned_key_spec(manifest: &Manifest) -> KeySpec {
+    let inputs = manifest
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), f.sha256.clone()))
+        .collect();
+    key_spec(manifest, inputs)
+}
+
+/// Makes sure the store holds the dataset of `manifest`, getting its sources from `origin`.
+pub fn fetch(manifest: &Manifest, store: &Store, origin: &Origin) -> Result<Fetched> {
+    let pinned = pinned_key_spec(manifest);
+    if let Some(entry) = store.get(&pinned.key()) {
+        return Ok(Fetched {
+            path: entry.path(DATASET_FILE),
+            key: entry.key,
+            built: false,
+        });
+    }
+    let loaded = sources::load(manifest, origin)?;
+    let dataset = decode(manifest, &loaded.members, loaded.inputs.clone())?;
+    let spec = key_spec(manifest, loaded.inputs);
+    let (entry, built) =
+        store.get_or_put(&spec, |dir| write_h5(&dir.join(DATASET_FILE), &dataset))?;
+    Ok(Fetched {
+        path: entry.path(DATASET_FILE),
+        key: entry.key,
+        built,
+    })
+}
+
+fn decode(
+    manifest: &Manifest,
+    members: &BTreeMap<String, Vec<u8>>,
+    sources: BTreeMap<String, String>,
+) -> Result<Dataset> {
+    let decoded = match manifest.format {
+        Format::Idx => crate::idx::decode_dataset(manifest, members, sources, DECODER),
+        Format::Cifar10Binary => crate::cifar::decode_dataset(manifest, members, sources, DECODER),
+    };
+    decoded.with_context(|| format!("cannot decode {}", manifest.dataset))
+}

@@ -1,0 +1,152 @@
+//! Per-layer statistics during training (Figs 2, 3, 9, 10), one panel per run, drawn from
+//! `stats/layer<k>/<q>/{mean,std,p98}`.
+
+use crate::canvas::{DrawResult, Plot};
+use crate::recording::{LayerStats, Quantity};
+use crate::runs::Run;
+use crate::style::{self, TimeAxis};
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::ops::Range;
+
+/// How a panel draws each layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    /// A line through the means and vertical bars of +-1 std (Figs 2, 9).
+    MeanWithStdBars,
+    /// A line for the std and markers for the 98th percentile (Figs 3, 10).
+    StdWith98thMarkers,
+}
+
+pub struct Panel {
+    pub title: String,
+    pub layers: Vec<LayerStats>,
+}
+
+pub struct LayerStatsFigure {
+    pub panels: Vec<Panel>,
+    pub look: Look,
+    pub axis: TimeAxis,
+    pub last_step: f64,
+    pub y: Range<f64>,
+    pub y_desc: String,
+    pub caption: String,
+}
+
+impl LayerStatsFigure {
+    /// Reads `quantity` for every hidden layer of each run: one panel per run (titled by
+    /// `titles`), one y range shared by all panels so they compare at a glance.
+    pub fn read(
+        runs: &[&Run],
+        titles: &[String],
+        quantity: Quantity,
+        look: Look,
+        y_desc: &str,
+        caption: String,
+    ) -> Result<LayerStatsFigure> {
+        let mut panels = Vec::new();
+        for (run, title) in runs.iter().zip(titles) {
+            let recording = run.open()?;
+            let layers = (1..=run.config.hidden_layers)
+                .map(|k| recording.layer_stats(k, quantity))
+                .collect::<Result<Vec<_>>>()?;
+            panels.push(Panel {
+                title: title.clone(),
+                layers,
+            });
+        }
+        let all = || panels.iter().flat_map(|p| &p.layers);
+        let last_step = style::bounds(all().flat_map(|l| l.step.iter().copied())).1;
+        let y = match look {
+            Look::MeanWithStdBars => {
+                let (lo, hi) = style::bounds(all().flat_map(|l| {
+                    let (m, s) = (&l.mean, &l.std);
+                    (0..m.len()).flat_map(move |i| [m[i] - s[i], m[i] + s[i]])
+                }));
+                style::padded(lo, hi)
+            }
+            Look::StdWith98thMarkers => {
+                let (lo, hi) =
+                    style::bounds(all().flat_map(|l| l.std.iter().chain(&l.p98).copied()));
+                // keep 0 in view: saturation reads against it
+                style::padded(lo.min(0.0), hi)
+            }
+        };
+        Ok(LayerStatsFigure {
+            axis: TimeAxis::new(last_step, runs[0].config.updates_per_epoch),
+            panels,
+            look,
+            last_step,
+            y,
+            y_desc: y_desc.to_string(),
+            caption,
+        })
+    }
+}
+
+impl Plot for LayerStatsFigure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let body = style::with_caption(root, &self.caption)?;
+        let depth = self.panels.iter().map(|p| p.layers.len()).max().unwrap_or(0);
+        let body = style::with_layer_legend(&body, depth)?;
+        let x = self.axis.range(self.last_step);
+        for (area, panel) in body
+            .split_evenly((self.panels.len(), 1))
+            .iter()
+            .zip(&self.panels)
+        {
+            let mut chart = style::chart(
+                area,
+                &panel.title,
+                style::padded(x.start, x.end),
+                self.y.clone(),
+                (&self.axis.label(), &self.y_desc),
+            )?;
+            // Bars of different layers at one probe are set slightly apart to stay readable.
+            let dodge = (x.end - x.start) * 0.006;
+            let middle = (panel.layers.len() as f64 + 1.0) / 2.0;
+            for (index, stats) in panel.layers.iter().enumerate() {
+                let shift = match self.look {
+                    Look::MeanWithStdBars => (index as f64 + 1.0 - middle) * dodge,
+                    Look::StdWith98thMarkers => 0.0,
+                };
+                self.draw_layer(&mut chart, index + 1, stats, shift)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl LayerStatsFigure {
+    fn draw_layer<'a, DB: DrawingBackend + 'a>(
+        &self,
+        chart: &mut style::Chart<'a, DB>,
+        layer: usize,
+        stats: &LayerStats,
+        shift: f64,
+    ) -> DrawResult<DB> {
+        let color = style::layer_color(layer);
+        let x: Vec<f64> = stats.step.iter().map(|&s| self.axis.at(s) + shift).collect();
+        match self.look {
+            Look::MeanWithStdBars => {
+                let means = x.iter().copied().zip(stats.mean.iter().copied());
+                style::draw_line(chart, means.collect(), color, false, None)?;
+                chart.draw_series((0..x.len()).map(|i| {
+                    let (m, s) = (stats.mean[i], stats.std[i]);
+                    ErrorBar::new_vertical(x[i], m - s, m, m + s, color.stroke_width(2), 8)
+                }))?;
+            }
+            Look::StdWith98thMarkers => {
+                let stds = x.iter().copied().zip(stats.std.iter().copied());
+                style::draw_line(chart, stds.collect(), color, false, None)?;
+                chart.draw_series(
+                    x.iter()
+                        .zip(&stats.p98)
+                        .map(|(&x, &p)| TriangleMarker::new((x, p), 6, color.filled())),
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,53 @@
+use clap::{Args, Parser, Subcommand};
+use figures::render::render;
+use figures::target::Target;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Renders the paper's figures, Table 1 and REPORT.md from run.h5 recordings.
+#[derive(Parser)]
+#[command(name = "figures", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render figures (PNG + SVG), table1.md/.csv and REPORT.md into --out.
+    Render(RenderArgs),
+}
+
+#[derive(Args)]
+struct RenderArgs {
+    /// A directory searched recursively for run.h5, or a JSON file {"runs": ["path/run.h5", ...]}
+    /// (relative paths are relative to the JSON file).
+    #[arg(long)]
+    runs: PathBuf,
+    /// Output directory (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// Make only these outputs (repeatable); default: everything whose runs exist.
+    #[arg(long, value_enum)]
+    only: Vec<Target>,
+    /// Figure width in pixels (Fig 1 keeps the sample sheet's own size).
+    #[arg(long, default_value_t = 1200, value_parser = clap::value_parser!(u32).range(320..=8000))]
+    width: u32,
+    /// Figure height in pixels.
+    #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(240..=8000))]
+    height: u32,
+}
+
+fn main() -> ExitCode {
+    let Command::Render(args) = Cli::parse().command;
+    match render(&args.runs, &args.out, &args.only, (args.width, args.height)) {
+        Ok(_) => {
+            println!("{}", args.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Numbers and claims from Glorot & Bengio (2010) that our measurements are compared with
+//! (/work/shared/PAPER.md §2-3).
+
+use crate::config::{Activation, Dataset, Init, Selector};
+use crate::target::PAPER_DEPTH;
+
+/// Table 1, test error (%), 5 hidden layers: Shapeset, MNIST, CIFAR-10 (Small-ImageNet is not
+/// public and is left out).
+pub const TABLE1: [(Activation, Init, [f64; 3]); 5] = [
+    (Activation::Softsign, Init::Standard, [16.27, 1.64, 55.78]),
+    (Activation::Softsign, Init::Normalized, [16.06, 1.72, 53.8]),
+    (Activation::Tanh, Init::Standard, [27.15, 1.76, 55.9]),
+    (Activation::Tanh, Init::Normalized, [15.60, 1.64, 52.92]),
+    (Activation::Sigmoid, Init::Standard, [82.61, 2.21, 57.28]),
+];
+
+/// The paper's test error (%) for a configuration, if Table 1 has it.
+pub fn table1_error(selector: &Selector) -> Option<f64> {
+    if selector.hidden_layers != PAPER_DEPTH {
+        return None;
+    }
+    let column = Dataset::ALL.iter().position(|&d| d == selector.dataset)?;
+    TABLE1
+        .iter()
+        .find(|(a, i, _)| *a == selector.activation && *i == selector.init)
+        .map(|(_, _, errors)| errors[column])
+}
+
+/// §4.2.2: mean singular value of the layer-to-layer Jacobian at initialization, tanh.
+pub const JACOBIAN_SV_STANDARD: f64 = 0.5;
+pub const JACOBIAN_SV_NORMALIZED: f64 = 0.8;
+
+/// The paper picked learning rates after 5 million updates; runs shorter than this are a
+/// deviation worth stating.
+pub const PAPER_UPDATES: u64 = 5_000_000;
+pub const PAPER_WIDTH: usize = 1000;
+pub const PAPER_BATCH: usize = 10;
+
+/// Known differences between this reproduction and the paper, whatever the runs.
+pub const DEVIATIONS: [&str; 6] = [
+    "Small-ImageNet (Table 1's last column) is not public: not reproduced.",
+    "Learning rates are fixed per run by the trainer's defaults or the profile, not tuned on \
+     validation error after 5M updates as in the paper.",
+    "A Shapeset 'epoch' is 20,000 minibatch updates (the original replication's reading of the \
+     paper's axis); the stream itself is infinite.",
+    "Fig. 5 is drawn as two heat maps (cross-entropy, quadratic) instead of 3-D surfaces, on a \
+     10-10-2 network with 10 random examples; the paper does not give its network's sizes.",
+    "Fig. 1 shows Shapeset-3x2 only (Small-ImageNet samples are out of reach); fig1.svg embeds \
+     the PNG because the sheet is pixels.",
+    "Histograms (Figs. 4, 6-8) use 81 bins shared by the panels of a figure; gradient histograms \
+     span +-the 99.5th percentile of |value|.",
+];

@@ -1,0 +1,269 @@
+//! One look for every figure: the embedded font, the layer and configuration colours, caption
+//! lines, chart frames and the training-time axis.
+
+use crate::config::{Activation, Init};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::{register_font, FontStyle};
+use std::ops::Range;
+use std::sync::Once;
+
+pub type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+pub type DrawError<DB> = DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>;
+
+/// Text is drawn with DejaVu Sans compiled into the binary: no system font is ever looked up,
+/// so figures look the same on every machine.
+pub fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
+            .unwrap_or_else(|_| panic!("the embedded DejaVu Sans font is valid"));
+    });
+}
+
+/// Okabe-Ito colours (distinguishable with colour-blindness), layer 1 first; the same layer has
+/// the same colour in every figure.
+const LAYER_COLORS: [RGBColor; 6] = [
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(213, 94, 0),
+    RGBColor(86, 180, 233),
+];
+
+/// `layer` counts from 1, like the recordings.
+pub fn layer_color(layer: usize) -> RGBColor {
+    LAYER_COLORS[(layer - 1) % LAYER_COLORS.len()]
+}
+
+pub fn activation_color(activation: Activation) -> RGBColor {
+    match activation {
+        Activation::Sigmoid => RGBColor(0, 0, 0),
+        Activation::Tanh => RGBColor(0, 114, 178),
+        Activation::Softsign => RGBColor(0, 158, 115),
+        Activation::Relu => RGBColor(213, 94, 0),
+    }
+}
+
+/// Normalized init is drawn solid, standard init dashed (see [`draw_line`]).
+pub fn is_dashed(init: Init) -> bool {
+    init == Init::Standard
+}
+
+/// Base text size in pixels, scaled to the canvas so labels stay readable at any size.
+pub fn text_px<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> f64 {
+    let (w, h) = area.dim_in_pixel();
+    (f64::from(w.min(h)) / 48.0).clamp(11.0, 26.0)
+}
+
+pub fn font(px: f64) -> TextStyle<'static> {
+    ("sans-serif", px).into_font().color(&BLACK)
+}
+
+/// Draws `caption` (one or more lines) along the bottom of `root` and returns the area above.
+pub fn with_caption<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    caption: &str,
+) -> Result<DrawingArea<DB, Shift>, DrawError<DB>> {
+    let px = text_px(root);
+    let lines: Vec<&str> = caption.lines().collect();
+    let line_height = (px * 1.35) as i32;
+    let (w, h) = root.dim_in_pixel();
+    let caption_height = line_height * lines.len() as i32 + line_height / 2;
+    let (body, foot) = root.split_vertically(h as i32 - caption_height);
+    let style = font(px).pos(plotters::style::text_anchor::Pos::new(
+        plotters::style::text_anchor::HPos::Center,
+        plotters::style::text_anchor::VPos::Top,
+    ));
+    for (i, line) in lines.iter().enumerate() {
+        foot.draw_text(line, &style, (w as i32 / 2, line_height / 4 + i as i32 * line_height))?;
+    }
+    Ok(body)
+}
+
+/// A band along the top of `area` naming each layer's colour, shared by all panels so no
+/// legend box covers data; returns the area below it.
+pub fn with_layer_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    layers: usize,
+) -> Result<DrawingArea<DB, Shift>, DrawError<DB>> {
+    let px = text_px(area);
+    let (w, _) = area.dim_in_pixel();
+    let band = (px * 2.0) as i32;
+    let (top, body) = area.split_vertically(band);
+    let style = font(px * 0.9).pos(plotters::style::text_anchor::Pos::new(
+        plotters::style::text_anchor::HPos::Left,
+        plotters::style::text_anchor::VPos::Center,
+    ));
+    let (line, gap) = ((px * 1.8) as i32, (px * 0.4) as i32);
+    let labels: Vec<String> = (1..=layers).map(|k| format!("layer {k}")).collect();
+    let widths: Vec<i32> = labels
+        .iter()
+        .map(|l| top.estimate_text_size(l, &style).map_or(px as i32 * 4, |(w, _)| w as i32))
+        .collect();
+    let spacing = (px * 1.5) as i32;
+    let total: i32 = widths.iter().map(|w| line + gap + w).sum::<i32>() + spacing * (layers as i32 - 1);
+    let (mut x, y) = ((w as i32 - total) / 2, band / 2);
+    for (k, (label, width)) in labels.iter().zip(widths).enumerate() {
+        let color = layer_color(k + 1);
+        top.draw(&PathElement::new(vec![(x, y), (x + line, y)], color.stroke_width(3)))?;
+        top.draw_text(label, &style, (x + line + gap, y))?;
+        x += line + gap + width + spacing;
+    }
+    Ok(body)
+}
+
+/// A framed x/y chart with a panel title, axis descriptions and formatted tick labels.
+pub fn chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x: Range<f64>,
+    y: Range<f64>,
+    axes: (&str, &str),
+) -> Result<Chart<'a, DB>, DrawError<DB>> {
+    let px = text_px(area);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, font(px * 1.1))
+        .margin(px as i32)
+        .x_label_area_size((px * 3.0) as i32)
+        .y_label_area_size((px * 5.0) as i32)
+        .build_cartesian_2d(x.clone(), y.clone())?;
+    let (x_span, y_span) = (x.end - x.start, y.end - y.start);
+    chart
+        .configure_mesh()
+        .x_desc(axes.0)
+        .y_desc(axes.1)
+        .x_label_formatter(&|v| tick(*v, x_span))
+        .y_label_formatter(&|v| tick(*v, y_span))
+        .label_style(font(px * 0.85))
+        .axis_desc_style(font(px))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()?;
+    Ok(chart)
+}
+
+/// The legend box, in the corner the figure chooses.
+pub fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    corner: SeriesLabelPosition,
+    px: f64,
+) -> Result<(), DrawError<DB>> {
+    chart
+        .configure_series_labels()
+        .position(corner)
+        .label_font(font(px * 0.85))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.5))
+        .draw()
+}
+
+/// Tick labels: scientific notation for tiny or huge values (gradients), else short
+/// decimals. `span` is the axis length: values within 1e-9 of it from 0 are rounding noise.
+pub fn tick(v: f64, span: f64) -> String {
+    let a = v.abs();
+    if a <= span.abs() * 1e-9 {
+        "0".to_string()
+    } else if !(1e-2..1e5).contains(&a) {
+        format!("{v:.1e}")
+    } else {
+        let text = format!("{v:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// A line, solid or dashed, with a legend entry when `label` is given.
+pub fn draw_line<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    dashed: bool,
+    label: Option<&str>,
+) -> Result<(), DrawError<DB>> {
+    let style = color.stroke_width(2);
+    let annotation = if dashed {
+        chart.draw_series(DashedLineSeries::new(points, 8, 5, style))?
+    } else {
+        chart.draw_series(LineSeries::new(points, style))?
+    };
+    if let Some(label) = label {
+        annotation.label(label).legend(move |(x, y)| {
+            let ends = vec![(x, y), (x + 24, y)];
+            if dashed {
+                plotters::element::DashedPathElement::new(ends, 6, 4, color.stroke_width(2)).into_dyn()
+            } else {
+                PathElement::new(ends, color.stroke_width(2)).into_dyn()
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Training time on the x axis: epochs once a run spans two epochs or more, else updates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeAxis {
+    per_unit: f64,
+    epochs: bool,
+}
+
+impl TimeAxis {
+    pub fn new(last_step: f64, updates_per_epoch: u64) -> TimeAxis {
+        let per_epoch = updates_per_epoch.max(1) as f64;
+        let epochs = last_step >= 2.0 * per_epoch;
+        TimeAxis {
+            per_unit: if epochs { per_epoch } else { 1.0 },
+            epochs,
+        }
+    }
+
+    pub fn at(&self, step: f64) -> f64 {
+        step / self.per_unit
+    }
+
+    pub fn label(&self) -> String {
+        if self.epochs {
+            format!("epochs ({} updates each)", self.per_unit)
+        } else {
+            "updates (minibatches)".to_string()
+        }
+    }
+
+    /// The axis range for steps up to `last_step`.
+    pub fn range(&self, last_step: f64) -> Range<f64> {
+        0.0..self.at(last_step).max(1e-9)
+    }
+}
+
+/// `lo..hi` widened by 5% on each side (and made non-empty), so marks at the edges show.
+pub fn padded(lo: f64, hi: f64) -> Range<f64> {
+    let span = if hi > lo { hi - lo } else { lo.abs().max(1.0) };
+    lo - 0.05 * span..hi + 0.05 * span
+}
+
+/// Finite min and max of values.
+pub fn bounds(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_short_and_hide_rounding_noise() {
+        assert_eq!(tick(-2.2e-16, 2.0), "0");
+        assert_eq!(tick(1.0, 2.0), "1");
+        assert_eq!(tick(-0.999_999_999_9, 2.0), "-1");
+        assert_eq!(tick(0.25, 2.0), "0.25");
+        assert_eq!(tick(20000.0, 1e5), "20000");
+        assert_eq!(tick(-5e-4, 1e-3), "-5.0e-4");
+        assert_eq!(tick(3e-9, 1e-8), "3.0e-9");
+    }
+}

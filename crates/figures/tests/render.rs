@@ -1,0 +1,119 @@
+//! Every figure renders from small real recordings into a PNG of the requested size with
+//! ink in its plot area, and an SVG that carries the axis labels.
+
+mod common;
+
+use figures::render::render;
+use figures::target::Target;
+use std::collections::HashSet;
+use std::path::Path;
+
+const SIZE: (u32, u32) = (720, 540);
+
+/// Decodes a PNG: (width, height, RGB bytes).
+fn decode(path: &Path) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buffer = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buffer).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb, "{}", path.display());
+    buffer.truncate(info.buffer_size());
+    (info.width, info.height, buffer)
+}
+
+/// Share of non-white pixels and number of distinct colours in the central box
+/// (x 20%..80%, y 15%..75%), where every figure's plot area lies.
+fn ink(width: u32, height: u32, rgb: &[u8]) -> (f64, usize) {
+    let (mut inked, mut total) = (0usize, 0usize);
+    let mut colours = HashSet::new();
+    for y in height * 15 / 100..height * 75 / 100 {
+        for x in width * 20 / 100..width * 80 / 100 {
+            let i = 3 * (y * width + x) as usize;
+            let pixel = [rgb[i], rgb[i + 1], rgb[i + 2]];
+            total += 1;
+            if pixel != [255, 255, 255] {
+                inked += 1;
+            }
+            colours.insert(pixel);
+        }
+    }
+    (inked as f64 / total as f64, colours.len())
+}
+
+#[test]
+fn every_figure_renders_with_ink_and_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    common::write_all(&dir.path().join("runs"), &common::full_set());
+    let out = dir.path().join("out");
+    let written = render(&dir.path().join("runs"), &out, &[], SIZE).unwrap();
+    assert!(written.len() >= 2 * 12 + 3, "{written:?}");
+
+    // The label each figure's SVG must carry: an axis description or a panel title.
+    let labels = [
+        ("fig2", "activation value (mean, bars +-1 std)"),
+        ("fig3", "activation: 98th pct (markers), std (lines)"),
+        ("fig4", "fraction of values per bin"),
+        ("fig5", "W1[0][0] (first layer weight)"),
+        ("fig6", "activation value"),
+        ("fig7", "back-propagated gradient dCost/ds"),
+        ("fig8", "weight gradient dCost/dW"),
+        ("fig9", "dCost/dW (mean, bars +-1 std)"),
+        ("fig10", "epochs (1000 updates each)"),
+        ("fig11", "test error (%)"),
+        ("fig12", "MNIST"),
+    ];
+    for (id, label) in labels {
+        let (w, h, rgb) = decode(&out.join(format!("{id}.png")));
+        assert_eq!((w, h), SIZE, "{id}");
+        let (share, colours) = ink(w, h, &rgb);
+        assert!(share > 0.01 && colours >= 3, "{id}: ink {share:.4}, {colours} colours");
+        let svg = std::fs::read_to_string(out.join(format!("{id}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{id}");
+        assert!(svg.contains(label), "{id}.svg lacks {label:?}");
+        assert!(svg.contains(&format!("Fig. {}.", &id[3..])), "{id}.svg lacks its caption");
+    }
+    // Fig 1 keeps the sheet's size (plus its caption band) and embeds it in the SVG.
+    let (w, h, rgb) = decode(&out.join("fig1.png"));
+    assert!(w > 500 && h > 500);
+    assert!(ink(w, h, &rgb).0 > 0.3);
+    let svg = std::fs::read_to_string(out.join("fig1.svg")).unwrap();
+    assert!(svg.contains("data:image/png;base64,iVBORw0KGgo"), "fig1.svg embeds a PNG");
+    // Table 1 and the report come with them; no temp file is left behind.
+    for name in ["table1.md", "table1.csv", "REPORT.md"] {
+        assert!(out.join(name).is_file(), "{name}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".png") && !n.ends_with(".svg") && !n.ends_with(".md") && !n.ends_with(".csv"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn error_curves_band_only_with_several_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = [
+        common::Fixture::new("shapeset", "tanh", "normalized", 5).error(0.10),
+        common::Fixture::new("shapeset", "tanh", "normalized", 5).error(0.20).seed(7),
+    ];
+    common::write_all(&dir.path().join("runs"), &runs);
+    let catalog = figures::runs::Catalog::load(&dir.path().join("runs")).unwrap();
+    let figure = figures::figs::error_curves::ErrorCurvesFigure::read(
+        &catalog,
+        Target::Fig11.datasets(),
+        String::new(),
+    )
+    .unwrap();
+    let series = &figure.panels[0].series[0];
+    assert_eq!(series.seeds, 2);
+    let c = &series.curve;
+    // the last probe: errors 10% and 20% -> mean 15, sample std sqrt(50)
+    let last = c.step.len() - 1;
+    assert_eq!(c.step[last], 3000.0);
+    assert!((c.mean[last] - 15.0).abs() < 1e-9);
+    assert!((c.std[last] - 50f64.sqrt()).abs() < 1e-9);
+    assert_eq!(c.n[last], 2);
+    // steps ascend
+    assert!(c.step.windows(2).all(|w| w[0] < w[1]));
+}

@@ -1,0 +1,110 @@
+//! Where training runs: the CPU, or one GPU per run.
+
+use std::process::Command;
+
+/// The GPUs this machine offers to training runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gpus {
+    /// Values for `CUDA_VISIBLE_DEVICES`, one per device a run may take.
+    pub ids: Vec<String>,
+    /// The model of the first device, as `nvidia-smi -L` names it.
+    pub name: String,
+}
+
+impl Gpus {
+    /// The device class that goes into `train` keys: `cpu` or `cuda:<gpu name>`.
+    pub fn device_class(gpus: Option<&Gpus>) -> String {
+        gpus.map_or_else(|| "cpu".into(), |g| format!("cuda:{}", g.name))
+    }
+
+    /// `--gpus N` when given (0 means the CPU), else what `nvidia-smi -L` lists, restricted to
+    /// `CUDA_VISIBLE_DEVICES` when that is set (as Slurm does).
+    pub fn detect(requested: Option<usize>) -> Option<Gpus> {
+        let listed = nvidia_smi_names();
+        let visible: Option<Vec<String>> = std::env::var("CUDA_VISIBLE_DEVICES").ok().map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        });
+        let available =
+            visible.unwrap_or_else(|| (0..listed.len()).map(|i| i.to_string()).collect());
+        let count = requested.unwrap_or(available.len());
+        if count == 0 {
+            return None;
+        }
+        let ids = (0..count)
+            .map(|i| available.get(i).cloned().unwrap_or_else(|| i.to_string()))
+            .collect();
+        let name = listed.first().cloned().unwrap_or_else(|| "unknown".into());
+        if listed.iter().any(|n| *n != name) {
+            eprintln!(
+                "paper: GPUs of several models ({}); keys name the first: {name}",
+                listed.join(", ")
+            );
+        }
+        Some(Gpus { ids, name })
+    }
+}
+
+/// GPU names from `nvidia-smi -L` lines like `GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-...)`;
+/// none when the tool is absent or fails.
+fn nvidia_smi_names() -> Vec<String> {
+    let Ok(out) = Command::new("nvidia-smi").arg("-L").output() else {
+        return Vec::new();
+    };
+    if !out.status.success() {
+        return Vec::new();
+    }
+    parse_nvidia_smi(&String::from_utf8_lossy(&out.stdout))
+}
+
+fn parse_nvidia_smi(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter(|l| l.starts_with("GPU "))
+        .filter_map(|l| l.split_once(": "))
+        .map(|(_, rest)| {
+            rest.split(" (UUID")
+                .next()
+                .unwrap_or(rest)
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+/// Cores of this machine.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Threads for each child when `jobs` children run at once: the cores shared evenly, at least 1.
+pub fn threads_per_job(jobs: usize) -> usize {
+    (cores() / jobs.max(1)).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nvidia_smi_listing_gives_model_names() {
+        let listing = "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1234)\nGPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-5678)\n";
+        assert_eq!(
+            parse_nvidia_smi(listing),
+            ["NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3"]
+        );
+        assert!(parse_nvidia_smi("No devices were found\n").is_empty());
+    }
+
+    #[test]
+    fn zero_gpus_means_the_cpu() {
+        assert_eq!(Gpus::detect(Some(0)), None);
+        assert_eq!(Gpus::device_class(None), "cpu");
+        let two = Gpus::detect(Some(2)).unwrap();
+        assert_eq!(two.ids.len(), 2);
+        assert!(Gpus::device_class(Some(&two)).starts_with("cuda:"));
+    }
+}

@@ -1,0 +1,495 @@
+//! The DAG: dataset stages, then one training stage per run and seed, then one render stage per
+//! figure, the report last. A plan is plain data (it can be saved and run elsewhere, as
+//! `paper slurm` does); keys are derived from it once the inputs' keys are known.
+
+use crate::profile::{Dataset, Profile, RunParams, FIGURE_IDS, REPORT};
+use crate::tool::ToolId;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::Path;
+use store::{Key, KeySpec};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Kind {
+    /// `fetch <dataset>` or `shapeset dataset`: makes the dataset entry, whose key it prints.
+    Dataset { dataset: Dataset },
+    /// `train`, on `device` (`cpu` or `cuda`).
+    Train { run: RunParams, device: String },
+    /// `figures render --only <id>`.
+    Render {
+        id: String,
+        width: Option<u32>,
+        height: Option<u32>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    /// Unique in the plan: `dataset/<name>`, `train/<run>`, `render/<figure id>`.
+    pub name: String,
+    pub kind: Kind,
+    /// Indices of the stages this one reads, all earlier in the plan.
+    pub deps: Vec<usize>,
+    /// The binary that runs the stage (a key of [`Plan::tools`]).
+    pub tool: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    /// `ci`, `quick`, `full` or `file:<path>`.
+    pub profile: String,
+    /// In dependency order: every stage comes after the stages it reads.
+    pub stages: Vec<Stage>,
+    pub tools: BTreeMap<String, ToolId>,
+}
+
+/// What a stage left in the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageResult {
+    /// The stage's own key.
+    pub key: Key,
+    /// The key of the entry that holds the stage's output: the stage's key, except for dataset
+    /// stages, whose output is the entry the dataset binary made.
+    pub output_key: Key,
+    /// The primary output: `dataset.h5`, `run.h5`, or a render's directory.
+    pub output: std::path::PathBuf,
+}
+
+/// The inputs a stage is keyed on, given what its dependencies produced; or why it cannot run.
+pub type Inputs = std::result::Result<BTreeMap<String, String>, String>;
+
+impl Plan {
+    pub fn build(
+        profile: &Profile,
+        label: &str,
+        tools: BTreeMap<String, ToolId>,
+        device: &str,
+    ) -> Result<Plan> {
+        let mut plan = Plan {
+            profile: label.to_string(),
+            stages: Vec::new(),
+            tools,
+        };
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        let figures: Vec<(&str, &crate::profile::FigureEntry)> = FIGURE_IDS
+            .iter()
+            .filter_map(|id| {
+                profile
+                    .figures
+                    .get_key_value(*id)
+                    .map(|(k, v)| (k.as_str(), v))
+            })
+            .collect();
+        // Only runs some figure draws from are trained.
+        let mut runs: Vec<RunParams> = Vec::new();
+        for (_, figure) in &figures {
+            for name in &figure.runs {
+                for params in profile.run_params(name) {
+                    if !runs.contains(&params) {
+                        runs.push(params);
+                    }
+                }
+            }
+        }
+        let mut datasets: Vec<Dataset> = runs.iter().map(|r| r.dataset).collect();
+        datasets.sort();
+        datasets.dedup();
+        for dataset in datasets {
+            let tool = if dataset == Dataset::Shapeset {
+                "shapeset"
+            } else {
+                "fetch"
+            };
+            plan.push(
+                &mut index,
+                format!("dataset/{dataset}"),
+                Kind::Dataset { dataset },
+                vec![],
+                tool,
+            );
+        }
+        for run in runs {
+            let deps = vec![index[&format!("dataset/{}", run.dataset)]];
+            let kind = Kind::Train {
+                run: run.clone(),
+                device: device_flag(device).into(),
+            };
+            plan.push(&mut index, run.stage_name(), kind, deps, "train");
+        }
+        let mut rendered = Vec::new();
+        for (id, figure) in &figures {
+            let mut deps: Vec<usize> = figure
+                .runs
+                .iter()
+                .flat_map(|name| profile.run_params(name))
+                .map(|params| index[&params.stage_name()])
+                .collect();
+            if *id == REPORT {
+                // The report shows every figure, so it follows all of them and all their runs.
+                deps.extend(
+                    rendered
+                        .iter()
+                        .flat_map(|&r: &usize| plan.stages[r].deps.clone()),
+                );
+                deps.extend(rendered.iter().copied());
+            }
+            deps.sort();
+            deps.dedup();
+            let kind = Kind::Render {
+                id: id.to_string(),
+                width: figure.width,
+                height: figure.height,
+            };
+            rendered.push(plan.push(&mut index, format!("render/{id}"), kind, deps, "figures"));
+        }
+        plan.check_order()?;
+        Ok(plan)
+    }
+
+    fn push(
+        &mut self,
+        index: &mut BTreeMap<String, usize>,
+        name: String,
+        kind: Kind,
+        deps: Vec<usize>,
+        tool: &str,
+    ) -> usize {
+        index.insert(name.clone(), self.stages.len());
+        self.stages.push(Stage {
+            name,
+            kind,
+            deps,
+            tool: tool.into(),
+        });
+        self.stages.len() - 1
+    }
+
+    /// Every stage reads only earlier stages, names are unique and every tool is known.
+    pub fn check_order(&self) -> Result<()> {
+        let mut names = std::collections::BTreeSet::new();
+        for (i, stage) in self.stages.iter().enumerate() {
+            if !names.insert(&stage.name) {
+                bail!("stage {} appears twice in the plan", stage.name);
+            }
+            if let Some(&dep) = stage.deps.iter().find(|&&d| d >= i) {
+                bail!(
+                    "stage {} reads stage #{dep}, which does not come before it",
+                    stage.name
+                );
+            }
+            if !self.tools.contains_key(&stage.tool) {
+                bail!(
+                    "stage {} needs tool {}, which the plan does not identify",
+                    stage.name,
+                    stage.tool
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.stages.iter().position(|s| s.name == name)
+    }
+
+    pub fn load(path: &Path) -> Result<Plan> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read plan {}", path.display()))?;
+        let plan: Plan =
+            serde_json::from_str(&text).with_context(|| format!("bad plan {}", path.display()))?;
+        plan.check_order()?;
+        Ok(plan)
+    }
+
+    /// The inputs stage `i` is keyed on. A training run needs its dataset; a render draws from
+    /// whichever of its runs exist (figures skips what it lacks) but needs at least one when it
+    /// names any.
+    pub fn inputs(&self, i: usize, results: &[Option<StageResult>]) -> Inputs {
+        let stage = &self.stages[i];
+        let mut inputs = BTreeMap::new();
+        match &stage.kind {
+            Kind::Dataset { .. } => {}
+            Kind::Train { .. } => {
+                let dataset = stage.deps[0];
+                let Some(data) = &results[dataset] else {
+                    return Err(format!("{} is not available", self.stages[dataset].name));
+                };
+                // The dataset's own content key, not the stage's: retrain only when the bytes change.
+                inputs.insert("data".into(), data.output_key.to_string());
+            }
+            Kind::Render { .. } => {
+                for &dep in &stage.deps {
+                    if let Some(result) = &results[dep] {
+                        inputs.insert(self.stages[dep].name.clone(), result.key.to_string());
+                    }
+                }
+                let runs = stage
+                    .deps
+                    .iter()
+                    .filter(|&&d| matches!(self.stages[d].kind, Kind::Train { .. }));
+                let total = runs.clone().count();
+                if total > 0 && runs.filter(|&&d| results[d].is_some()).count() == 0 {
+                    return Err(format!("none of its {total} runs is available"));
+                }
+            }
+        }
+        Ok(inputs)
+    }
+
+    /// The key spec of stage `i` over the given inputs.
+    pub fn spec(&self, i: usize, inputs: BTreeMap<String, String>) -> KeySpec {
+        let stage = &self.stages[i];
+        let (name, params) = match &stage.kind {
+            Kind::Dataset { dataset } => ("paper/dataset", json!({ "dataset": dataset })),
+            Kind::Train { run, .. } => (
+                "train",
+                serde_json::to_value(run).expect("run params are JSON"),
+            ),
+            Kind::Render { id, width, height } => {
+                let mut params = json!({ "id": id });
+                for (field, value) in [("width", width), ("height", height)] {
+                    if let Some(v) = value {
+                        params[field] = json!(v);
+                    }
+                }
+                ("render", params)
+            }
+        };
+        KeySpec {
+            stage: name.into(),
+            params,
+            inputs,
+            tool: self.tools[&stage.tool].identity.clone(),
+        }
+    }
+
+    /// The key of stage `i` given its dependencies' results, or why it has none.
+    pub fn key(
+        &self,
+        i: usize,
+        results: &[Option<StageResult>],
+    ) -> std::result::Result<(KeySpec, Key), String> {
+        let spec = self.spec(i, self.inputs(i, results)?);
+        let key = spec.key();
+        Ok((spec, key))
+    }
+}
+
+/// The `--device` a run is given: CUDA runs see one device each through CUDA_VISIBLE_DEVICES.
+fn device_flag(device_class: &str) -> &'static str {
+    if device_class.starts_with("cuda") {
+        "cuda"
+    } else {
+        "cpu"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    pub(crate) fn tools(train: &str) -> BTreeMap<String, ToolId> {
+        ["fetch", "shapeset", "train", "figures"]
+            .into_iter()
+            .map(|b| {
+                let identity = if b == "train" {
+                    train.to_string()
+                } else {
+                    format!("{b} src=0")
+                };
+                (
+                    b.to_string(),
+                    ToolId {
+                        identity,
+                        files: BTreeMap::new(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn profile() -> Profile {
+        Profile::parse(
+            r#"
+            description = "t"
+            [train]
+            hidden_layers = 2
+            width = 32
+            batch_size = 10
+            lr = 0.1
+            updates = 100
+            probe_every = 50
+            seeds = [0]
+            [runs]
+            tanh = { dataset = "shapeset", activation = "tanh", init = "standard" }
+            tanh-n = { dataset = "shapeset", activation = "tanh", init = "normalized" }
+            mnist = { dataset = "mnist", activation = "tanh", init = "standard", seeds = [0, 1] }
+            unused = { dataset = "cifar10", activation = "tanh", init = "standard" }
+            [figures]
+            report = {}
+            fig6 = { runs = ["tanh", "tanh-n"] }
+            fig5 = { width = 640 }
+            fig12 = { runs = ["mnist"] }
+            table1 = { runs = ["tanh", "tanh-n", "mnist"] }
+            "#,
+        )
+        .unwrap()
+    }
+
+    fn plan() -> Plan {
+        Plan::build(
+            &profile(),
+            "test",
+            tools("train src=1 libtorch=x device=cpu"),
+            "cpu",
+        )
+        .unwrap()
+    }
+
+    fn names(plan: &Plan, deps: &[usize]) -> Vec<String> {
+        deps.iter().map(|&d| plan.stages[d].name.clone()).collect()
+    }
+
+    fn done(key: &Key) -> Option<StageResult> {
+        Some(StageResult {
+            key: key.clone(),
+            output_key: key.clone(),
+            output: PathBuf::new(),
+        })
+    }
+
+    #[test]
+    fn stages_come_in_dependency_order_with_the_report_last() {
+        let plan = plan();
+        let order: Vec<&str> = plan.stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            order,
+            [
+                "dataset/shapeset",
+                "dataset/mnist",
+                "train/shapeset-tanh-standard-l2-w32-s0",
+                "train/shapeset-tanh-normalized-l2-w32-s0",
+                "train/mnist-tanh-standard-l2-w32-s0",
+                "train/mnist-tanh-standard-l2-w32-s1",
+                "render/fig5",
+                "render/fig6",
+                "render/fig12",
+                "render/table1",
+                "render/report",
+            ],
+            "cifar10 is not fetched: no figure draws the run that needs it"
+        );
+        plan.check_order().unwrap();
+        let report = &plan.stages[plan.find("render/report").unwrap()];
+        assert_eq!(report.deps.len(), 4 + 4, "every run and every other figure");
+        assert_eq!(names(&plan, &plan.stages[4].deps), ["dataset/mnist"]);
+    }
+
+    #[test]
+    fn a_plan_that_reads_a_later_stage_is_refused() {
+        let mut plan = plan();
+        plan.stages[0].deps = vec![3];
+        assert!(format!("{}", plan.check_order().unwrap_err()).contains("does not come before"));
+    }
+
+    #[test]
+    fn keys_follow_params_inputs_and_tool() {
+        let plan = plan();
+        let mut results: Vec<Option<StageResult>> = vec![None; plan.stages.len()];
+        let train = plan.find("train/shapeset-tanh-standard-l2-w32-s0").unwrap();
+        assert_eq!(
+            plan.key(train, &results).unwrap_err(),
+            "dataset/shapeset is not available"
+        );
+
+        let data: Key = "a".repeat(64).parse().unwrap();
+        results[0] = Some(StageResult {
+            key: "b".repeat(64).parse().unwrap(),
+            output_key: data.clone(),
+            output: PathBuf::new(),
+        });
+        let (spec, key) = plan.key(train, &results).unwrap();
+        assert_eq!(spec.stage, "train");
+        assert_eq!(
+            spec.inputs["data"],
+            data.to_string(),
+            "keyed on the dataset's content key"
+        );
+        assert_eq!(spec.params["width"], 32);
+        assert_eq!(spec.params["lr"], 0.1);
+        assert_eq!(key, spec.key());
+
+        let other_tool = Plan::build(
+            &profile(),
+            "test",
+            tools("train src=2 libtorch=x device=cpu"),
+            "cpu",
+        )
+        .unwrap();
+        assert_ne!(
+            key,
+            other_tool.key(train, &results).unwrap().1,
+            "a tool change changes the key"
+        );
+        let mut wider = profile();
+        wider.train.width = 64;
+        let wider = Plan::build(
+            &wider,
+            "test",
+            tools("train src=1 libtorch=x device=cpu"),
+            "cpu",
+        )
+        .unwrap();
+        let wide_train = wider
+            .find("train/shapeset-tanh-standard-l2-w64-s0")
+            .unwrap();
+        assert_ne!(key, wider.key(wide_train, &results).unwrap().1);
+    }
+
+    #[test]
+    fn renders_draw_from_the_runs_that_exist() {
+        let plan = plan();
+        let mut results: Vec<Option<StageResult>> = vec![None; plan.stages.len()];
+        let fig12 = plan.find("render/fig12").unwrap();
+        assert_eq!(
+            plan.key(fig12, &results).unwrap_err(),
+            "none of its 2 runs is available"
+        );
+        let fig5 = plan.find("render/fig5").unwrap();
+        let (spec, _) = plan.key(fig5, &results).unwrap();
+        assert_eq!(
+            spec.params,
+            json!({"id": "fig5", "width": 640}),
+            "a run-free figure needs nothing"
+        );
+
+        let table1 = plan.find("render/table1").unwrap();
+        let k: Key = "c".repeat(64).parse().unwrap();
+        let tanh = plan.find("train/shapeset-tanh-standard-l2-w32-s0").unwrap();
+        results[tanh] = done(&k);
+        let (partial, _) = plan.key(table1, &results).unwrap();
+        assert_eq!(
+            partial.inputs.keys().collect::<Vec<_>>(),
+            [&plan.stages[tanh].name]
+        );
+        let tanh_n = plan
+            .find("train/shapeset-tanh-normalized-l2-w32-s0")
+            .unwrap();
+        results[tanh_n] = done(&k);
+        let (more, _) = plan.key(table1, &results).unwrap();
+        assert_ne!(partial.key(), more.key(), "one more run, another table");
+    }
+
+    #[test]
+    fn a_plan_survives_saving() {
+        let plan = plan();
+        let text = serde_json::to_string(&plan).unwrap();
+        let back: Plan = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.stages, plan.stages);
+        assert_eq!(back.tools, plan.tools);
+    }
+}

@@ -1,0 +1,200 @@
+//! `paper slurm`: the plan as Slurm jobs. Slurm is the engine; `paper` only writes
+//! - `plan.json`, the DAG with its tool identities fixed at generation time, so keys computed on
+//!   the cluster match the ones written here;
+//! - `train.sbatch`, a job array with one task per training run missing from the store; each
+//!   task runs `paper run-stage`, which runs that run's exact `train` command into the store;
+//! - `finish.sbatch`, which renders and publishes once the array has ended (training nothing);
+//! - `submit.sh`, which submits both, the second depending on the first.
+
+use crate::exec::{train_args, work_dir, Context};
+use crate::plan::{Kind, Plan};
+use crate::status::resolve;
+use anyhow::{Context as _, Result};
+use std::path::{Path, PathBuf};
+
+/// What the scripts need besides the plan.
+pub struct Cluster {
+    /// Directory the scripts are written to.
+    pub dir: PathBuf,
+    pub paper: PathBuf,
+    pub publish_to: PathBuf,
+    pub partition: Option<String>,
+    pub time: String,
+    pub cpus_per_task: usize,
+    /// `--gres` for training tasks (none when training on CPUs).
+    pub gres: Option<String>,
+}
+
+/// A training task of the array.
+pub struct Task {
+    pub stage: String,
+    pub key: String,
+    pub command: String,
+}
+
+/// Writes the scripts; returns the training tasks (runs already in the store are left out, as
+/// are runs whose dataset is not in the store).
+pub fn write(plan: &Plan, ctx: &Context, cluster: &Cluster) -> Result<Vec<Task>> {
+    std::fs::create_dir_all(cluster.dir.join("logs"))
+        .with_context(|| format!("cannot create {}", cluster.dir.display()))?;
+    let dir = cluster.dir.canonicalize()?;
+    let plan_path = dir.join("plan.json");
+    store::atomic::write_atomic(&plan_path, serde_json::to_string_pretty(plan)?.as_bytes())?;
+    let resolved = resolve(plan, ctx);
+    let mut tasks = Vec::new();
+    for (stage, r) in plan.stages.iter().zip(&resolved) {
+        let Kind::Train { run, device } = &stage.kind else {
+            continue;
+        };
+        match (&r.key, &r.result) {
+            (_, Some(_)) => {}
+            (None, None) => println!(
+                "skip    {}: {} is not in the store",
+                stage.name,
+                r.waits_on.join(", ")
+            ),
+            (Some((_, key)), None) => {
+                let data = resolved[stage.deps[0]]
+                    .result
+                    .as_ref()
+                    .expect("a keyed run has its dataset");
+                let args = train_args(
+                    run,
+                    device,
+                    cluster.cpus_per_task,
+                    &data.output,
+                    &work_dir(&ctx.store, key),
+                );
+                let command = std::iter::once("train".to_string())
+                    .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                tasks.push(Task {
+                    stage: stage.name.clone(),
+                    key: key.to_string(),
+                    command,
+                });
+            }
+        }
+    }
+    let store = ctx.store.root().canonicalize()?;
+    let common = format!(
+        "export XAVIER_BIN_DIR={}\nexport XAVIER_STORE={}\n",
+        quote(&ctx.bin_dir.canonicalize()?),
+        quote(&store)
+    );
+    let mut submit = String::from(
+        "#!/usr/bin/env bash\n# Written by `paper slurm`: submits the training array, then the job that renders\n\
+         # and publishes the figures once the array has ended.\nset -euo pipefail\ncd \"$(dirname \"$0\")\"\n",
+    );
+    let mut finish_after = String::new();
+    if !tasks.is_empty() {
+        let train = train_script(plan, cluster, &tasks, &common, &plan_path);
+        write_script(&dir.join("train.sbatch"), &train)?;
+        submit.push_str(&format!(
+            "train=$(sbatch --parsable train.sbatch)\ntrain=${{train%%;*}}\necho \"training: job array $train, {} runs\"\n",
+            tasks.len()
+        ));
+        finish_after = " --dependency=afterany:$train".into();
+    }
+    let finish = finish_script(plan, cluster, &common, &plan_path);
+    write_script(&dir.join("finish.sbatch"), &finish)?;
+    submit.push_str(&format!(
+        "finish=$(sbatch --parsable{finish_after} finish.sbatch)\necho \"figures: job ${{finish%%;*}}\"\n"
+    ));
+    write_script(&dir.join("submit.sh"), &submit)?;
+    Ok(tasks)
+}
+
+fn header(cluster: &Cluster, name: &str, log: &str) -> String {
+    let mut lines = vec![
+        format!("#SBATCH --job-name={name}"),
+        format!("#SBATCH --cpus-per-task={}", cluster.cpus_per_task),
+        format!("#SBATCH --time={}", cluster.time),
+        format!(
+            "#SBATCH --output={}",
+            cluster.dir.join("logs").join(log).display()
+        ),
+    ];
+    if let Some(partition) = &cluster.partition {
+        lines.push(format!("#SBATCH --partition={partition}"));
+    }
+    lines.join("\n") + "\n"
+}
+
+fn train_script(
+    plan: &Plan,
+    cluster: &Cluster,
+    tasks: &[Task],
+    common: &str,
+    plan_path: &Path,
+) -> String {
+    let mut s = format!(
+        "#!/usr/bin/env bash\n# Written by `paper slurm`: the training runs of profile {}, one array task each.\n\
+         # Each task runs the exact train command in its comment, into the store, via `paper run-stage`.\n",
+        plan.profile
+    );
+    s.push_str(&header(cluster, "xavier-train", "train-%A_%a.log"));
+    s.push_str(&format!("#SBATCH --array=0-{}\n", tasks.len() - 1));
+    if let Some(gres) = &cluster.gres {
+        s.push_str(&format!("#SBATCH --gres={gres}\n"));
+    }
+    s.push_str("set -euo pipefail\n");
+    s.push_str(common);
+    s.push_str("stages=(\n");
+    for task in tasks {
+        s.push_str(&format!(
+            "  # key {}: {}\n  {}\n",
+            task.key,
+            task.command,
+            quote(Path::new(&task.stage))
+        ));
+    }
+    s.push_str(")\n");
+    s.push_str(&format!(
+        "exec {} run-stage --plan {} \"${{stages[$SLURM_ARRAY_TASK_ID]}}\"\n",
+        quote(&cluster.paper),
+        quote(plan_path)
+    ));
+    s
+}
+
+fn finish_script(plan: &Plan, cluster: &Cluster, common: &str, plan_path: &Path) -> String {
+    let mut s = format!(
+        "#!/usr/bin/env bash\n# Written by `paper slurm`: renders and publishes the figures of profile {} from the\n\
+         # runs in the store; it trains nothing (runs the array did not finish are skipped).\n",
+        plan.profile
+    );
+    s.push_str(&header(cluster, "xavier-figures", "figures-%j.log"));
+    s.push_str("set -euo pipefail\n");
+    s.push_str(common);
+    s.push_str(&format!(
+        "exec {} run --plan {} --no-train --jobs \"${{SLURM_CPUS_PER_TASK:-1}}\" --out {}\n",
+        quote(&cluster.paper),
+        quote(plan_path),
+        quote(&cluster.publish_to)
+    ));
+    s
+}
+
+fn write_script(path: &Path, text: &str) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    store::atomic::write_atomic(path, text.as_bytes())?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("cannot make {} executable", path.display()))
+}
+
+/// A path as one single-quoted shell word.
+fn quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_survives_quotes_and_spaces() {
+        assert_eq!(quote(Path::new("/a b/it's")), r"'/a b/it'\''s'");
+    }
+}

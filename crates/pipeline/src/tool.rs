@@ -1,0 +1,355 @@
+//! Tool identities: what a stage binary is, as far as a key is concerned.
+//!
+//! A binary's identity is the sha256 over the sources of its crate and of the workspace crates it
+//! depends on by path (`src/**`, `Cargo.toml`, `build.rs`; not tests), plus `Cargo.lock` and the
+//! root `Cargo.toml`, plus files outside the crates that a crate embeds (`datasets/` for `data`).
+//! `train` adds the libtorch version and the device class, since GPU arithmetic is not
+//! bit-reproducible across devices.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The stage binaries and the workspace crate that builds each.
+pub const BINARIES: [(&str, &str); 4] = [
+    ("fetch", "data"),
+    ("shapeset", "data"),
+    ("train", "train"),
+    ("figures", "figures"),
+];
+
+/// Directories outside a crate that the crate embeds with `include_str!`, by crate.
+const EMBEDDED: [(&str, &str); 1] = [("data", "datasets")];
+
+/// The identity of one stage binary, with the per-file hashes it was computed from so that
+/// `paper explain` can say which file changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolId {
+    /// The string that goes into keys: `<binary> src=<sha256>[ libtorch=<v> device=<class>]`.
+    pub identity: String,
+    /// Repository-relative path to sha256 of every file hashed.
+    pub files: BTreeMap<String, String>,
+}
+
+/// What a `train` identity adds to its sources: both change the numbers a run produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runtime {
+    pub libtorch: String,
+    /// `cpu` or `cuda:<gpu name>`.
+    pub device_class: String,
+}
+
+/// The identities of every stage binary in the repository at `repo`.
+pub fn identities(repo: &Path, runtime: &Runtime) -> Result<BTreeMap<String, ToolId>> {
+    BINARIES
+        .iter()
+        .map(|(binary, krate)| {
+            let extra = (*binary == "train").then_some(runtime);
+            Ok((binary.to_string(), identity(repo, binary, krate, extra)?))
+        })
+        .collect()
+}
+
+fn identity(repo: &Path, binary: &str, krate: &str, runtime: Option<&Runtime>) -> Result<ToolId> {
+    let mut files = BTreeMap::new();
+    for name in crate_closure(repo, krate)? {
+        let dir = repo.join("crates").join(&name);
+        hash_tree(repo, &dir.join("src"), &mut files)?;
+        for file in ["Cargo.toml", "build.rs"] {
+            hash_file_if_present(repo, &dir.join(file), &mut files)?;
+        }
+        for (_, embedded) in EMBEDDED.iter().filter(|(k, _)| *k == name) {
+            hash_tree(repo, &repo.join(embedded), &mut files)?;
+        }
+    }
+    for file in ["Cargo.lock", "Cargo.toml"] {
+        let path = repo.join(file);
+        if !path.is_file() {
+            bail!("{} is missing: a tool identity needs it", path.display());
+        }
+        hash_file_if_present(repo, &path, &mut files)?;
+    }
+    let mut listing = Sha256::new();
+    for (path, sha) in &files {
+        listing.update(format!("{sha}  {path}\n"));
+    }
+    let mut identity = format!("{binary} src={}", hex::encode(listing.finalize()));
+    if let Some(rt) = runtime {
+        identity.push_str(&format!(
+            " libtorch={} device={}",
+            rt.libtorch, rt.device_class
+        ));
+    }
+    Ok(ToolId { identity, files })
+}
+
+/// `krate` and every workspace crate it depends on by path (normal and build dependencies),
+/// as directory names under `crates/`.
+pub fn crate_closure(repo: &Path, krate: &str) -> Result<BTreeSet<String>> {
+    let root = read_toml(&repo.join("Cargo.toml"))?;
+    let workspace_deps = root
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .cloned()
+        .unwrap_or(toml::Value::Table(Default::default()));
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![krate.to_string()];
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let dir = repo.join("crates").join(&name);
+        let manifest = read_toml(&dir.join("Cargo.toml"))?;
+        for section in ["dependencies", "build-dependencies"] {
+            let Some(deps) = manifest.get(section).and_then(toml::Value::as_table) else {
+                continue;
+            };
+            for (dep, spec) in deps {
+                let path = if spec.get("workspace").and_then(toml::Value::as_bool) == Some(true) {
+                    workspace_deps
+                        .get(dep)
+                        .and_then(|d| d.get("path"))
+                        .map(|p| repo.join(as_str(p)))
+                } else {
+                    spec.get("path").map(|p| dir.join(as_str(p)))
+                };
+                if let Some(path) = path {
+                    todo.push(crate_dir_name(repo, &path)?);
+                }
+            }
+        }
+    }
+    Ok(seen)
+}
+
+fn as_str(value: &toml::Value) -> &str {
+    value.as_str().unwrap_or_default()
+}
+
+fn crate_dir_name(repo: &Path, path: &Path) -> Result<String> {
+    let crates = repo.join("crates");
+    let normal: PathBuf = path.components().collect();
+    let canonical = normal.canonicalize().unwrap_or(normal);
+    let crates = crates.canonicalize().unwrap_or(crates);
+    match canonical.strip_prefix(&crates) {
+        Ok(rel) if rel.components().count() == 1 => Ok(rel.to_string_lossy().into_owned()),
+        _ => bail!(
+            "path dependency {} is not a crate under crates/",
+            path.display()
+        ),
+    }
+}
+
+fn read_toml(path: &Path) -> Result<toml::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("bad TOML in {}", path.display()))
+}
+
+fn hash_tree(repo: &Path, dir: &Path, files: &mut BTreeMap<String, String>) -> Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            hash_tree(repo, &path, files)?;
+        } else {
+            hash_file_if_present(repo, &path, files)?;
+        }
+    }
+    Ok(())
+}
+
+fn hash_file_if_present(
+    repo: &Path,
+    path: &Path,
+    files: &mut BTreeMap<String, String>,
+) -> Result<()> {
+    if !path.is_file() {
+        return Ok(());
+    }
+    let rel = path.strip_prefix(repo).unwrap_or(path);
+    let rel = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+    files.insert(rel, store::atomic::sha256_file(path)?);
+    Ok(())
+}
+
+/// The libtorch version `train` links: `$LIBTORCH/build-version` (a libtorch download) or the
+/// `__version__` of `$LIBTORCH/version.py` (a PyTorch install); `unknown` when neither says.
+pub fn libtorch_version() -> String {
+    let Some(root) = std::env::var_os("LIBTORCH").map(PathBuf::from) else {
+        return "unknown".into();
+    };
+    if let Ok(text) = std::fs::read_to_string(root.join("build-version")) {
+        return text.trim().to_string();
+    }
+    std::fs::read_to_string(root.join("version.py"))
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("__version__ = "))
+                .map(|v| v.trim().trim_matches(['\'', '"']).to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The repository root: the nearest ancestor of `start` whose Cargo.toml has `[workspace]`.
+pub fn find_repo_root(start: &Path) -> Result<PathBuf> {
+    for dir in start.ancestors() {
+        let manifest = dir.join("Cargo.toml");
+        if manifest.is_file() && read_toml(&manifest)?.get("workspace").is_some() {
+            return Ok(dir.to_path_buf());
+        }
+    }
+    bail!(
+        "no Cargo.toml with [workspace] in {} or above; pass --repo",
+        start.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// A workspace where `train` depends on `data` (through the workspace table) and `data`
+    /// on `store` (by a plain path), and `figures` stands apart.
+    fn fixture() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\n\
+             data = { path = \"crates/data\" }\nstore = { path = \"crates/store\" }\n",
+        );
+        write(root, "Cargo.lock", "# lock\n");
+        write(
+            root,
+            "crates/train/Cargo.toml",
+            "[package]\nname = \"train\"\n[dependencies]\ndata.workspace = true\n",
+        );
+        write(root, "crates/train/src/main.rs", "fn main() {}\n");
+        write(root, "crates/train/build.rs", "fn main() {}\n");
+        write(root, "crates/train/tests/t.rs", "#[test] fn t() {}\n");
+        write(
+            root,
+            "crates/data/Cargo.toml",
+            "[package]\nname = \"data\"\n[dependencies]\nstore = { path = \"../store\" }\n",
+        );
+        write(root, "crates/data/src/lib.rs", "pub mod shapeset;\n");
+        write(root, "crates/data/src/shapeset/mod.rs", "\n");
+        write(
+            root,
+            "crates/store/Cargo.toml",
+            "[package]\nname = \"store\"\n",
+        );
+        write(root, "crates/store/src/lib.rs", "\n");
+        write(
+            root,
+            "crates/figures/Cargo.toml",
+            "[package]\nname = \"figures\"\n",
+        );
+        write(root, "crates/figures/src/lib.rs", "\n");
+        write(root, "datasets/mnist.toml", "x = 1\n");
+        dir
+    }
+
+    fn cpu() -> Runtime {
+        Runtime {
+            libtorch: "2.11.0".into(),
+            device_class: "cpu".into(),
+        }
+    }
+
+    fn train_id(root: &Path, rt: &Runtime) -> String {
+        identities(root, rt).unwrap()["train"].identity.clone()
+    }
+
+    #[test]
+    fn closure_follows_workspace_and_plain_path_dependencies() {
+        let dir = fixture();
+        let closure = crate_closure(dir.path(), "train").unwrap();
+        assert_eq!(
+            closure.into_iter().collect::<Vec<_>>(),
+            ["data", "store", "train"]
+        );
+        let ids = identities(dir.path(), &cpu()).unwrap();
+        let files: Vec<_> = ids["train"].files.keys().cloned().collect();
+        assert!(files.contains(&"crates/data/src/shapeset/mod.rs".to_string()));
+        assert!(files.contains(&"crates/train/build.rs".to_string()));
+        assert!(
+            files.contains(&"datasets/mnist.toml".to_string()),
+            "data embeds datasets/"
+        );
+        assert!(files.contains(&"Cargo.lock".to_string()));
+        assert!(
+            !files.iter().any(|f| f.contains("tests/")),
+            "tests are not sources: {files:?}"
+        );
+        assert!(!files.iter().any(|f| f.starts_with("crates/figures")));
+    }
+
+    #[test]
+    fn train_identity_follows_sources_lockfile_libtorch_and_device_but_not_tests() {
+        let dir = fixture();
+        let root = dir.path();
+        let before = train_id(root, &cpu());
+        assert_eq!(before, train_id(root, &cpu()), "identity is deterministic");
+        assert!(before.ends_with(" libtorch=2.11.0 device=cpu"), "{before}");
+
+        write(root, "crates/train/tests/t.rs", "#[test] fn changed() {}\n");
+        assert_eq!(
+            before,
+            train_id(root, &cpu()),
+            "a test change is not a tool change"
+        );
+        let figures = identities(root, &cpu()).unwrap()["figures"]
+            .identity
+            .clone();
+
+        write(root, "crates/data/src/shapeset/mod.rs", "// changed\n");
+        let after_dep = train_id(root, &cpu());
+        assert_ne!(before, after_dep, "a dependency's source is part of train");
+        assert_eq!(
+            figures,
+            identities(root, &cpu()).unwrap()["figures"].identity
+        );
+
+        write(root, "Cargo.lock", "# lock 2\n");
+        let after_lock = train_id(root, &cpu());
+        assert_ne!(after_dep, after_lock);
+
+        let gpu = Runtime {
+            device_class: "cuda:NVIDIA H100".into(),
+            ..cpu()
+        };
+        assert_ne!(after_lock, train_id(root, &gpu));
+        let torch = Runtime {
+            libtorch: "2.12.0".into(),
+            ..cpu()
+        };
+        assert_ne!(after_lock, train_id(root, &torch));
+    }
+
+    #[test]
+    fn repo_root_is_found_from_a_subdirectory() {
+        let dir = fixture();
+        let found = find_repo_root(&dir.path().join("crates/data/src/shapeset")).unwrap();
+        assert_eq!(found, dir.path());
+    }
+}

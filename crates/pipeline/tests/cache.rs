@@ -1,0 +1,147 @@
+//! Incremental rebuilds with the real binaries: nothing reruns when nothing changed, one figure's
+//! parameter reruns that figure and the report only, a train source change makes every run stale
+//! and `paper explain` names the file, and figures the profile drops are unpublished.
+
+mod common;
+
+use common::{sha256, sorted, starts, Sandbox, TINY, TINY_STAGES, TINY_TRAINS};
+
+#[test]
+fn only_what_changed_reruns_and_the_manifest_says_why() {
+    let Some(sb) = Sandbox::new(TINY) else { return };
+    let first = sb.run();
+    assert_eq!(
+        starts(&first),
+        sorted(&TINY_STAGES),
+        "a cold run builds every stage:\n{first}"
+    );
+
+    // The manifest maps every published file to its stage, key, inputs and bytes.
+    let manifest = sb.manifest();
+    let files = manifest["files"].as_object().unwrap();
+    for name in [
+        "fig5.png",
+        "fig5.svg",
+        "fig6.png",
+        "fig6.svg",
+        "table1.md",
+        "table1.csv",
+        "REPORT.md",
+    ] {
+        assert!(
+            files.contains_key(name),
+            "{name} not published: {:?}",
+            files.keys()
+        );
+    }
+    for (name, file) in files {
+        assert_eq!(
+            file["sha256"].as_str().unwrap(),
+            sha256(&sb.out().join(name)),
+            "{name}"
+        );
+        assert_eq!(file["key"].as_str().unwrap().len(), 64);
+    }
+    let fig6_inputs = files["fig6.png"]["inputs"].as_object().unwrap();
+    assert_eq!(
+        sorted(&fig6_inputs.keys().map(String::as_str).collect::<Vec<_>>()),
+        sorted(&TINY_TRAINS)
+    );
+    let report_inputs = files["REPORT.md"]["inputs"].as_object().unwrap();
+    assert!(
+        report_inputs.contains_key("render/fig5") && report_inputs.contains_key("render/table1")
+    );
+
+    let second = sb.run();
+    assert!(
+        starts(&second).is_empty(),
+        "nothing changed, yet:\n{second}"
+    );
+    assert_eq!(
+        second.lines().last().unwrap(),
+        "nothing to do: all 7 stages cached"
+    );
+
+    // One figure's size: that figure and the report, which depends on every figure.
+    sb.set_profile(&TINY.replace("fig5   = { width = 640", "fig5   = { width = 800"));
+    let status = sb.ok(&[
+        "status",
+        "--profile-file",
+        sb.profile().to_str().unwrap(),
+        "--out",
+        sb.out().to_str().unwrap(),
+    ]);
+    let stale: Vec<&str> = status
+        .lines()
+        .filter(|l| !l.starts_with("cached"))
+        .collect();
+    assert_eq!(stale.len(), 3, "{status}");
+    assert!(stale[0].starts_with("stale    render/fig5"), "{status}");
+    assert!(
+        stale[1].starts_with("waiting  render/report") && stale[1].contains("on render/fig5"),
+        "{status}"
+    );
+    let explain = sb.ok(&[
+        "explain",
+        "fig5.png",
+        "--profile-file",
+        sb.profile().to_str().unwrap(),
+        "--out",
+        sb.out().to_str().unwrap(),
+    ]);
+    assert!(explain.contains("param width: 640 -> 800"), "{explain}");
+
+    let old_fig5 = sha256(&sb.out().join("fig5.png"));
+    let old_fig6_key = files["fig6.png"]["key"].clone();
+    let third = sb.run();
+    assert_eq!(starts(&third), ["render/fig5", "render/report"], "{third}");
+    assert_ne!(
+        sha256(&sb.out().join("fig5.png")),
+        old_fig5,
+        "fig5 was re-rendered wider"
+    );
+    assert_eq!(sb.manifest()["files"]["fig6.png"]["key"], old_fig6_key);
+
+    // A change in train's sources changes train's identity: every run goes stale.
+    let main_rs = sb.repo().join("crates/train/src/main.rs");
+    let source = std::fs::read_to_string(&main_rs).unwrap();
+    std::fs::write(&main_rs, source + "\n// a change\n").unwrap();
+    let status = sb.ok(&[
+        "status",
+        "--profile-file",
+        sb.profile().to_str().unwrap(),
+        "--out",
+        sb.out().to_str().unwrap(),
+    ]);
+    for train in TINY_TRAINS {
+        assert!(
+            status
+                .lines()
+                .any(|l| l.starts_with("stale") && l.contains(train)),
+            "{status}"
+        );
+    }
+    let explain = sb.ok(&["explain", "fig6", "--out", sb.out().to_str().unwrap()]);
+    assert!(
+        explain.contains("tool train changed: crates/train/src/main.rs modified"),
+        "{explain}"
+    );
+    std::fs::write(
+        &main_rs,
+        std::fs::read_to_string(&main_rs)
+            .unwrap()
+            .replace("\n// a change\n", ""),
+    )
+    .unwrap();
+
+    // A figure the profile no longer makes is unpublished; the rest stay.
+    sb.set_profile(&TINY.replace("fig5   = { width = 640, height = 480 }\n", ""));
+    let fourth = sb.run();
+    assert_eq!(starts(&fourth), ["render/report"], "{fourth}");
+    assert!(!sb.out().join("fig5.png").exists() && sb.out().join("fig6.png").exists());
+    assert!(!sb.manifest()["files"]
+        .as_object()
+        .unwrap()
+        .contains_key("fig5.png"));
+    sb.assert_verified();
+}

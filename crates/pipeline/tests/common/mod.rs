@@ -1,0 +1,244 @@
+//! Shared by the integration tests: a sandbox holding a snapshot of the repository's sources (so
+//! edits elsewhere during a test cannot change tool identities), a store, a publish directory and
+//! a tiny profile; and the real `paper` binary driving the real stage binaries.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// Two Shapeset runs of 5x32 nets (figures draw 5-hidden-layer runs), a few hundred updates.
+pub const TINY: &str = r#"
+description = "integration tests: two tiny Shapeset runs"
+[train]
+hidden_layers = 5
+width = 32
+batch_size = 10
+lr = 0.05
+updates = 300
+probe_every = 100
+seeds = [0]
+[runs]
+tanh   = { dataset = "shapeset", activation = "tanh", init = "standard" }
+tanh-n = { dataset = "shapeset", activation = "tanh", init = "normalized" }
+[figures]
+fig5   = { width = 640, height = 480 }
+fig6   = { runs = ["tanh", "tanh-n"], width = 640, height = 480 }
+table1 = { runs = ["tanh", "tanh-n"] }
+report = {}
+"#;
+
+pub const TINY_TRAINS: [&str; 2] = [
+    "train/shapeset-tanh-standard-l5-w32-s0",
+    "train/shapeset-tanh-normalized-l5-w32-s0",
+];
+
+pub const TINY_STAGES: [&str; 7] = [
+    "dataset/shapeset",
+    "train/shapeset-tanh-standard-l5-w32-s0",
+    "train/shapeset-tanh-normalized-l5-w32-s0",
+    "render/fig5",
+    "render/fig6",
+    "render/table1",
+    "render/report",
+];
+
+/// The directory of the stage binaries, or None (saying why) when one is not built.
+pub fn bin_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("XAVIER_BIN_DIR").map_or_else(
+        || {
+            Path::new(env!("CARGO_BIN_EXE_paper"))
+                .parent()
+                .unwrap()
+                .to_path_buf()
+        },
+        PathBuf::from,
+    );
+    for binary in ["shapeset", "train", "figures"] {
+        if !dir.join(binary).is_file() {
+            eprintln!(
+                "skipped: stage binary {} is not built (`cargo build --release --workspace --bins`)",
+                dir.join(binary).display()
+            );
+            return None;
+        }
+    }
+    Some(dir)
+}
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub bins: PathBuf,
+}
+
+impl Sandbox {
+    /// A sandbox with `profile` as its profile file; None when the stage binaries are missing.
+    pub fn new(profile: &str) -> Option<Sandbox> {
+        let bins = bin_dir()?;
+        let sandbox = Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+            bins,
+        };
+        snapshot_repo(&real_repo(), &sandbox.repo());
+        sandbox.set_profile(profile);
+        Some(sandbox)
+    }
+
+    pub fn repo(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+    pub fn store(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+    pub fn out(&self) -> PathBuf {
+        self.dir.path().join("figures")
+    }
+    pub fn profile(&self) -> PathBuf {
+        self.dir.path().join("profile.toml")
+    }
+
+    pub fn set_profile(&self, text: &str) {
+        std::fs::write(self.profile(), text).unwrap();
+    }
+
+    /// `paper <args> --repo <snapshot> --store <store>`, with the stage binaries of this build.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_paper"));
+        cmd.args(args)
+            .arg("--repo")
+            .arg(self.repo())
+            .arg("--store")
+            .arg(self.store())
+            .env("XAVIER_BIN_DIR", &self.bins)
+            .env("OMP_NUM_THREADS", "1")
+            .env_remove("XAVIER_STORE")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn paper(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// The arguments of a run of the sandbox's profile into its publish directory.
+    pub fn run_args(&self) -> Vec<String> {
+        let (profile, out) = (self.profile(), self.out());
+        [
+            "run",
+            "--profile-file",
+            profile.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--jobs",
+            "2",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    /// A successful run; its stdout.
+    pub fn run(&self) -> String {
+        let args = self.run_args();
+        let out = self.paper(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "paper failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
+    /// stdout of a `paper` subcommand that must succeed, on the sandbox's profile.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.paper(args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "paper {args:?} failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    }
+
+    pub fn manifest(&self) -> Value {
+        serde_json::from_slice(&std::fs::read(self.out().join("MANIFEST.json")).unwrap()).unwrap()
+    }
+
+    /// `paper verify` exits 0 and reports no damage.
+    pub fn assert_verified(&self) {
+        let out = self.ok(&["verify", "--out", self.out().to_str().unwrap()]);
+        assert!(
+            out.contains(" 0 damaged;") && out.contains(", 0 differ"),
+            "{out}"
+        );
+    }
+}
+
+/// Stage names of the `start` lines of a paper run's stdout.
+pub fn starts(stdout: &str) -> Vec<String> {
+    let mut names: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("start   "))
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+pub fn sorted(names: &[&str]) -> Vec<String> {
+    let mut names: Vec<String> = names.iter().map(ToString::to_string).collect();
+    names.sort();
+    names
+}
+
+pub fn real_repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Copies what tool identities read: manifests, the lock file, crate sources and build scripts,
+/// and `datasets/`.
+pub fn snapshot_repo(from: &Path, to: &Path) {
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        copy(&from.join(file), &to.join(file));
+    }
+    copy_tree(&from.join("datasets"), &to.join("datasets"));
+    for krate in std::fs::read_dir(from.join("crates")).unwrap() {
+        let krate = krate.unwrap().path();
+        let name = krate.file_name().unwrap();
+        let dest = to.join("crates").join(name);
+        for file in ["Cargo.toml", "build.rs"] {
+            if krate.join(file).is_file() {
+                copy(&krate.join(file), &dest.join(file));
+            }
+        }
+        copy_tree(&krate.join("src"), &dest.join("src"));
+    }
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(from, to).unwrap();
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    let Ok(items) = std::fs::read_dir(from) else {
+        return;
+    };
+    for item in items {
+        let path = item.unwrap().path();
+        let dest = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &dest);
+        } else {
+            copy(&path, &dest);
+        }
+    }
+}
+
+pub fn sha256(path: &Path) -> String {
+    store::atomic::sha256_file(path).unwrap()
+}

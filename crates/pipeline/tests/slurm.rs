@@ -1,0 +1,106 @@
+//! `paper slurm`: the scripts are valid bash and name every run; run as Slurm would run them
+//! (array tasks, then the finishing job) they build exactly the entries a local `paper` expects.
+
+mod common;
+
+use common::{Sandbox, TINY, TINY_TRAINS};
+use std::process::Command;
+
+#[test]
+fn slurm_scripts_run_every_training_task_then_publish() {
+    let Some(sb) = Sandbox::new(TINY) else { return };
+    let dir = sb.dir.path().join("slurm");
+    let profile = sb.profile();
+    let out = sb.out();
+    let args = [
+        "slurm",
+        "--out",
+        dir.to_str().unwrap(),
+        "--profile-file",
+        profile.to_str().unwrap(),
+    ];
+    let printed = sb.ok(&[
+        &args[..],
+        &[
+            "--cpu",
+            "--cpus-per-task",
+            "1",
+            "--publish-to",
+            out.to_str().unwrap(),
+        ],
+    ]
+    .concat());
+    assert!(printed.contains("slurm: 2 training tasks"), "{printed}");
+
+    for script in ["train.sbatch", "finish.sbatch", "submit.sh"] {
+        let check = Command::new("bash")
+            .arg("-n")
+            .arg(dir.join(script))
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+    let train = std::fs::read_to_string(dir.join("train.sbatch")).unwrap();
+    assert!(train.contains("#SBATCH --array=0-1\n"), "{train}");
+    assert!(!train.contains("--gres"), "--cpu asks for no GPU");
+    for run in TINY_TRAINS {
+        assert!(
+            train.contains(&format!("'{run}'")),
+            "{run} missing from:\n{train}"
+        );
+    }
+    assert!(
+        train.contains("train --dataset shapeset --activation tanh --init normalized"),
+        "{train}"
+    );
+    let submit = std::fs::read_to_string(dir.join("submit.sh")).unwrap();
+    assert!(
+        submit.contains("--dependency=afterany:$train finish.sbatch"),
+        "{submit}"
+    );
+
+    // What Slurm would do: each array task, then the finishing job.
+    let slurm = |script: &str, task: Option<usize>| {
+        let mut cmd = Command::new("bash");
+        cmd.arg(dir.join(script))
+            .env("SLURM_CPUS_PER_TASK", "1")
+            .env("OMP_NUM_THREADS", "1");
+        if let Some(task) = task {
+            cmd.env("SLURM_ARRAY_TASK_ID", task.to_string());
+        }
+        let done = cmd.output().unwrap();
+        let stdout = String::from_utf8_lossy(&done.stdout).into_owned();
+        assert!(
+            done.status.success(),
+            "{script} {task:?}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        stdout
+    };
+    for (task, run) in TINY_TRAINS.iter().enumerate() {
+        let ran = slurm("train.sbatch", Some(task));
+        assert!(ran.contains(&format!("done    {run}")), "{ran}");
+    }
+    let finished = slurm("finish.sbatch", None);
+    assert!(
+        !finished.contains("start   train/"),
+        "the finishing job trains nothing:\n{finished}"
+    );
+    assert!(
+        out.join("fig6.png").is_file() && out.join("MANIFEST.json").is_file(),
+        "{finished}"
+    );
+
+    // The plan's keys are the keys a local paper computes: it finds everything built.
+    let local = sb.run();
+    assert_eq!(
+        local.lines().last().unwrap(),
+        "nothing to do: all 7 stages cached",
+        "{local}"
+    );
+    sb.assert_verified();
+}

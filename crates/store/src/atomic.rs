@@ -1,0 +1,171 @@
+//! Atomic file writes (temp file in the same directory, fsync, rename) and sha256 helpers.
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// `<pid>-<nanos>-<counter>`: unique across processes (pid), across restarts that reuse a
+/// pid (nanos) and across threads of one process (counter).
+pub(crate) fn unique_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{}-{nanos}-{n}", std::process::id())
+}
+
+/// Hex sha256 of a byte slice.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Hex sha256 of a file's contents, streamed.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Fsync a directory so that renames and creations inside it survive a crash.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("fsyncing directory {}", dir.display()))
+}
+
+/// A file written under a temporary name next to its final path and renamed into place
+/// by [`AtomicFile::commit`]; dropping it uncommitted removes the temporary file, so
+/// readers never see a half-written file.
+#[derive(Debug)]
+pub struct AtomicFile {
+    temp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl AtomicFile {
+    /// Creates an empty temporary file in the directory of `final_path`.
+    pub fn create(final_path: impl AsRef<Path>) -> Result<Self> {
+        let target = final_path.as_ref().to_path_buf();
+        let name = target
+            .file_name()
+            .with_context(|| format!("{} has no file name", target.display()))?
+            .to_string_lossy()
+            .into_owned();
+        let dir = parent_dir(&target);
+        let temp = dir.join(format!(".{name}.tmp-{}", unique_name()));
+        File::create_new(&temp).with_context(|| format!("creating {}", temp.display()))?;
+        Ok(Self {
+            temp,
+            target,
+            committed: false,
+        })
+    }
+
+    /// The temporary path to write to.
+    pub fn path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Fsyncs the temporary file, renames it to the final path and fsyncs the directory.
+    pub fn commit(mut self) -> Result<()> {
+        File::open(&self.temp)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("fsyncing {}", self.temp.display()))?;
+        fs::rename(&self.temp, &self.target).with_context(|| {
+            format!(
+                "renaming {} to {}",
+                self.temp.display(),
+                self.target.display()
+            )
+        })?;
+        self.committed = true;
+        sync_dir(parent_dir(&self.target))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes `bytes` to `path` atomically: readers see the old file or the whole new one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let file = AtomicFile::create(path)?;
+    let mut out = File::options()
+        .write(true)
+        .open(file.path())
+        .with_context(|| format!("opening {}", file.path().display()))?;
+    out.write_all(bytes)
+        .with_context(|| format!("writing {}", file.path().display()))?;
+    drop(out);
+    file.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_atomic_replaces_whole_file_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"second");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn dropped_atomic_file_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.bin");
+        let file = AtomicFile::create(&path).unwrap();
+        fs::write(file.path(), b"partial").unwrap();
+        assert!(file.path().exists());
+        drop(file);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn write_atomic_into_missing_dir_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_atomic(&dir.path().join("no/such/x"), b"x").unwrap_err();
+        assert!(format!("{err:#}").contains("creating"), "{err:#}");
+    }
+
+    #[test]
+    fn sha256_matches_known_vector() {
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(sha256_bytes(b"abc"), abc);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("abc");
+        fs::write(&path, b"abc").unwrap();
+        assert_eq!(sha256_file(&path).unwrap(), abc);
+    }
+}

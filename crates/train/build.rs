@@ -1,0 +1,40 @@
+//! Link-time settings that torch-sys does not make for us, and the libtorch version.
+use std::env;
+use std::path::Path;
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=LIBTORCH");
+    // An rpath to libtorch, so `train` runs without LD_LIBRARY_PATH.
+    if let Ok(libtorch) = env::var("LIBTORCH") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{libtorch}/lib");
+    }
+    // With --as-needed (the default) the linker drops libtorch_cuda, since no symbol of
+    // it is referenced directly, and CUDA then reads as absent at run time.
+    if env::var_os("CARGO_FEATURE_CUDA").is_some() {
+        println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
+    }
+    // run.h5 records the libtorch it was made with; libtorch has no runtime version call.
+    println!("cargo:rustc-env=XAVIER_LIBTORCH_VERSION={}", libtorch_version());
+}
+
+/// `__version__` from the Python package's version.py, or libtorch's build-version file.
+fn libtorch_version() -> String {
+    let Ok(root) = env::var("LIBTORCH") else {
+        return "unknown".into();
+    };
+    let root = Path::new(&root);
+    let python = root.join("version.py");
+    println!("cargo:rerun-if-changed={}", python.display());
+    if let Ok(text) = std::fs::read_to_string(&python) {
+        let version = text
+            .lines()
+            .find_map(|l| l.strip_prefix("__version__ = "))
+            .map(|v| v.trim().trim_matches('\'').trim_matches('"').to_string());
+        if let Some(version) = version {
+            return version;
+        }
+    }
+    std::fs::read_to_string(root.join("build-version"))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}

@@ -1,0 +1,165 @@
+//! The checkpoint directory `<out>/checkpoint/`, from which `--resume` continues a run to
+//! the same history as an uninterrupted one:
+//! - `state.json`: step, recording so far, timings and the name of the weights file;
+//! - `weights-step<s>.ot`: every layer's weight and bias (tch `save_multi`);
+//! - `raw/step<s>.ot`: raw probe arrays, written once when taken (they are large, so
+//!   they are not kept in memory nor rewritten at each checkpoint).
+//!
+//! Each file is written atomically; the weights file is written before the `state.json`
+//! that names it and the old one removed after, so a crash at any point leaves a
+//! consistent pair. Batches need no saved position: they are a function of the step.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{ensure, Context, Result};
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+use store::atomic::{write_atomic, AtomicFile};
+use tch::{Device, Tensor};
+
+use crate::config::RunConfig;
+use crate::model::Mlp;
+use crate::probe::Probe;
+use crate::record::RawSnapshot;
+use crate::recording::Recording;
+
+/// Wall seconds spent so far, by activity.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct Timing {
+    pub train_s: f64,
+    pub probe_s: f64,
+    pub checkpoint_s: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct State {
+    pub config: RunConfig,
+    pub step: u64,
+    pub weights_file: String,
+    pub timing: Timing,
+    pub recording: Recording,
+}
+
+pub struct Checkpoint {
+    dir: PathBuf,
+}
+
+impl Checkpoint {
+    pub fn new(out: &Path) -> Checkpoint {
+        Checkpoint {
+            dir: out.join("checkpoint"),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn raw_path(&self, step: u64) -> PathBuf {
+        self.dir.join("raw").join(format!("step{step}.ot"))
+    }
+
+    /// Saves the raw arrays of a probe at `step` (weight gradients only if `weight_grad`).
+    pub fn save_raw(&self, step: u64, probe: &Probe, weight_grad: bool) -> Result<()> {
+        std::fs::create_dir_all(self.dir.join("raw"))?;
+        let mut named = Vec::new();
+        for (k, layer) in probe.layers.iter().enumerate() {
+            named.push((format!("layer{}.activation", k + 1), layer.activation.to_device(Device::Cpu)));
+            named.push((format!("layer{}.preact_grad", k + 1), layer.preact_grad.to_device(Device::Cpu)));
+            if weight_grad {
+                named.push((format!("layer{}.weight_grad", k + 1), layer.weight_grad.to_device(Device::Cpu)));
+            }
+        }
+        let path = self.raw_path(step);
+        let file = AtomicFile::create(&path)?;
+        Tensor::save_multi(&named, file.path())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        file.commit()
+    }
+
+    /// Loads the raw arrays saved at `step` for `hidden_layers` layers.
+    pub fn load_raw(&self, step: u64, hidden_layers: usize) -> Result<RawSnapshot> {
+        let path = self.raw_path(step);
+        let named = Tensor::load_multi(&path)
+            .with_context(|| format!("cannot read raw snapshot {}", path.display()))?;
+        let find = |name: String| {
+            named
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| to_array2(t))
+                .transpose()
+        };
+        (1..=hidden_layers)
+            .map(|k| {
+                let activation = find(format!("layer{k}.activation"))?
+                    .with_context(|| format!("{} lacks layer {k}", path.display()))?;
+                let preact_grad = find(format!("layer{k}.preact_grad"))?
+                    .with_context(|| format!("{} lacks layer {k}", path.display()))?;
+                Ok((activation, preact_grad, find(format!("layer{k}.weight_grad"))?))
+            })
+            .collect()
+    }
+
+    /// Saves the model and the state at `state.step`, replacing the previous checkpoint.
+    pub fn save(&self, state: &mut State, model: &Mlp) -> Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let previous = self.dir.join(&state.weights_file);
+        state.weights_file = format!("weights-step{}.ot", state.step);
+        let weights_path = self.dir.join(&state.weights_file);
+        let mut named = Vec::new();
+        for (k, layer) in model.layers.iter().enumerate() {
+            named.push((format!("weight{k}"), layer.weight.to_device(Device::Cpu)));
+            named.push((format!("bias{k}"), layer.bias.to_device(Device::Cpu)));
+        }
+        let file = AtomicFile::create(&weights_path)?;
+        Tensor::save_multi(&named, file.path())
+            .with_context(|| format!("cannot write {}", weights_path.display()))?;
+        file.commit()?;
+        write_atomic(&self.dir.join("state.json"), &serde_json::to_vec(state)?)?;
+        if previous != weights_path && previous.is_file() {
+            std::fs::remove_file(&previous)?;
+        }
+        Ok(())
+    }
+
+    /// The saved state, and the saved weights put into `model` (on its device).
+    pub fn load(&self, model: &mut Mlp) -> Result<State> {
+        let state_path = self.dir.join("state.json");
+        let text = std::fs::read_to_string(&state_path)
+            .with_context(|| format!("no checkpoint to resume from: cannot read {}", state_path.display()))?;
+        let state: State = serde_json::from_str(&text)
+            .with_context(|| format!("corrupt checkpoint {}", state_path.display()))?;
+        let weights_path = self.dir.join(&state.weights_file);
+        let named = Tensor::load_multi(&weights_path)
+            .with_context(|| format!("cannot read {}", weights_path.display()))?;
+        for (k, layer) in model.layers.iter_mut().enumerate() {
+            for (name, target) in [(format!("weight{k}"), &mut layer.weight), (format!("bias{k}"), &mut layer.bias)] {
+                let saved = named
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .with_context(|| format!("{} lacks {name}", weights_path.display()))?;
+                ensure!(
+                    saved.1.size() == target.size(),
+                    "{name} in {} has shape {:?}, the model needs {:?}",
+                    weights_path.display(),
+                    saved.1.size(),
+                    target.size()
+                );
+                target.copy_(&saved.1);
+            }
+        }
+        Ok(state)
+    }
+
+    pub fn remove(&self) -> Result<()> {
+        std::fs::remove_dir_all(&self.dir)
+            .with_context(|| format!("cannot remove {}", self.dir.display()))
+    }
+}
+
+pub fn to_array2(t: &Tensor) -> Result<Array2<f32>> {
+    let size = t.size();
+    ensure!(size.len() == 2, "expected a 2-D tensor, got shape {size:?}");
+    let values = Vec::<f32>::try_from(t.to_device(Device::Cpu).to_kind(tch::Kind::Float).flatten(0, -1))?;
+    Ok(Array2::from_shape_vec((size[0] as usize, size[1] as usize), values)?)
+}

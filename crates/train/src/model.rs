@@ -1,0 +1,139 @@
+//! The paper's MLP with a hand-written forward, backward and fused SGD update (no
+//! autograd): at batch 10 a step is bound by streaming the weights through memory, so the
+//! step touches each weight matrix as few times as possible and never syncs with the host.
+//!
+//! Layer k maps h_{k} to s_{k+1} = h_k W_k + b_k with W_k stored `[fan_in, fan_out]`, so
+//! dCost/dW_k = h_k^T g_k has the same layout as W_k and the update is one `addmm_`.
+
+use tch::{Device, Kind, Tensor};
+
+use crate::config::{Activation, Init};
+use crate::rng::SplitMix64;
+
+pub struct Layer {
+    /// `[fan_in, fan_out]`.
+    pub weight: Tensor,
+    /// `[fan_out]`.
+    pub bias: Tensor,
+}
+
+pub struct Mlp {
+    pub layers: Vec<Layer>,
+    pub activation: Activation,
+}
+
+/// What the forward pass leaves for the backward pass: every layer's input and the logits.
+pub struct Trace {
+    /// `inputs[0]` is x, `inputs[k]` the output of hidden layer k (1-based).
+    pub inputs: Vec<Tensor>,
+    pub logits: Tensor,
+}
+
+/// The bound `a` of the uniform init U[-a, a] (eq. 1 and eq. 16 of the paper).
+pub fn init_bound(init: Init, fan_in: usize, fan_out: usize) -> f64 {
+    match init {
+        Init::Standard => 1.0 / (fan_in as f64).sqrt(),
+        Init::Normalized => 6f64.sqrt() / ((fan_in + fan_out) as f64).sqrt(),
+    }
+}
+
+impl Mlp {
+    /// A fresh network: `sizes` from input to output, weights uniform per `init` with each
+    /// layer's true fan-in (the output layer included), biases 0. Layer k draws from its
+    /// own SplitMix64 stream, so the weights depend only on (seed, k, sizes).
+    pub fn new(
+        sizes: &[usize],
+        activation: Activation,
+        init: Init,
+        seed: u64,
+        device: Device,
+    ) -> Mlp {
+        let layers = sizes
+            .windows(2)
+            .enumerate()
+            .map(|(k, pair)| {
+                let (fan_in, fan_out) = (pair[0], pair[1]);
+                let bound = init_bound(init, fan_in, fan_out) as f32;
+                let mut rng = SplitMix64::new(seed, k as u64);
+                let values: Vec<f32> = (0..fan_in * fan_out)
+                    .map(|_| (2.0 * rng.next_f32() - 1.0) * bound)
+                    .collect();
+                let weight = Tensor::from_slice(&values)
+                    .view([fan_in as i64, fan_out as i64])
+                    .to_device(device);
+                let bias = Tensor::zeros([fan_out as i64], (Kind::Float, device));
+                Layer { weight, bias }
+            })
+            .collect();
+        Mlp { layers, activation }
+    }
+
+    pub fn hidden_layers(&self) -> usize {
+        self.layers.len() - 1
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Trace {
+        let mut inputs = vec![x.shallow_clone()];
+        let (hidden, output) = self.layers.split_at(self.layers.len() - 1);
+        for layer in hidden {
+            let mut s = layer.bias.addmm(inputs.last().unwrap(), &layer.weight);
+            self.activation.apply_(&mut s);
+            inputs.push(s);
+        }
+        let logits = output[0]
+            .bias
+            .addmm(inputs.last().unwrap(), &output[0].weight);
+        Trace { inputs, logits }
+    }
+
+    /// Back-propagates from the output pre-activation gradient `g_out` (rows = examples),
+    /// calling `visit(k, layer_k, input_k, g_k)` top-down with g_k = dCost/ds of the layer's
+    /// output. The gradient for the layer below is computed BEFORE `visit` runs, so
+    /// `visit` may update the layer's weights in place.
+    pub fn backprop(
+        &mut self,
+        trace: &Trace,
+        g_out: Tensor,
+        mut visit: impl FnMut(usize, &mut Layer, &Tensor, &Tensor),
+    ) {
+        let mut g = g_out;
+        for k in (0..self.layers.len()).rev() {
+            let input = &trace.inputs[k];
+            let below = (k > 0).then(|| {
+                g.mm(&self.layers[k].weight.tr()) * self.activation.slope(input)
+            });
+            visit(k, &mut self.layers[k], input, &g);
+            if let Some(below) = below {
+                g = below;
+            }
+        }
+    }
+
+    /// One SGD step on the mean negative log-likelihood of (x, y); returns the summed
+    /// (not mean) NLL of the batch as a device scalar, so the caller can accumulate it
+    /// without a host sync.
+    pub fn sgd_step(&mut self, x: &Tensor, y: &Tensor, lr: f64) -> Tensor {
+        let trace = self.forward(x);
+        let (nll_sum, softmax_minus_onehot) = nll_and_residual(&trace.logits, y);
+        // Every gradient below is linear in g_out, so scaling it by -lr once gives the
+        // updates themselves: W += h^T g and b += sum(g) with no extra scaling kernels.
+        let batch = x.size()[0] as f64;
+        let g_out = softmax_minus_onehot * (-lr / batch);
+        self.backprop(&trace, g_out, |_, layer, input, g| {
+            _ = layer.weight.addmm_(&input.tr(), g);
+            _ = layer.bias.g_add_(&g.sum_dim_intlist(0, false, Kind::Float));
+        });
+        nll_sum
+    }
+}
+
+/// Summed NLL of `y` under softmax(logits), and softmax(logits) - onehot(y) (dNLL/dlogits
+/// per example).
+pub fn nll_and_residual(logits: &Tensor, y: &Tensor) -> (Tensor, Tensor) {
+    let log_p = logits.log_softmax(1, Kind::Float);
+    let picked = log_p.gather(1, &y.unsqueeze(1), false);
+    let nll_sum = -picked.sum(Kind::Float);
+    let mut residual = log_p.exp();
+    _ = residual.scatter_add_(1, &y.unsqueeze(1), &Tensor::full_like(&picked, -1.0));
+    (nll_sum, residual)
+}

@@ -1,0 +1,98 @@
+//! What a probe measures, without changing the model: per hidden layer the activations,
+//! dCost/ds and dCost/dW on the 300 probe examples, the layer-to-layer Jacobian's mean
+//! singular value (§4.2.2), and loss and error over whole evaluation sets.
+
+use tch::{Kind, Tensor};
+
+use crate::model::{nll_and_residual, Mlp};
+use crate::source::{DeviceSet, InputScale};
+
+/// Rows evaluated per forward pass over valid/test: bounds the activations' memory.
+const EVAL_CHUNK: i64 = 2000;
+
+/// One hidden layer's probed arrays (on the device).
+pub struct LayerProbe {
+    /// h_k `[examples, width]`.
+    pub activation: Tensor,
+    /// dCost/ds_k `[examples, width]`, Cost = mean NLL over the probe examples.
+    pub preact_grad: Tensor,
+    /// dCost/dW_k `[fan_in, width]` (not applied).
+    pub weight_grad: Tensor,
+}
+
+pub struct Probe {
+    pub layers: Vec<LayerProbe>,
+    /// `[hidden_layers]` f64: mean singular value of dh_{k+1}/dh_k for k = 1..L-1, NaN for
+    /// layer L (whose next layer is the softmax output, not a hidden layer).
+    pub jacobian_sv_mean: Tensor,
+}
+
+/// Probes `model` on (x, y); the Jacobians use the first `jacobian_examples` rows of x.
+pub fn probe(model: &mut Mlp, x: &Tensor, y: &Tensor, jacobian_examples: usize) -> Probe {
+    let trace = model.forward(x);
+    let (_, residual) = nll_and_residual(&trace.logits, y);
+    let g_out = residual / x.size()[0] as f64;
+    let hidden = model.hidden_layers();
+    let mut grads: Vec<Option<(Tensor, Tensor)>> = (0..hidden).map(|_| None).collect();
+    model.backprop(&trace, g_out, |k, _, input, g| {
+        if k < hidden {
+            grads[k] = Some((g.copy(), input.tr().mm(g)));
+        }
+    });
+    let layers = grads
+        .into_iter()
+        .enumerate()
+        .map(|(k, grads)| {
+            let (preact_grad, weight_grad) = grads.unwrap();
+            LayerProbe {
+                activation: trace.inputs[k + 1].shallow_clone(),
+                preact_grad,
+                weight_grad,
+            }
+        })
+        .collect();
+    let mut sv_means: Vec<Tensor> = (1..hidden)
+        .map(|k| jacobian_sv_mean(model, &trace.inputs[k + 1], k, jacobian_examples))
+        .collect();
+    sv_means.push(Tensor::full([1], f64::NAN, (Kind::Double, x.device())));
+    Probe {
+        layers,
+        jacobian_sv_mean: Tensor::cat(&sv_means, 0),
+    }
+}
+
+/// Mean singular value of J = dh_{k+1}/dh_k = diag(f'(s_{k+1})) W_k^T over the first
+/// `examples` rows, where W_k is `model.layers[k]` (0-based: it maps hidden layer k to
+/// k+1) and `h_next` is layer k+1's output. J^T = W_k diag(f') has the same singular values
+/// and is a column scaling of W_k, so all examples are batched. The singular values are
+/// the square roots of the eigenvalues of J J^T: a symmetric eigensolve costs about half
+/// an SVD (on CPU 65 ms vs 117 ms for 1000x1000; the two means agree to 1e-7).
+fn jacobian_sv_mean(model: &Mlp, h_next: &Tensor, k: usize, examples: usize) -> Tensor {
+    if examples == 0 {
+        return Tensor::full([1], f64::NAN, (Kind::Double, h_next.device()));
+    }
+    let slopes = model
+        .activation
+        .slope(&h_next.narrow(0, 0, examples as i64));
+    let transposed = model.layers[k].weight.unsqueeze(0) * slopes.unsqueeze(1);
+    let gram = transposed.matmul(&transposed.transpose(1, 2));
+    let eigenvalues = gram.linalg_eigvalsh("L").clamp_min(0.0);
+    eigenvalues.sqrt().mean(Kind::Double).view([1])
+}
+
+/// Summed NLL and number of errors of `model` on `set`, as device scalars.
+pub fn evaluate(model: &Mlp, set: &DeviceSet, scale: InputScale) -> (Tensor, Tensor) {
+    let mut loss = Tensor::zeros([], (Kind::Double, set.x.device()));
+    let mut errors = Tensor::zeros([], (Kind::Int64, set.x.device()));
+    let n = set.n as i64;
+    for start in (0..n).step_by(EVAL_CHUNK as usize) {
+        let len = EVAL_CHUNK.min(n - start);
+        let x = scale.convert(&set.x.narrow(0, start, len));
+        let y = set.y.narrow(0, start, len);
+        let logits = model.forward(&x).logits;
+        let (nll_sum, _) = nll_and_residual(&logits, &y);
+        loss += nll_sum.to_kind(Kind::Double);
+        errors += logits.argmax(1, false).ne_tensor(&y).sum(Kind::Int64);
+    }
+    (loss, errors)
+}

@@ -1,0 +1,114 @@
+//! Everything a run has measured so far, in memory (raw arrays excepted: they go to files
+//! as they are taken). Serialised into the checkpoint and written out as `run.h5` by
+//! `record.rs`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::{BINS, SCALARS};
+
+/// The probed quantities of a hidden layer, in the order of `stats/layer<k>/<q>`.
+pub const QUANTITIES: [&str; 3] = ["activation", "preact_grad", "weight_grad"];
+
+/// One row per probe.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub step: Vec<u64>,
+    #[serde(with = "nan_as_null")]
+    pub epoch: Vec<f64>,
+    /// Mean NLL over the training batches since the previous probe (NaN at step 0).
+    #[serde(with = "nan_as_null")]
+    pub train_loss: Vec<f64>,
+    #[serde(with = "nan_as_null")]
+    pub valid_loss: Vec<f64>,
+    #[serde(with = "nan_as_null")]
+    pub valid_error: Vec<f64>,
+    #[serde(with = "nan_as_null")]
+    pub test_loss: Vec<f64>,
+    #[serde(with = "nan_as_null")]
+    pub test_error: Vec<f64>,
+}
+
+/// Summaries of one quantity of one layer, one row per probe.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct QuantityStats {
+    #[serde(with = "nan_as_null")]
+    pub mean: Vec<f64>,
+    #[serde(with = "nan_as_null")]
+    pub std: Vec<f64>,
+    #[serde(with = "nan_as_null")]
+    pub p02: Vec<f64>,
+    #[serde(with = "nan_as_null")]
+    pub p50: Vec<f64>,
+    #[serde(with = "nan_as_null")]
+    pub p98: Vec<f64>,
+    /// Row-major `[probes, BINS]` counts.
+    pub hist: Vec<f64>,
+}
+
+impl QuantityStats {
+    /// Appends one summary row `[mean, std, p02, p50, p98, counts...]`.
+    pub fn push(&mut self, row: &[f64]) {
+        let columns = [
+            &mut self.mean,
+            &mut self.std,
+            &mut self.p02,
+            &mut self.p50,
+            &mut self.p98,
+        ];
+        for (column, value) in columns.into_iter().zip(row) {
+            column.push(*value);
+        }
+        self.hist.extend_from_slice(&row[SCALARS..SCALARS + BINS]);
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LayerStats {
+    /// Indexed like `QUANTITIES`.
+    pub quantities: Vec<QuantityStats>,
+    #[serde(with = "nan_as_null")]
+    pub jacobian_sv_mean: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recording {
+    pub history: History,
+    /// `edges[q]`: the BINS + 1 histogram edges of quantity q, shared by all layers.
+    pub edges: Vec<Vec<f32>>,
+    /// `layers[k - 1]` for hidden layer k.
+    pub layers: Vec<LayerStats>,
+    /// Steps with raw activation/preact_grad arrays (weight_grad raw only at step 0 and
+    /// the last step).
+    pub raw_steps: Vec<u64>,
+}
+
+impl Recording {
+    pub fn new(hidden_layers: usize) -> Recording {
+        let layer = LayerStats {
+            quantities: vec![QuantityStats::default(); QUANTITIES.len()],
+            jacobian_sv_mean: Vec::new(),
+        };
+        Recording {
+            layers: vec![layer; hidden_layers],
+            ..Recording::default()
+        }
+    }
+
+    pub fn probes(&self) -> usize {
+        self.history.step.len()
+    }
+}
+
+/// JSON has no NaN: write it as null and read null back as NaN.
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &[f64], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(values.iter().map(|v| v.is_finite().then_some(*v)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f64>, D::Error> {
+        let values = Vec::<Option<f64>>::deserialize(deserializer)?;
+        Ok(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    }
+}

@@ -1,0 +1,78 @@
+//! SplitMix64 (Steele, Lea & Flood 2014): the run's own random numbers for weight init and
+//! epoch shuffles. Owning the generator keeps a seed's weights and example order fixed
+//! across libtorch versions and devices (torch's generators differ between CPU and CUDA).
+
+#[derive(Clone, Debug)]
+pub struct SplitMix64 {
+    state: u64,
+}
+
+impl SplitMix64 {
+    /// A generator for one purpose of one run: `stream` separates purposes (layer index,
+    /// epoch number...) so that none shares numbers with another.
+    pub fn new(seed: u64, stream: u64) -> SplitMix64 {
+        let mut mixer = SplitMix64 { state: seed };
+        let base = mixer.next_u64();
+        SplitMix64 {
+            state: base ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03),
+        }
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1) with 24 random bits, exactly representable in f32.
+    pub fn next_f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    /// Uniform in 0..n by Lemire's multiply-shift (bias below 2^-32 for n < 2^32).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// A Fisher-Yates permutation of 0..n.
+    pub fn permutation(&mut self, n: usize) -> Vec<i64> {
+        let mut order: Vec<i64> = (0..n as i64).collect();
+        for i in (1..n).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            order.swap(i, j);
+        }
+        order
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_differ_and_repeat() {
+        let a: Vec<u64> = (0..4).map(|_| SplitMix64::new(7, 0).next_u64()).collect();
+        assert!(a.windows(2).all(|w| w[0] == w[1]));
+        assert_ne!(
+            SplitMix64::new(7, 0).next_u64(),
+            SplitMix64::new(7, 1).next_u64()
+        );
+    }
+
+    #[test]
+    fn permutation_is_a_permutation() {
+        let mut p = SplitMix64::new(1, 2).permutation(1000);
+        assert_ne!(p[..10], (0..10).collect::<Vec<i64>>()[..]);
+        p.sort_unstable();
+        assert_eq!(p, (0..1000).collect::<Vec<i64>>());
+    }
+
+    #[test]
+    fn uniform_mean_is_half() {
+        let mut r = SplitMix64::new(3, 0);
+        let mean = (0..100_000).map(|_| f64::from(r.next_f32())).sum::<f64>() / 1e5;
+        assert!((mean - 0.5).abs() < 0.005, "{mean}");
+    }
+}

@@ -1,0 +1,216 @@
+//! Where examples come from: the training batches (the Shapeset online stream, or a fixed
+//! training split reshuffled each epoch) and the valid/test/probe sets, all held on the
+//! device as u8 and converted to f32 there.
+//!
+//! The batch for step s is a pure function of (seed, s): the Shapeset stream position is
+//! s * batch, and a fixed split's order in epoch e is SplitMix64(seed, SHUFFLE + e)'s
+//! permutation. A resumed run therefore needs only its step count to continue exactly.
+
+use anyhow::{ensure, Context, Result};
+use data::dataset::{Dataset, Split};
+use tch::{Device, Kind, Tensor};
+
+use crate::config::{DatasetName, RunConfig, PROBE_EXAMPLES};
+use crate::rng::SplitMix64;
+
+/// Stream ids of the run's SplitMix64 generators that are not weight layers.
+const SHAPESET_STREAM: u64 = 1 << 32;
+const SHUFFLE: u64 = 2 << 32;
+
+/// Steps whose batches are gathered and converted in one go: fewer, larger kernels.
+const CHUNK_STEPS: u64 = 100;
+
+/// u8 pixels to the network's input range: Shapeset [-1, 1] (as the original), others [0, 1].
+#[derive(Clone, Copy, Debug)]
+pub struct InputScale {
+    mul: f64,
+    add: f64,
+}
+
+impl InputScale {
+    pub fn for_dataset(dataset: DatasetName) -> InputScale {
+        match dataset {
+            DatasetName::Shapeset => InputScale {
+                mul: 2.0 / 255.0,
+                add: -1.0,
+            },
+            DatasetName::Mnist | DatasetName::Cifar10 => InputScale {
+                mul: 1.0 / 255.0,
+                add: 0.0,
+            },
+        }
+    }
+
+    pub fn convert(self, pixels: &Tensor) -> Tensor {
+        pixels.to_kind(Kind::Float) * self.mul + self.add
+    }
+}
+
+/// A labelled set on the device: `x` u8 `[n, dim]`, `y` i64 `[n]`.
+pub struct DeviceSet {
+    pub x: Tensor,
+    pub y: Tensor,
+    pub n: usize,
+}
+
+impl DeviceSet {
+    pub fn new(split: &Split, dim: usize, device: Device) -> DeviceSet {
+        let x = Tensor::from_slice(&split.x)
+            .view([split.n as i64, dim as i64])
+            .to_device(device);
+        let y = Tensor::from_slice(&split.y)
+            .to_kind(Kind::Int64)
+            .to_device(device);
+        DeviceSet { x, y, n: split.n }
+    }
+}
+
+/// Everything a run reads besides its training batches.
+pub struct EvalData {
+    pub valid: DeviceSet,
+    pub test: DeviceSet,
+    /// The first 300 test examples, converted: the fixed probe set of the paper's figures.
+    pub probe_x: Tensor,
+    pub probe_y: Tensor,
+    /// The training split (MNIST/CIFAR-10); None for the Shapeset stream.
+    pub train: Option<DeviceSet>,
+}
+
+/// Puts the evaluation sets (and the training split, if any) of `dataset` on `device`;
+/// for Shapeset without a `dataset.h5`, generates the pinned valid/test sets.
+pub fn load(config: &RunConfig, dataset: Option<Dataset>, device: Device) -> Result<EvalData> {
+    let dim = config.input_dim();
+    let (train, valid, test) = match dataset {
+        None => {
+            ensure!(
+                config.dataset == DatasetName::Shapeset,
+                "--data FILE (dataset.h5) is required for {}",
+                config.dataset.as_str()
+            );
+            let sets = data::shapeset::eval_sets().context("cannot generate Shapeset eval sets")?;
+            (None, sets.valid, sets.test)
+        }
+        Some(ds) => {
+            let name = config.dataset.as_str();
+            ensure!(ds.name == name, "the data file holds dataset {}, not {name}", ds.name);
+            ensure!(
+                ds.dim == dim && ds.classes == config.classes(),
+                "the data file has dim {} and {} classes, {name} needs {dim} and {}",
+                ds.dim,
+                ds.classes,
+                config.classes()
+            );
+            ensure!(
+                ds.train.is_some() || config.dataset == DatasetName::Shapeset,
+                "the data file has no train split"
+            );
+            let train = ds.train.filter(|_| config.dataset != DatasetName::Shapeset);
+            (train, ds.valid, ds.test)
+        }
+    };
+    ensure!(
+        test.n >= PROBE_EXAMPLES,
+        "the test set has {} examples, the probes need {PROBE_EXAMPLES}",
+        test.n
+    );
+    if let Some(train) = &train {
+        ensure!(
+            train.n >= config.batch_size,
+            "the train split has {} examples, fewer than one batch of {}",
+            train.n,
+            config.batch_size
+        );
+    }
+    let scale = InputScale::for_dataset(config.dataset);
+    let test = DeviceSet::new(&test, dim, device);
+    Ok(EvalData {
+        probe_x: scale.convert(&test.x.narrow(0, 0, PROBE_EXAMPLES as i64)),
+        probe_y: test.y.narrow(0, 0, PROBE_EXAMPLES as i64),
+        valid: DeviceSet::new(&valid, dim, device),
+        test,
+        train: train.map(|t| DeviceSet::new(&t, dim, device)),
+    })
+}
+
+enum Origin {
+    Shapeset { stream_seed: u64 },
+    Fixed { set: DeviceSet, seed: u64, epoch_order: Option<(u64, Vec<i64>)> },
+}
+
+/// The training batches, step by step, converted on the device a chunk at a time.
+pub struct Batches {
+    origin: Origin,
+    batch: usize,
+    scale: InputScale,
+    device: Device,
+    next_step: u64,
+    chunk: Option<(u64, Tensor, Tensor)>,
+}
+
+impl Batches {
+    /// The batches of a run, starting at `step` (0 for a new run).
+    pub fn new(config: &RunConfig, train: Option<DeviceSet>, step: u64, device: Device) -> Batches {
+        let origin = match train {
+            None => Origin::Shapeset {
+                stream_seed: SplitMix64::new(config.seed, SHAPESET_STREAM).next_u64(),
+            },
+            Some(set) => Origin::Fixed { set, seed: config.seed, epoch_order: None },
+        };
+        Batches {
+            origin,
+            batch: config.batch_size,
+            scale: InputScale::for_dataset(config.dataset),
+            device,
+            next_step: step,
+            chunk: None,
+        }
+    }
+
+    /// (x f32 `[batch, dim]`, y i64 `[batch]`) for the next step.
+    pub fn next_batch(&mut self) -> (Tensor, Tensor) {
+        let step = self.next_step;
+        let stale = match &self.chunk {
+            Some((first, _, _)) => step >= first + CHUNK_STEPS,
+            None => true,
+        };
+        if stale {
+            let (x, y) = self.gather(step, CHUNK_STEPS);
+            self.chunk = Some((step, self.scale.convert(&x), y));
+        }
+        let (first, x, y) = self.chunk.as_ref().unwrap();
+        let offset = ((step - first) as usize * self.batch) as i64;
+        let b = self.batch as i64;
+        self.next_step += 1;
+        (x.narrow(0, offset, b), y.narrow(0, offset, b))
+    }
+
+    /// u8 rows and labels of `steps` consecutive steps from `first`.
+    fn gather(&mut self, first: u64, steps: u64) -> (Tensor, Tensor) {
+        let batch = self.batch;
+        match &mut self.origin {
+            Origin::Shapeset { stream_seed } => {
+                let count = batch * steps as usize;
+                let (x, y) = data::shapeset::batch(*stream_seed, first * batch as u64, count);
+                let x = Tensor::from_slice(&x).view([count as i64, -1]).to_device(self.device);
+                let y = Tensor::from_slice(&y).to_kind(Kind::Int64).to_device(self.device);
+                (x, y)
+            }
+            Origin::Fixed { set, seed, epoch_order } => {
+                let per_epoch = (set.n / batch) as u64;
+                let mut rows = Vec::with_capacity(batch * steps as usize);
+                for step in first..first + steps {
+                    let epoch = step / per_epoch;
+                    if epoch_order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+                        let order = SplitMix64::new(*seed, SHUFFLE + epoch).permutation(set.n);
+                        *epoch_order = Some((epoch, order));
+                    }
+                    let order = &epoch_order.as_ref().unwrap().1;
+                    let start = (step % per_epoch) as usize * batch;
+                    rows.extend_from_slice(&order[start..start + batch]);
+                }
+                let index = Tensor::from_slice(&rows).to_device(self.device);
+                (set.x.index_select(0, &index), set.y.index_select(0, &index))
+            }
+        }
+    }
+}
