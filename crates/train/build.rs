@@ -14,7 +14,10 @@ fn main() {
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
     }
     // run.h5 records the libtorch it was made with; libtorch has no runtime version call.
-    println!("cargo:rustc-env=XAVIER_LIBTORCH_VERSION={}", libtorch_version());
+    println!(
+        "cargo:rustc-env=XAVIER_LIBTORCH_VERSION={}",
+        libtorch_version()
+    );
 }
 
 /// `__version__` from the Python package's version.py, or libtorch's build-version file.

@@ -17,12 +17,12 @@ pub const CLASSES: u8 = 10;
 
 /// Decodes a batch of records into a split.
 pub fn records(bytes: &[u8]) -> Result<Split> {
+    let n = bytes.len() / RECORD_BYTES;
     ensure!(
-        bytes.len() % RECORD_BYTES == 0,
+        n * RECORD_BYTES == bytes.len(),
         "{} bytes is not a whole number of {RECORD_BYTES}-byte records",
         bytes.len()
     );
-    let n = bytes.len() / RECORD_BYTES;
     let mut x = Vec::with_capacity(n * DIM);
     let mut y = Vec::with_capacity(n);
     for (i, record) in bytes.chunks_exact(RECORD_BYTES).enumerate() {

@@ -82,7 +82,8 @@ pub struct Dataset {
     pub train: Option<Split>,
     pub valid: Split,
     pub test: Split,
-    /// Source file name -> sha256 of the verified bytes it was decoded from.
+    /// Source file name -> sha256: what the arrays were decoded from (for `fetch`, the
+    /// same map as the store key's inputs: published files, or unpinned members by their own hash).
     pub sources: BTreeMap<String, String>,
     /// Identity of the decoder that produced the arrays.
     pub decoder: String,

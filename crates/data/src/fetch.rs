@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use store::{Key, KeySpec, Store};
+use store::{Entry, Key, KeySpec, Store};
 
 use crate::dataset::{write_h5, Dataset};
 use crate::manifest::{Format, Manifest};
@@ -60,24 +60,33 @@ pub fn pinned_key_spec(manifest: &Manifest) -> KeySpec {
 
 /// Makes sure the store holds the dataset of `manifest`, getting its sources from `origin`.
 pub fn fetch(manifest: &Manifest, store: &Store, origin: &Origin) -> Result<Fetched> {
-    let pinned = pinned_key_spec(manifest);
-    if let Some(entry) = store.get(&pinned.key()) {
-        return Ok(Fetched {
-            path: entry.path(DATASET_FILE),
-            key: entry.key,
-            built: false,
-        });
+    let pinned = pinned_key_spec(manifest).key();
+    if let Some(entry) = store.get(&pinned) {
+        return Ok(Fetched::from_entry(&entry, false));
+    }
+    // One fetch of a dataset at a time: concurrent fetches would share the download cache.
+    let _guard = store.lock(&pinned)?;
+    if let Some(entry) = store.get(&pinned) {
+        return Ok(Fetched::from_entry(&entry, false));
     }
     let loaded = sources::load(manifest, origin)?;
     let dataset = decode(manifest, &loaded.members, loaded.inputs.clone())?;
     let spec = key_spec(manifest, loaded.inputs);
-    let (entry, built) =
-        store.get_or_put(&spec, |dir| write_h5(&dir.join(DATASET_FILE), &dataset))?;
-    Ok(Fetched {
-        path: entry.path(DATASET_FILE),
-        key: entry.key,
-        built,
-    })
+    if let Some(entry) = store.get(&spec.key()) {
+        return Ok(Fetched::from_entry(&entry, false));
+    }
+    let entry = store.put(&spec, |dir| write_h5(&dir.join(DATASET_FILE), &dataset))?;
+    Ok(Fetched::from_entry(&entry, true))
+}
+
+impl Fetched {
+    fn from_entry(entry: &Entry, built: bool) -> Fetched {
+        Fetched {
+            key: entry.key.clone(),
+            path: entry.path(DATASET_FILE),
+            built,
+        }
+    }
 }
 
 fn decode(

@@ -1,6 +1,7 @@
 //! The evaluation sets pinned in datasets/shapeset.toml regenerate byte for byte.
 
-use data::shapeset::{self, batch, sha256_hex, GENERATOR, IMAGE_DIM};
+use data::shapeset::{self, batch, GENERATOR, IMAGE_DIM};
+use store::atomic::sha256_bytes;
 
 #[test]
 fn pinned_sets_regenerate_to_their_hashes() {
@@ -9,7 +10,7 @@ fn pinned_sets_regenerate_to_their_hashes() {
     for (name, set) in [("valid", &manifest.valid), ("test", &manifest.test)] {
         let (x, y) = batch(set.seed, set.offset, set.count);
         assert_eq!((x.len(), y.len()), (set.count * IMAGE_DIM, set.count));
-        let (hash_x, hash_y) = (sha256_hex(&x), sha256_hex(&y));
+        let (hash_x, hash_y) = (sha256_bytes(&x), sha256_bytes(&y));
         println!("[{name}] sha256_x = \"{hash_x}\" sha256_y = \"{hash_y}\"");
         assert_eq!(hash_x, set.sha256_x, "{name} x bytes changed");
         assert_eq!(hash_y, set.sha256_y, "{name} y bytes changed");
@@ -33,6 +34,6 @@ fn eval_sets_returns_the_pinned_sets_disjoint_from_each_other() {
         .filter(|i| test_images.contains(i))
         .count();
     assert_eq!(repeats, 0);
-    // Training seeds stay below 2^32 by convention (see the manifest's comment).
+    // Small run seeds (0, 1, 2, ...) must never replay an evaluation set.
     assert!(manifest.valid.seed >= 1 << 32 && manifest.test.seed >= 1 << 32);
 }

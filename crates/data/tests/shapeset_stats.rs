@@ -35,7 +35,12 @@ fn class_frequencies_match_the_priors() {
     println!("class  measured%  prior%   ({N} images, {dropped} with a dropped shape)");
     for (class, &count) in counts.iter().enumerate() {
         let measured = count as f64 / N as f64;
-        println!("{:5}  {:8.3}  {:7.3}", CLASS_NAMES[class], 100.0 * measured, 100.0 * PRIORS[class]);
+        println!(
+            "{:5}  {:8.3}  {:7.3}",
+            CLASS_NAMES[class],
+            100.0 * measured,
+            100.0 * PRIORS[class]
+        );
         // One standard error is at most sqrt(1/6 * 5/6 / 1e5) = 0.12 pp, so 1 pp is over 8
         // of them, while a wrong label mapping or shape-count draw moves a class by 5 pp or
         // more. Dropped shapes (the original dropped none in 100k) shift mass by less still.
@@ -76,7 +81,10 @@ fn every_image_is_one_background_grey_and_up_to_two_shape_greys_from_the_other_r
         } else {
             (0..=114, 140..=255)
         };
-        assert!(background_range.contains(&background), "image {i}: background {background}");
+        assert!(
+            background_range.contains(&background),
+            "image {i}: background {background}"
+        );
         let others: Vec<u8> = (0..=255u8)
             .filter(|&g| g != background && histogram[usize::from(g)] > 0)
             .collect();
@@ -85,7 +93,10 @@ fn every_image_is_one_background_grey_and_up_to_two_shape_greys_from_the_other_r
             "image {i}: background {background}, shape greys {others:?}"
         );
         // A shape of scale >= 0.2 x 32 covers a dozen pixels at least.
-        assert!(IMAGE_DIM - histogram[usize::from(background)] >= 12, "image {i}");
+        assert!(
+            IMAGE_DIM - histogram[usize::from(background)] >= 12,
+            "image {i}"
+        );
     }
     // Same split as the inversion flag: every light background is an inverted image.
     let flagged = (0..N as u64).filter(|&i| scene(SEED, i).inverted).count();

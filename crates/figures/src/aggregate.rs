@@ -91,7 +91,8 @@ pub struct Curve {
 }
 
 pub fn error_curve(seeds: &[Run]) -> Result<Curve> {
-    let (mut step, mut error_pct, mut seed) = (Vec::<f64>::new(), Vec::<f64>::new(), Vec::<u64>::new());
+    let (mut step, mut error_pct, mut seed) =
+        (Vec::<f64>::new(), Vec::<f64>::new(), Vec::<u64>::new());
     for run in seeds {
         let history = run.open()?.history()?;
         step.extend(&history.step);
@@ -135,7 +136,11 @@ fn strings(frame: &DataFrame, name: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-fn parse<T: Copy, const N: usize>(id: &str, all: [T; N], id_of: fn(T) -> &'static str) -> Result<T> {
+fn parse<T: Copy, const N: usize>(
+    id: &str,
+    all: [T; N],
+    id_of: fn(T) -> &'static str,
+) -> Result<T> {
     all.into_iter()
         .find(|&x| id_of(x) == id)
         .with_context(|| format!("unknown id {id:?}"))

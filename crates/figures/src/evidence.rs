@@ -219,7 +219,10 @@ fn measure(target: Target, catalog: &Catalog) -> Result<Measurement> {
     let (claim, rule) = claim_and_rule(target.id());
     let runs = catalog.lowest_seeds(&target.selectors())?;
     let (measured, verdict) = match target {
-        Target::Fig1 => (vec!["the sheet is drawn by data::shapeset::grid_png".into()], Verdict::Illustration),
+        Target::Fig1 => (
+            vec!["the sheet is drawn by data::shapeset::grid_png".into()],
+            Verdict::Illustration,
+        ),
         Target::Fig2 => fig2(runs[0])?,
         Target::Fig3 => fig3(runs[0], runs[1])?,
         Target::Fig4 => fig4(runs[0], runs[1])?,
@@ -230,7 +233,8 @@ fn measure(target: Target, catalog: &Catalog) -> Result<Measurement> {
         Target::Fig9 => fig9(&runs)?,
         Target::Fig10 => fig10(catalog, runs[0])?,
         Target::Fig11 | Target::Fig12 => error_order(catalog, target.datasets())?,
-        Target::Table1 | Target::Report => table1(catalog)?,
+        Target::Table1 => table1(catalog)?,
+        Target::Report => unreachable!("the report states claims, it is not one"),
     };
     Ok(Measurement {
         claim,
@@ -250,8 +254,18 @@ fn verdict(pass: bool) -> Verdict {
     }
 }
 
+/// Three significant digits whatever the scale (activations ~0.3, gradients ~1e-5).
 fn numbers(values: &[f64]) -> String {
-    let parts: Vec<String> = values.iter().map(|v| format!("{v:.3}")).collect();
+    let parts: Vec<String> = values
+        .iter()
+        .map(|v| {
+            if v.abs() < 1e-2 && *v != 0.0 {
+                format!("{v:.2e}")
+            } else {
+                format!("{v:.3}")
+            }
+        })
+        .collect();
     parts.join(", ")
 }
 
@@ -264,32 +278,39 @@ fn fig2(run: &Run) -> Result<Outcome> {
     let depth = run.config.hidden_layers;
     let top = recording.layer_stats(depth, Quantity::Activation)?;
     let bottom = recording.layer_stats(1, Quantity::Activation)?;
-    let lowest = (0..top.mean.len())
-        .min_by(|&a, &b| top.mean[a].total_cmp(&top.mean[b]))
-        .unwrap_or(0);
-    let within_epoch = top.step[lowest] <= run.config.updates_per_epoch as f64;
-    let escape = (lowest..top.mean.len()).find(|&i| top.mean[i] >= SIGMOID_SATURATED_MEAN);
-    let pass = top.mean[lowest] < SIGMOID_SATURATED_MEAN && within_epoch && bottom.mean[lowest] > 0.3;
-    let measured = vec![
+    let epoch = run.config.updates_per_epoch as f64;
+    let mut measured = vec![
         format!("run: {}", name(run)),
-        format!("layer {depth} (top) mean activation at step 0: {:.3}", top.mean[0]),
         format!(
-            "lowest top-layer mean: {:.3} at step {} (layer 1 mean there: {:.3})",
-            top.mean[lowest], top.step[lowest], bottom.mean[lowest]
+            "layer {depth} (top) mean activation at step 0: {:.3}",
+            top.mean[0]
         ),
-        match escape {
-            Some(i) if top.mean[lowest] < SIGMOID_SATURATED_MEAN => format!(
+    ];
+    let Some(first) = (0..top.mean.len()).find(|&i| top.mean[i] < SIGMOID_SATURATED_MEAN) else {
+        let (lo, _) = crate::style::bounds(top.mean.iter().copied());
+        measured.push(format!(
+            "top layer never below {SIGMOID_SATURATED_MEAN} (lowest mean {lo:.3})"
+        ));
+        return Ok((measured, Verdict::NotReproduced));
+    };
+    measured.push(format!(
+        "top-layer mean first below {SIGMOID_SATURATED_MEAN} at step {} ({:.3}; layer 1 mean there: {:.3})",
+        top.step[first], top.mean[first], bottom.mean[first]
+    ));
+    measured.push(
+        match (first..top.mean.len()).find(|&i| top.mean[i] >= SIGMOID_SATURATED_MEAN) {
+            Some(i) => format!(
                 "top layer back above {SIGMOID_SATURATED_MEAN} at step {} (epoch {:.1})",
                 top.step[i],
-                top.step[i] / run.config.updates_per_epoch as f64
+                top.step[i] / epoch
             ),
-            _ if top.mean[lowest] < SIGMOID_SATURATED_MEAN => format!(
+            None => format!(
                 "top layer still saturated after {} updates",
                 run.config.updates
             ),
-            _ => "top layer never saturated".to_string(),
         },
-    ];
+    );
+    let pass = top.step[first] <= epoch && bottom.mean[first] > 0.3;
     Ok((measured, verdict(pass)))
 }
 
@@ -326,7 +347,11 @@ fn fig3(tanh: &Run, softsign: &Run) -> Result<Outcome> {
     let prefix = t.iter().take_while(|s| s.is_some()).count() == saturated.len();
     let ordered = saturated.windows(2).all(|w| w[0] <= w[1]);
     let softsign_count = s.iter().flatten().count();
-    let pass = t[0].is_some() && saturated.len() >= 2 && prefix && ordered && softsign_count < saturated.len();
+    let pass = t[0].is_some()
+        && saturated.len() >= 2
+        && prefix
+        && ordered
+        && softsign_count < saturated.len();
     let measured = vec![
         format!("tanh {}: p98 >= {SATURATED_P98} first reached by {}", name(tanh), describe_saturation(&t)),
         format!("softsign {}: {}", name(softsign), describe_saturation(&s)),
@@ -350,7 +375,10 @@ fn end_shares(run: &Run) -> Result<(f64, f64)> {
         let n = values.len().max(1) as f64;
         let abs = || values.iter().map(|v| f64::from(v.abs()));
         saturated += abs().filter(|&a| a > SATURATED_ABS).count() as f64 / n;
-        knee += abs().filter(|&a| (KNEE_ABS..=SATURATED_ABS).contains(&a)).count() as f64 / n;
+        knee += abs()
+            .filter(|&a| (KNEE_ABS..=SATURATED_ABS).contains(&a))
+            .count() as f64
+            / n;
     }
     Ok((saturated / depth as f64, knee / depth as f64))
 }
@@ -359,8 +387,14 @@ fn fig4(tanh: &Run, softsign: &Run) -> Result<Outcome> {
     let (ts, tk) = end_shares(tanh)?;
     let (ss, sk) = end_shares(softsign)?;
     let measured = vec![
-        format!("tanh {}: saturated share {ts:.3}, knee share {tk:.3}", name(tanh)),
-        format!("softsign {}: saturated share {ss:.3}, knee share {sk:.3}", name(softsign)),
+        format!(
+            "tanh {}: saturated share {ts:.3}, knee share {tk:.3}",
+            name(tanh)
+        ),
+        format!(
+            "softsign {}: saturated share {ss:.3}, knee share {sk:.3}",
+            name(softsign)
+        ),
     ];
     Ok((measured, verdict(ts > ss && sk > tk)))
 }
@@ -390,7 +424,11 @@ fn depth_ratio(runs: &[&Run], quantity: Quantity, bottom_over_top: bool) -> Resu
     for run in runs {
         let stds = init_stds(run, quantity)?;
         let (first, last) = (stds[0], stds[stds.len() - 1]);
-        let ratio = if bottom_over_top { first / last } else { last / first };
+        let ratio = if bottom_over_top {
+            first / last
+        } else {
+            last / first
+        };
         measured.push(format!(
             "{} {}: std per layer at step 0 = [{}], ratio {ratio:.3}",
             run.config.init.id(),
@@ -414,7 +452,10 @@ fn fig8(runs: &[&Run]) -> Result<Outcome> {
             "{} {}: std(dCost/dW) per layer at step 0 = [{}], spread {spread:.2}",
             run.config.init.id(),
             name(run),
-            stds.iter().map(|v| format!("{v:.2e}")).collect::<Vec<_>>().join(", ")
+            stds.iter()
+                .map(|v| format!("{v:.2e}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     Ok((measured, verdict(pass)))
@@ -427,7 +468,9 @@ fn fig9(runs: &[&Run]) -> Result<Outcome> {
         let recording = run.open()?;
         let bottom = recording.layer_stats(1, Quantity::WeightGrad)?;
         let top = recording.layer_stats(run.config.hidden_layers, Quantity::WeightGrad)?;
-        let later: Vec<f64> = (1..top.std.len()).map(|i| top.std[i] / bottom.std[i]).collect();
+        let later: Vec<f64> = (1..top.std.len())
+            .map(|i| top.std[i] / bottom.std[i])
+            .collect();
         let ratio = crate::stats::mean(&later);
         measured.push(format!(
             "{} {}: R = {ratio:.3} over {} probes after step 0",
@@ -443,36 +486,63 @@ fn fig9(runs: &[&Run]) -> Result<Outcome> {
 
 fn fig10(catalog: &Catalog, normalized: &Run) -> Result<Outcome> {
     let n = saturation_steps(normalized)?;
-    let mut measured = vec![format!("tanh normalized {}: {}", name(normalized), describe_saturation(&n))];
-    let standard = Selector::new(Dataset::Shapeset, Activation::Tanh, Init::Standard, PAPER_DEPTH);
+    let mut measured = vec![format!(
+        "tanh normalized {}: {}",
+        name(normalized),
+        describe_saturation(&n)
+    )];
+    let standard = Selector::new(
+        Dataset::Shapeset,
+        Activation::Tanh,
+        Init::Standard,
+        PAPER_DEPTH,
+    );
     let Some(standard_run) = catalog.seeds(&standard).first() else {
         measured.push(format!("needs run {standard} for the comparison"));
         return Ok((measured, Verdict::NotRun));
     };
     let s = saturation_steps(standard_run)?;
-    measured.push(format!("tanh standard {}: {}", name(standard_run), describe_saturation(&s)));
+    measured.push(format!(
+        "tanh standard {}: {}",
+        name(standard_run),
+        describe_saturation(&s)
+    ));
     let (count_n, count_s) = (n.iter().flatten().count(), s.iter().flatten().count());
-    measured.push(format!("saturated layers: normalized {count_n}, standard {count_s}"));
+    measured.push(format!(
+        "saturated layers: normalized {count_n}, standard {count_s}"
+    ));
     Ok((measured, verdict(count_n < count_s)))
 }
 
 fn error_order(catalog: &Catalog, datasets: &[Dataset]) -> Result<Outcome> {
     let errors: Vec<_> = final_errors(catalog)?
         .into_iter()
-        .filter(|e| e.selector.hidden_layers == PAPER_DEPTH && datasets.contains(&e.selector.dataset))
+        .filter(|e| {
+            e.selector.hidden_layers == PAPER_DEPTH && datasets.contains(&e.selector.dataset)
+        })
         .collect();
     let mut measured = Vec::new();
     let mut pass = true;
     let mut compared = false;
     for &dataset in datasets {
-        let mut here: Vec<_> = errors.iter().filter(|e| e.selector.dataset == dataset).collect();
+        let mut here: Vec<_> = errors
+            .iter()
+            .filter(|e| e.selector.dataset == dataset)
+            .collect();
         if here.is_empty() {
             continue;
         }
         here.sort_by(|a, b| a.error_pct.mean.total_cmp(&b.error_pct.mean));
         let order: Vec<String> = here
             .iter()
-            .map(|e| format!("{} {:.2}% (n={})", e.selector.short_name(), e.error_pct.mean, e.error_pct.n))
+            .map(|e| {
+                format!(
+                    "{} {:.2}% (n={})",
+                    e.selector.short_name(),
+                    e.error_pct.mean,
+                    e.error_pct.n
+                )
+            })
             .collect();
         measured.push(format!("{}: {}", dataset.title(), order.join(" < ")));
         let mean_of = |a, i| {
@@ -480,7 +550,10 @@ fn error_order(catalog: &Catalog, datasets: &[Dataset]) -> Result<Outcome> {
                 .find(|e| e.selector.activation == a && e.selector.init == i)
                 .map(|e| e.error_pct.mean)
         };
-        if let (Some(n), Some(s)) = (mean_of(Activation::Tanh, Init::Normalized), mean_of(Activation::Tanh, Init::Standard)) {
+        if let (Some(n), Some(s)) = (
+            mean_of(Activation::Tanh, Init::Normalized),
+            mean_of(Activation::Tanh, Init::Standard),
+        ) {
             compared = true;
             pass &= n < s;
         }
@@ -527,7 +600,9 @@ fn table1(catalog: &Catalog) -> Result<Outcome> {
     } else {
         verdict(differing == 0)
     };
-    measured.push(format!("{differing} of {tested} tested cells differ significantly"));
+    measured.push(format!(
+        "{differing} of {tested} tested cells differ significantly"
+    ));
     Ok((measured, v))
 }
 
@@ -558,6 +633,15 @@ fn jacobian(catalog: &Catalog) -> Result<Measurement> {
         values.push(value);
     }
     let (standard, normalized) = (values[0], values[1]);
+    if !(standard.is_finite() && normalized.is_finite()) {
+        measured.push("no Jacobian singular values recorded (jacobian_examples = 0?)".into());
+        return Ok(Measurement {
+            claim,
+            rule,
+            measured,
+            verdict: Verdict::NotRun,
+        });
+    }
     measured.push(format!(
         "paper: standard {}, normalized {}",
         paper::JACOBIAN_SV_STANDARD,

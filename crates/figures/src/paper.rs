@@ -47,6 +47,7 @@ pub const DEVIATIONS: [&str; 6] = [
      10-10-2 network with 10 random examples; the paper does not give its network's sizes.",
     "Fig. 1 shows Shapeset-3x2 only (Small-ImageNet samples are out of reach); fig1.svg embeds \
      the PNG because the sheet is pixels.",
-    "Histograms (Figs. 4, 6-8) use 81 bins shared by the panels of a figure; gradient histograms \
-     span +-the 99.5th percentile of |value|.",
+    "Histograms (Figs. 4, 6-8) use 81 bins; activation histograms share one span across panels, \
+     gradient histograms span +-the 99.5th percentile of |value| of each panel (the two inits' \
+     gradients differ by orders of magnitude).",
 ];

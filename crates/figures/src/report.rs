@@ -27,7 +27,11 @@ pub fn markdown(catalog: &Catalog) -> Result<String> {
     }
     runs_section(&mut md, catalog);
     md.push_str("\n## Deviations from the paper\n\n");
-    for d in paper::DEVIATIONS.iter().map(|d| d.to_string()).chain(detected_deviations(catalog)) {
+    for d in paper::DEVIATIONS
+        .iter()
+        .map(ToString::to_string)
+        .chain(detected_deviations(catalog))
+    {
         let _ = writeln!(md, "- {d}");
     }
     Ok(md)

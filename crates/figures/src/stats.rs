@@ -160,7 +160,9 @@ pub fn ln_gamma(x: f64) -> f64 {
     let series = COEFFICIENTS[1..]
         .iter()
         .enumerate()
-        .fold(COEFFICIENTS[0], |acc, (i, c)| acc + c / (x + i as f64 + 1.0));
+        .fold(COEFFICIENTS[0], |acc, (i, c)| {
+            acc + c / (x + i as f64 + 1.0)
+        });
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + series.ln()
 }
 
@@ -172,7 +174,10 @@ mod tests {
     fn ln_gamma_matches_factorials() {
         for n in 1..15u32 {
             let factorial: f64 = (1..n).map(f64::from).product();
-            assert!((ln_gamma(f64::from(n)) - factorial.ln()).abs() < 1e-12, "n={n}");
+            assert!(
+                (ln_gamma(f64::from(n)) - factorial.ln()).abs() < 1e-12,
+                "n={n}"
+            );
         }
         // Γ(1/2) = sqrt(π)
         assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-12);

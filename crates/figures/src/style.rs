@@ -78,7 +78,11 @@ pub fn with_caption<DB: DrawingBackend>(
         plotters::style::text_anchor::VPos::Top,
     ));
     for (i, line) in lines.iter().enumerate() {
-        foot.draw_text(line, &style, (w as i32 / 2, line_height / 4 + i as i32 * line_height))?;
+        foot.draw_text(
+            line,
+            &style,
+            (w as i32 / 2, line_height / 4 + i as i32 * line_height),
+        )?;
     }
     Ok(body)
 }
@@ -87,9 +91,9 @@ pub fn with_caption<DB: DrawingBackend>(
 /// legend box covers data; returns the area below it.
 pub fn with_layer_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
+    px: f64,
     layers: usize,
 ) -> Result<DrawingArea<DB, Shift>, DrawError<DB>> {
-    let px = text_px(area);
     let (w, _) = area.dim_in_pixel();
     let band = (px * 2.0) as i32;
     let (top, body) = area.split_vertically(band);
@@ -101,29 +105,37 @@ pub fn with_layer_legend<DB: DrawingBackend>(
     let labels: Vec<String> = (1..=layers).map(|k| format!("layer {k}")).collect();
     let widths: Vec<i32> = labels
         .iter()
-        .map(|l| top.estimate_text_size(l, &style).map_or(px as i32 * 4, |(w, _)| w as i32))
+        .map(|l| {
+            top.estimate_text_size(l, &style)
+                .map_or(px as i32 * 4, |(w, _)| w as i32)
+        })
         .collect();
     let spacing = (px * 1.5) as i32;
-    let total: i32 = widths.iter().map(|w| line + gap + w).sum::<i32>() + spacing * (layers as i32 - 1);
+    let total: i32 =
+        widths.iter().map(|w| line + gap + w).sum::<i32>() + spacing * (layers as i32 - 1);
     let (mut x, y) = ((w as i32 - total) / 2, band / 2);
     for (k, (label, width)) in labels.iter().zip(widths).enumerate() {
         let color = layer_color(k + 1);
-        top.draw(&PathElement::new(vec![(x, y), (x + line, y)], color.stroke_width(3)))?;
+        top.draw(&PathElement::new(
+            vec![(x, y), (x + line, y)],
+            color.stroke_width(3),
+        ))?;
         top.draw_text(label, &style, (x + line + gap, y))?;
         x += line + gap + width + spacing;
     }
     Ok(body)
 }
 
-/// A framed x/y chart with a panel title, axis descriptions and formatted tick labels.
+/// A framed x/y chart with a panel title, axis descriptions and formatted tick labels;
+/// `px` is the figure's text size (from the whole canvas, so every panel reads the same).
 pub fn chart<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
+    px: f64,
     title: &str,
     x: Range<f64>,
     y: Range<f64>,
     axes: (&str, &str),
 ) -> Result<Chart<'a, DB>, DrawError<DB>> {
-    let px = text_px(area);
     let mut chart = ChartBuilder::on(area)
         .caption(title, font(px * 1.1))
         .margin(px as i32)
@@ -192,7 +204,8 @@ pub fn draw_line<'a, DB: DrawingBackend + 'a>(
         annotation.label(label).legend(move |(x, y)| {
             let ends = vec![(x, y), (x + 24, y)];
             if dashed {
-                plotters::element::DashedPathElement::new(ends, 6, 4, color.stroke_width(2)).into_dyn()
+                plotters::element::DashedPathElement::new(ends, 6, 4, color.stroke_width(2))
+                    .into_dyn()
             } else {
                 PathElement::new(ends, color.stroke_width(2)).into_dyn()
             }

@@ -13,7 +13,6 @@ pub const RANGE: f64 = 8.0;
 pub const POINTS: usize = 61;
 /// A grid point is on a plateau when the cost changes by less than this fraction of the
 /// surface's total span when crossing the whole grid at the local slope.
-pub static mut PLATEAU_SLOPE_X: f64 = 0.05;
 pub const PLATEAU_SLOPE: f64 = 0.05;
 
 pub struct CostSurface {
@@ -65,8 +64,12 @@ impl Network {
     }
 
     fn softmax(&self, x: &[f64; INPUTS]) -> [f64; CLASSES] {
-        let hidden: [f64; HIDDEN] =
-            std::array::from_fn(|j| (0..INPUTS).map(|i| x[i] * self.w1[i][j]).sum::<f64>().tanh());
+        let hidden: [f64; HIDDEN] = std::array::from_fn(|j| {
+            (0..INPUTS)
+                .map(|i| x[i] * self.w1[i][j])
+                .sum::<f64>()
+                .tanh()
+        });
         let logits: [f64; CLASSES] =
             std::array::from_fn(|k| (0..HIDDEN).map(|j| hidden[j] * self.w2[j][k]).sum());
         let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -129,7 +132,7 @@ pub fn plateau_fraction(cost: &[Vec<f64>]) -> f64 {
             // change per grid step, times the steps across the grid
             let dx = (cost[r][c + 1] - cost[r][c - 1]) / 2.0 * (n - 1) as f64;
             let dy = (cost[r + 1][c] - cost[r - 1][c]) / 2.0 * (n - 1) as f64;
-            if dx.hypot(dy) < unsafe { PLATEAU_SLOPE_X } * span {
+            if dx.hypot(dy) < PLATEAU_SLOPE * span {
                 flat += 1;
             }
         }
@@ -148,25 +151,25 @@ mod tests {
         assert_eq!(a.cross_entropy, b.cross_entropy);
         assert_ne!(cost_surface(6).quadratic, a.quadratic);
         // the quadratic cost of a softmax is bounded by 2; cross-entropy is not
-        assert!(a.quadratic.iter().flatten().all(|&q| (0.0..=2.0).contains(&q)));
-        assert!(plateau_fraction(&a.quadratic) > plateau_fraction(&a.cross_entropy));
-    }
-
-    #[test]
-    fn explore() {
-        for seed in [5u64, 1, 2, 3] {
-            let a = cost_surface(seed);
-            for t in [0.05, 0.1, 0.2, 0.3, 0.5] {
-                unsafe { PLATEAU_SLOPE_X = t; }
-                eprintln!("seed {seed} t {t}: ce {:.3} q {:.3}", plateau_fraction(&a.cross_entropy), plateau_fraction(&a.quadratic));
-            }
+        assert!(a
+            .quadratic
+            .iter()
+            .flatten()
+            .all(|&q| (0.0..=2.0).contains(&q)));
+        // not a lucky seed: the quadratic cost is flatter for every seed tried
+        for seed in 1..=5 {
+            let s = cost_surface(seed);
+            assert!(
+                plateau_fraction(&s.quadratic) > plateau_fraction(&s.cross_entropy),
+                "seed {seed}"
+            );
         }
     }
 
     #[test]
     fn plateau_fraction_of_a_plane_and_a_flat() {
         let flat_then_ramp: Vec<Vec<f64>> = (0..11)
-            .map(|_| (0..11).map(|c| f64::from((c as i32 - 5).max(0))).collect())
+            .map(|_| (0..11).map(|c| f64::from((c - 5).max(0))).collect())
             .collect();
         // interior columns 1..=4 are flat (slope 0), column 5 has half slope, 6..=9 full
         let fraction = plateau_fraction(&flat_then_ramp);

@@ -58,7 +58,8 @@ impl Table1 {
             .collect();
         let find = |s: &Selector| errors.iter().find(|e| e.selector == *s).cloned();
         // The paper's rows first, in its order; then any other configuration we ran.
-        let mut keys: Vec<(Activation, Init)> = paper::TABLE1.iter().map(|(a, i, _)| (*a, *i)).collect();
+        let mut keys: Vec<(Activation, Init)> =
+            paper::TABLE1.iter().map(|(a, i, _)| (*a, *i)).collect();
         for e in &errors {
             let key = (e.selector.activation, e.selector.init);
             if !keys.contains(&key) {
@@ -92,7 +93,9 @@ impl Table1 {
         for &dataset in &Dataset::ALL {
             for &activation in &Activation::ALL {
                 let at = |init| find(&Selector::new(dataset, activation, init, PAPER_DEPTH));
-                if let (Some(standard), Some(normalized)) = (at(Init::Standard), at(Init::Normalized)) {
+                if let (Some(standard), Some(normalized)) =
+                    (at(Init::Standard), at(Init::Normalized))
+                {
                     comparisons.push(InitComparison {
                         dataset,
                         activation,
@@ -150,7 +153,11 @@ impl Table1 {
                     format!("{:.1}", t.df),
                     format!("{:.2e}", t.p),
                     if t.p < ALPHA {
-                        if t.t < 0.0 { "normalized better" } else { "normalized worse" }
+                        if t.t < 0.0 {
+                            "normalized better"
+                        } else {
+                            "normalized worse"
+                        }
                     } else {
                         "no significant difference"
                     },
@@ -174,8 +181,10 @@ impl Table1 {
 
     /// One row per cell we ran, long format.
     pub fn frame(&self) -> Result<DataFrame> {
-        let cells: Vec<(&Cell, &FinalError)> =
-            self.cells().filter_map(|c| Some((c, c.ours.as_ref()?))).collect();
+        let cells: Vec<(&Cell, &FinalError)> = self
+            .cells()
+            .filter_map(|c| Some((c, c.ours.as_ref()?)))
+            .collect();
         let finite = |v: f64| v.is_finite().then_some(v);
         let frame = df!(
             "dataset" => cells.iter().map(|(c, _)| c.selector.dataset.id()).collect::<Vec<_>>(),

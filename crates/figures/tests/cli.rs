@@ -12,7 +12,9 @@ use std::sync::{Mutex, MutexGuard};
 static HDF5_FILES: Mutex<()> = Mutex::new(());
 
 fn serial() -> MutexGuard<'static, ()> {
-    HDF5_FILES.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    HDF5_FILES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn figures(args: &[&str]) -> Output {
@@ -35,21 +37,45 @@ fn renders_from_runs_json_and_skips_what_is_missing() {
         &[
             Fixture::new("shapeset", "tanh", "standard", 5),
             // an interrupted run: ignored, with a line saying so
-            Fixture::new("shapeset", "tanh", "normalized", 5).status("failed: interrupted after step 1000"),
+            Fixture::new("shapeset", "tanh", "normalized", 5)
+                .status("failed: interrupted after step 1000"),
         ],
     );
     // runs.json with paths relative to its own directory
     let runs_json = dir.path().join("runs.json");
-    std::fs::write(&runs_json, r#"{"runs": ["runs/run00/run.h5", "runs/run01/run.h5"]}"#).unwrap();
+    std::fs::write(
+        &runs_json,
+        r#"{"runs": ["runs/run00/run.h5", "runs/run01/run.h5"]}"#,
+    )
+    .unwrap();
     let out = dir.path().join("out");
     let output = figures(&[
-        "render", "--runs", runs_json.to_str().unwrap(), "--out", out.to_str().unwrap(),
-        "--only", "fig6", "--only", "fig3", "--only", "table1", "--width", "500", "--height", "400",
+        "render",
+        "--runs",
+        runs_json.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--only",
+        "fig6",
+        "--only",
+        "fig3",
+        "--only",
+        "table1",
+        "--width",
+        "500",
+        "--height",
+        "400",
     ]);
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert!(output.status.success(), "{stderr}");
     assert_eq!(stdout.lines().last(), Some(out.to_str().unwrap()));
-    assert!(stderr.contains(&format!("ignoring {}: status is \"failed: interrupted after step 1000\"", paths[1].display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "ignoring {}: status is \"failed: interrupted after step 1000\"",
+            paths[1].display()
+        )),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("skipping fig6: needs run shapeset/tanh/normalized/5 hidden layers"),
         "{stderr}"
@@ -69,21 +95,68 @@ fn report_alone_links_figures_and_states_verdicts() {
     let dir = tempfile::tempdir().unwrap();
     common::write_all(
         &dir.path().join("runs"),
-        &[Fixture::new("shapeset", "tanh", "standard", 5), Fixture::new("shapeset", "tanh", "normalized", 5)],
+        &[
+            Fixture::new("shapeset", "tanh", "standard", 5),
+            Fixture::new("shapeset", "tanh", "normalized", 5),
+        ],
     );
     let out = dir.path().join("out");
     let output = figures(&[
-        "render", "--runs", dir.path().join("runs").to_str().unwrap(), "--out", out.to_str().unwrap(),
-        "--only", "report",
+        "render",
+        "--runs",
+        dir.path().join("runs").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--only",
+        "report",
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
-    assert!(report.contains("![fig6](fig6.png)"), "links are relative to the report");
-    assert!(!report.contains("![fig2](fig2.png)"), "fig2's run is missing");
+    assert!(
+        report.contains("![fig6](fig6.png)"),
+        "links are relative to the report"
+    );
+    assert!(
+        !report.contains("![fig2](fig2.png)"),
+        "fig2's run is missing"
+    );
     assert!(report.contains("| [fig12](#fig12) | not run at this profile |"));
     assert!(report.contains("- needs run shapeset/sigmoid/standard/4 hidden layers"));
     assert!(report.contains("## Deviations from the paper"));
     assert!(report.contains("Training is shorter than the paper's: at most 3000 updates"));
+}
+
+#[test]
+fn figures_that_need_no_run_render_from_an_empty_runs_dir() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (runs, out) = (dir.path().join("runs"), dir.path().join("out"));
+    std::fs::create_dir_all(&runs).unwrap();
+    let output = figures(&[
+        "render",
+        "--runs",
+        runs.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--only",
+        "fig5",
+        "--only",
+        "fig11",
+    ]);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("no run.h5 in"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "skipping fig11: needs at least one run shapeset/<activation>/<init>/5 hidden layers"
+        ),
+        "{stderr}"
+    );
+    assert!(out.join("fig5.png").is_file() && out.join("fig5.svg").is_file());
+    assert_eq!(
+        text(&output.stdout).lines().last(),
+        Some(out.to_str().unwrap())
+    );
 }
 
 #[test]
@@ -92,28 +165,60 @@ fn bad_input_fails_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let missing = dir.path().join("nope");
-    let output = figures(&["render", "--runs", missing.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let output = figures(&[
+        "render",
+        "--runs",
+        missing.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error: --runs ") && stderr.contains("cannot read"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: --runs ") && stderr.contains("cannot read"),
+        "{stderr}"
+    );
 
     let bad_json = dir.path().join("runs.json");
     std::fs::write(&bad_json, r#"{"run": []}"#).unwrap();
-    let output = figures(&["render", "--runs", bad_json.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let output = figures(&[
+        "render",
+        "--runs",
+        bad_json.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(!output.status.success());
     assert!(text(&output.stderr).contains("expected JSON {\"runs\""));
 
     let not_h5 = dir.path().join("runs").join("run.h5");
     std::fs::create_dir_all(not_h5.parent().unwrap()).unwrap();
     std::fs::write(&not_h5, b"not hdf5").unwrap();
-    let output = figures(&["render", "--runs", dir.path().join("runs").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let output = figures(&[
+        "render",
+        "--runs",
+        dir.path().join("runs").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains(&not_h5.display().to_string()), "{stderr}");
-    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(), "nothing half-written");
+    assert!(
+        !out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(),
+        "nothing half-written"
+    );
 
-    let output = figures(&["render", "--runs", ".", "--out", out.to_str().unwrap(), "--only", "fig99"]);
+    let output = figures(&[
+        "render",
+        "--runs",
+        ".",
+        "--out",
+        out.to_str().unwrap(),
+        "--only",
+        "fig99",
+    ]);
     assert!(!output.status.success());
 }

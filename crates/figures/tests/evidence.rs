@@ -36,7 +36,10 @@ fn paper_like_recordings_reproduce_the_init_claims() {
     assert_eq!(verdict_of(&all, "table1"), Verdict::Untested);
     // Fig 6's numbers: the fixture's pre-activation std at init is 0.55^(k-1) vs 0.95^(k-1)
     let fig6 = &all.iter().find(|f| f.0 == "fig6").unwrap().2;
-    assert!(fig6[0].starts_with("standard shapeset/tanh/standard/5 hidden layers (seed 0)"), "{fig6:?}");
+    assert!(
+        fig6[0].starts_with("standard shapeset/tanh/standard/5 hidden layers (seed 0)"),
+        "{fig6:?}"
+    );
 }
 
 #[test]

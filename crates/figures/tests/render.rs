@@ -66,18 +66,27 @@ fn every_figure_renders_with_ink_and_labels() {
         let (w, h, rgb) = decode(&out.join(format!("{id}.png")));
         assert_eq!((w, h), SIZE, "{id}");
         let (share, colours) = ink(w, h, &rgb);
-        assert!(share > 0.01 && colours >= 3, "{id}: ink {share:.4}, {colours} colours");
+        assert!(
+            share > 0.01 && colours >= 3,
+            "{id}: ink {share:.4}, {colours} colours"
+        );
         let svg = std::fs::read_to_string(out.join(format!("{id}.svg"))).unwrap();
         assert!(svg.starts_with("<svg"), "{id}");
         assert!(svg.contains(label), "{id}.svg lacks {label:?}");
-        assert!(svg.contains(&format!("Fig. {}.", &id[3..])), "{id}.svg lacks its caption");
+        assert!(
+            svg.contains(&format!("Fig. {}.", &id[3..])),
+            "{id}.svg lacks its caption"
+        );
     }
     // Fig 1 keeps the sheet's size (plus its caption band) and embeds it in the SVG.
     let (w, h, rgb) = decode(&out.join("fig1.png"));
     assert!(w > 500 && h > 500);
     assert!(ink(w, h, &rgb).0 > 0.3);
     let svg = std::fs::read_to_string(out.join("fig1.svg")).unwrap();
-    assert!(svg.contains("data:image/png;base64,iVBORw0KGgo"), "fig1.svg embeds a PNG");
+    assert!(
+        svg.contains("data:image/png;base64,iVBORw0KGgo"),
+        "fig1.svg embeds a PNG"
+    );
     // Table 1 and the report come with them; no temp file is left behind.
     for name in ["table1.md", "table1.csv", "REPORT.md"] {
         assert!(out.join(name).is_file(), "{name}");
@@ -85,7 +94,12 @@ fn every_figure_renders_with_ink_and_labels() {
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.ends_with(".png") && !n.ends_with(".svg") && !n.ends_with(".md") && !n.ends_with(".csv"))
+        .filter(|n| {
+            !n.ends_with(".png")
+                && !n.ends_with(".svg")
+                && !n.ends_with(".md")
+                && !n.ends_with(".csv")
+        })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
@@ -95,7 +109,9 @@ fn error_curves_band_only_with_several_seeds() {
     let dir = tempfile::tempdir().unwrap();
     let runs = [
         common::Fixture::new("shapeset", "tanh", "normalized", 5).error(0.10),
-        common::Fixture::new("shapeset", "tanh", "normalized", 5).error(0.20).seed(7),
+        common::Fixture::new("shapeset", "tanh", "normalized", 5)
+            .error(0.20)
+            .seed(7),
     ];
     common::write_all(&dir.path().join("runs"), &runs);
     let catalog = figures::runs::Catalog::load(&dir.path().join("runs")).unwrap();

@@ -65,11 +65,20 @@ fn table1_means_stds_and_t_tests_match_hand_computation() {
     assert!((w.df - df).abs() < 1e-9);
 
     let md = table.markdown();
-    assert!(md.contains("| Tanh | 27.15 | 27.00 ± 2.00 (n=3, p=0.91) |"), "{md}");
-    assert!(md.contains("| Tanh N | 15.60 | **31.00 ± 1.00** (n=3, p="), "{md}");
+    assert!(
+        md.contains("| Tanh | 27.15 | 27.00 ± 2.00 (n=3, p=0.91) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Tanh N | 15.60 | **31.00 ± 1.00** (n=3, p="),
+        "{md}"
+    );
     assert!(md.contains("20.00 (n=1, no test)"), "{md}");
     assert!(md.contains("| Sigmoid | 82.61 | not run |"), "{md}");
-    assert!(md.contains("| Shapeset-3x2 | Tanh | 27.00 (n=3) | 31.00 (n=3) | +4.00 |"), "{md}");
+    assert!(
+        md.contains("| Shapeset-3x2 | Tanh | 27.00 (n=3) | 31.00 (n=3) | +4.00 |"),
+        "{md}"
+    );
 
     let csv = String::from_utf8(table.csv().unwrap()).unwrap();
     let mut lines = csv.lines();
@@ -80,8 +89,14 @@ fn table1_means_stds_and_t_tests_match_hand_computation() {
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 3);
-    let tanh_n = rows.iter().find(|r| r[1] == "tanh" && r[2] == "normalized").unwrap();
-    assert_eq!(&tanh_n[..6], ["shapeset", "tanh", "normalized", "5", "3", "3000"]);
+    let tanh_n = rows
+        .iter()
+        .find(|r| r[1] == "tanh" && r[2] == "normalized")
+        .unwrap();
+    assert_eq!(
+        &tanh_n[..6],
+        ["shapeset", "tanh", "normalized", "5", "3", "3000"]
+    );
     assert!((tanh_n[6].parse::<f64>().unwrap() - 31.0).abs() < 1e-9);
     assert_eq!(tanh_n[12], "true");
     let softsign_row = rows.iter().find(|r| r[1] == "softsign").unwrap();

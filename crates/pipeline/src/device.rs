@@ -17,8 +17,8 @@ impl Gpus {
         gpus.map_or_else(|| "cpu".into(), |g| format!("cuda:{}", g.name))
     }
 
-    /// `--gpus N` when given (0 means the CPU), else what `nvidia-smi -L` lists, restricted to
-    /// `CUDA_VISIBLE_DEVICES` when that is set (as Slurm does).
+    /// `--gpus N` when given (0 means the CPU), else the GPUs `nvidia-smi -L` lists, restricted
+    /// to `CUDA_VISIBLE_DEVICES` when that is set (as Slurm does).
     pub fn detect(requested: Option<usize>) -> Option<Gpus> {
         let listed = nvidia_smi_names();
         let visible: Option<Vec<String>> = std::env::var("CUDA_VISIBLE_DEVICES").ok().map(|v| {
@@ -30,7 +30,12 @@ impl Gpus {
         });
         let available =
             visible.unwrap_or_else(|| (0..listed.len()).map(|i| i.to_string()).collect());
-        let count = requested.unwrap_or(available.len());
+        // Without nvidia-smi listing a GPU, CUDA_VISIBLE_DEVICES alone does not make one.
+        let count = match requested {
+            Some(n) => n,
+            None if listed.is_empty() => 0,
+            None => available.len(),
+        };
         if count == 0 {
             return None;
         }

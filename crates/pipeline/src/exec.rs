@@ -59,8 +59,6 @@ impl Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     All,
-    /// Only dataset stages (`paper slurm` prepares them before training is submitted).
-    Datasets,
     /// Everything but training (the Slurm array trained; its finishing job must not).
     NoTraining,
 }
@@ -150,13 +148,8 @@ pub fn run_stage(
     if let Some(result) = ctx.result(&key) {
         return Outcome::Cached(result);
     }
-    let in_scope = match ctx.scope {
-        Scope::All => true,
-        Scope::Datasets => matches!(stage.kind, Kind::Dataset { .. }),
-        Scope::NoTraining => !matches!(stage.kind, Kind::Train { .. }),
-    };
-    if !in_scope {
-        return Outcome::Skipped("not in the store, and not run here".into());
+    if ctx.scope == Scope::NoTraining && matches!(stage.kind, Kind::Train { .. }) {
+        return Outcome::Skipped("not in the store, and this paper trains nothing".into());
     }
     let started = Instant::now();
     let built = match &stage.kind {
@@ -519,7 +512,9 @@ impl Context {
         let status = child.wait()?;
         let seconds = started.elapsed().as_secs_f64();
         let stderr = std::fs::read_to_string(&log_path).unwrap_or_default();
-        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        let mut lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        // A failure's last line goes into the error; the lines before it give context.
+        let last = if status.success() { None } else { lines.pop() };
         if lines.len() > ECHOED_LINES {
             println!(
                 "        {stage} | ... {} earlier lines in {}",
@@ -531,9 +526,9 @@ impl Context {
             println!("        {stage} | {line}");
         }
         if !status.success() {
-            let last = lines.last().copied().unwrap_or("no message");
             bail!(
-                "{binary} failed ({status}): {last} (log: {})",
+                "{binary} failed ({status}): {} (log: {})",
+                last.unwrap_or("no message"),
                 log_path.display()
             );
         }

@@ -121,7 +121,7 @@ fn reasons(plan: &Plan, manifest: Option<&Manifest>, r: &Resolved, i: usize) -> 
         reasons.extend(input_changes(&old.spec, &now));
     }
     if old.spec.tool != now.tool {
-        let before = manifest.and_then(|m| m.tools.get(&stage.tool));
+        let before = manifest.and_then(|m| m.tools.get(&old.spec.tool));
         reasons.push(tool_change(
             &stage.tool,
             &old.spec.tool,
@@ -175,7 +175,7 @@ fn tool_change(
     binary: &str,
     old: &str,
     now: &str,
-    before: Option<&ToolId>,
+    before: Option<&BTreeMap<String, String>>,
     after: &ToolId,
 ) -> String {
     let mut parts = Vec::new();
@@ -189,10 +189,10 @@ fn tool_change(
         ));
     }
     if let Some(before) = before {
-        let paths: BTreeSet<&String> = before.files.keys().chain(after.files.keys()).collect();
+        let paths: BTreeSet<&String> = before.keys().chain(after.files.keys()).collect();
         let changed: Vec<String> = paths
             .into_iter()
-            .filter_map(|p| match (before.files.get(p), after.files.get(p)) {
+            .filter_map(|p| match (before.get(p), after.files.get(p)) {
                 (Some(a), Some(b)) if a != b => Some(format!("{p} modified")),
                 (Some(_), None) => Some(format!("{p} removed")),
                 (None, Some(_)) => Some(format!("{p} added")),

@@ -13,6 +13,7 @@
 pub mod device;
 pub mod exec;
 pub mod explain;
+pub mod gc;
 pub mod manifest;
 pub mod plan;
 pub mod profile;

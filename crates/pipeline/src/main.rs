@@ -6,21 +6,20 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use pipeline::device::{cores, threads_per_job, Gpus};
 use pipeline::exec::{Context, Outcome, Scope};
 use pipeline::manifest::{publish, Manifest};
-use pipeline::plan::{Kind, Plan};
+use pipeline::plan::Plan;
 use pipeline::profile::Profile;
 use pipeline::tool::{find_repo_root, identities, libtorch_version, Runtime};
 use pipeline::{explain, schedule, slurm, status};
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
-use store::{Key, KeySpec, Store};
+use store::Store;
 
 /// Rebuilds every reproducible figure and Table 1 of Glorot & Bengio (2010) from hashed inputs:
 /// datasets, training runs and renders are stages keyed by their parameters, inputs and tool
 /// sources; only stages missing from the store run. Figures are published with MANIFEST.json.
 #[derive(Parser)]
-#[command(name = "paper", version, args_conflicts_with_subcommands = true)]
+#[command(name = "paper", version)]
 struct Cli {
     /// Repository root [default: the nearest directory above the current one whose Cargo.toml has [workspace]].
     #[arg(long, global = true)]
@@ -45,6 +44,9 @@ enum Command {
         /// Directory holding MANIFEST.json [default: <repo>/figures].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// GPUs training would use, as for `paper run` (the device class is part of every run's key).
+        #[arg(long)]
+        gpus: Option<usize>,
     },
     /// The chain of keys behind a figure, and why each stage would rerun.
     Explain {
@@ -55,6 +57,9 @@ enum Command {
         /// Directory holding MANIFEST.json [default: <repo>/figures].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// GPUs training would use, as for `paper run`.
+        #[arg(long)]
+        gpus: Option<usize>,
     },
     /// Recheck every hash in the store and of the published figures.
     Verify {
@@ -138,16 +143,39 @@ struct SlurmArgs {
     /// Train on CPUs instead of one GPU per task.
     #[arg(long)]
     cpu: bool,
+    /// Slurm partition of both jobs [default: the cluster's].
     #[arg(long)]
     partition: Option<String>,
     /// Time limit of each task.
     #[arg(long, default_value = "2-00:00:00")]
     time: String,
+    /// CPUs of each task: a run's threads, and the finishing job's parallel renders.
     #[arg(long, default_value_t = 4)]
     cpus_per_task: usize,
     /// Where the finishing job publishes the figures [default: <repo>/figures].
     #[arg(long)]
     publish_to: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// True when none of the run options was given.
+    fn is_unset(&self) -> bool {
+        let RunArgs {
+            profile,
+            jobs,
+            gpus,
+            out,
+            plan,
+            no_train,
+        } = self;
+        profile.profile.is_none()
+            && profile.profile_file.is_none()
+            && jobs.is_none()
+            && gpus.is_none()
+            && out.is_none()
+            && plan.is_none()
+            && !no_train
+    }
 }
 
 impl ProfileName {
@@ -176,18 +204,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         repo: cli.repo,
         store: cli.store,
     };
+    if cli.command.is_some() && !cli.run.is_unset() {
+        bail!("run options (--profile, --jobs, --gpus, --out...) go after the subcommand, or mean `paper run`");
+    }
     match cli.command {
         None => run(&env, cli.run),
         Some(Command::Run(args)) => run(&env, args),
-        Some(Command::Status { profile, out }) => {
-            let out = env.out_dir(out)?;
-            let manifest = Manifest::load(&out)?;
-            let plan = env.plan(
-                &profile,
-                default_profile(manifest.as_ref()),
-                Gpus::detect(None).as_ref(),
-            )?;
-            let ctx = env.context(Scope::All, 1)?;
+        Some(Command::Status { profile, out, gpus }) => {
+            let (plan, ctx, manifest) = env.inspect(&profile, out, gpus)?;
             print!("{}", status::report(&plan, &ctx, manifest.as_ref()));
             Ok(ExitCode::SUCCESS)
         }
@@ -195,15 +219,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             target,
             profile,
             out,
+            gpus,
         }) => {
-            let out = env.out_dir(out)?;
-            let manifest = Manifest::load(&out)?;
-            let plan = env.plan(
-                &profile,
-                default_profile(manifest.as_ref()),
-                Gpus::detect(None).as_ref(),
-            )?;
-            let ctx = env.context(Scope::All, 1)?;
+            let (plan, ctx, manifest) = env.inspect(&profile, out, gpus)?;
             let i = explain::find_stage(&plan, manifest.as_ref(), &target)?;
             print!("{}", explain::explain(&plan, &ctx, manifest.as_ref(), i));
             Ok(ExitCode::SUCCESS)
@@ -251,6 +269,20 @@ impl Env {
             threads_per_job(jobs),
             scope,
         ))
+    }
+
+    /// What status and explain look at: the plan (of the published profile unless one is
+    /// named), the store, and the manifest in `out`.
+    fn inspect(
+        &self,
+        profile: &ProfileArgs,
+        out: Option<PathBuf>,
+        gpus: Option<usize>,
+    ) -> Result<(Plan, Context, Option<Manifest>)> {
+        let manifest = Manifest::load(&self.out_dir(out)?)?;
+        let default = default_profile(manifest.as_ref());
+        let plan = self.plan(profile, default, Gpus::detect(gpus).as_ref())?;
+        Ok((plan, self.context(Scope::All, 1)?, manifest))
     }
 
     /// The plan of a profile on this repository, for training on `gpus` (the CPU when none).
@@ -321,10 +353,11 @@ fn run(env: &Env, args: RunArgs) -> Result<ExitCode> {
     let results: Vec<_> = outcomes.iter().map(|o| o.result().cloned()).collect();
     let published = publish(&plan, &results, &ctx.store, &out)?;
     println!(
-        "published {} files to {} ({} changed, {} stale removed)",
-        published.files,
+        "published {} files to {} ({} changed, {} kept from earlier runs, {} stale removed)",
+        published.files + published.kept,
         out.display(),
         published.changed,
+        published.kept,
         published.removed
     );
     println!("{}", schedule::summary(&outcomes, started));
@@ -377,30 +410,9 @@ fn verify(env: &Env, out: Option<PathBuf>) -> Result<ExitCode> {
     })
 }
 
-/// Keeps every key that a built-in profile (or a given profile file) reaches now, for every
-/// libtorch and device this store has trained with: a gc on a CPU machine must not drop GPU runs.
+/// Keeps every key that a built-in profile (or a given profile file) reaches now.
 fn gc(env: &Env, profile_files: &[PathBuf]) -> Result<ExitCode> {
     let ctx = env.context(Scope::All, 1)?;
-    let mut runtimes: BTreeSet<(String, String)> = BTreeSet::new();
-    runtimes.insert((
-        libtorch_version(),
-        Gpus::device_class(Gpus::detect(None).as_ref()),
-    ));
-    for key in ctx.store.keys()? {
-        let Ok(text) = std::fs::read(ctx.store.entry_dir(&key).join("key.json")) else {
-            continue;
-        };
-        let Ok(spec) = serde_json::from_slice::<KeySpec>(&text) else {
-            continue;
-        };
-        let runtime = spec
-            .tool
-            .split_once(" libtorch=")
-            .and_then(|(_, rt)| rt.split_once(" device="));
-        if let (true, Some((libtorch, device))) = (spec.stage == "train", runtime) {
-            runtimes.insert((libtorch.to_string(), device.to_string()));
-        }
-    }
     let mut profiles: Vec<ProfileArgs> = [ProfileName::Ci, ProfileName::Quick, ProfileName::Full]
         .into_iter()
         .map(|p| ProfileArgs {
@@ -412,27 +424,19 @@ fn gc(env: &Env, profile_files: &[PathBuf]) -> Result<ExitCode> {
         profile: None,
         profile_file: Some(f.clone()),
     }));
-    let repo = env.repo()?;
-    let mut live: BTreeSet<Key> = BTreeSet::new();
-    for (libtorch, device_class) in &runtimes {
-        let runtime = Runtime {
-            libtorch: libtorch.clone(),
-            device_class: device_class.clone(),
-        };
-        let tools = identities(&repo, &runtime)?;
-        for args in &profiles {
-            let (profile, label) = load_profile(args, String::new())?;
-            let plan = Plan::build(&profile, &label, tools.clone(), device_class)?;
-            for r in status::resolve(&plan, &ctx) {
-                live.extend(r.key.map(|(_, k)| k));
-                live.extend(r.result.map(|res| res.output_key));
-            }
-        }
-    }
+    let profiles = profiles
+        .iter()
+        .map(|args| load_profile(args, String::new()))
+        .collect::<Result<Vec<_>>>()?;
+    let here = Runtime {
+        libtorch: libtorch_version(),
+        device_class: Gpus::device_class(Gpus::detect(None).as_ref()),
+    };
+    let live = pipeline::gc::live_keys(&env.repo()?, &ctx, &profiles, here)?;
     let report = ctx.store.gc(&live)?;
-    let leftovers = remove_leftovers(&ctx.store, &live)?;
+    let leftovers = pipeline::gc::remove_leftovers(&ctx.store, &live)?;
     println!(
-        "gc: kept {} live keys, removed {} entries, {} temp dirs, {} leftovers of dead runs; {:.1} MB freed",
+        "gc: kept {} live keys, removed {} entries, {} temp dirs, {} work dirs and logs; {:.1} MB freed",
         live.len(),
         report.removed.len(),
         report.removed_temp.len(),
@@ -440,53 +444,6 @@ fn gc(env: &Env, profile_files: &[PathBuf]) -> Result<ExitCode> {
         report.bytes_freed as f64 / 1e6
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Work dirs, pid files and logs of keys that are not live and not being built.
-fn remove_leftovers(store: &Store, live: &BTreeSet<Key>) -> Result<usize> {
-    let mut removed = 0;
-    for dir in ["work", "logs"] {
-        let Ok(items) = std::fs::read_dir(store.root().join(dir)) else {
-            continue;
-        };
-        for item in items {
-            let path = item?.path();
-            let stem = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or_default();
-            let Ok(key) = stem.parse::<Key>() else {
-                continue;
-            };
-            if live.contains(&key) && !(dir == "work" && path.is_dir() && store.contains(&key)) {
-                continue;
-            }
-            // A held lock means a paper is building the key right now.
-            let Some(_guard) = store.try_lock(&key)? else {
-                continue;
-            };
-            if path.is_dir() {
-                make_writable(&path)?;
-                std::fs::remove_dir_all(&path)?;
-            } else {
-                std::fs::remove_file(&path)?;
-            }
-            removed += 1;
-        }
-    }
-    Ok(removed)
-}
-
-fn make_writable(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
-    for item in std::fs::read_dir(dir)? {
-        let path = item?.path();
-        if path.is_dir() {
-            make_writable(&path)?;
-        }
-    }
-    Ok(())
 }
 
 fn slurm(env: &Env, args: SlurmArgs) -> Result<ExitCode> {
@@ -505,14 +462,9 @@ fn slurm(env: &Env, args: SlurmArgs) -> Result<ExitCode> {
     };
     let plan = env.plan_for(&profile, "full".into(), &device_class)?;
     // Datasets are fetched here: compute nodes are often offline.
-    let ctx = env.context(Scope::Datasets, 1)?;
-    let outcomes = schedule::run(&plan, &ctx, 1, &[]);
-    let missing = plan
-        .stages
-        .iter()
-        .zip(&outcomes)
-        .filter(|(s, o)| matches!(s.kind, Kind::Dataset { .. }) && o.result().is_none())
-        .count();
+    let ctx = env.context(Scope::All, 1)?;
+    let outcomes = schedule::run(&plan.datasets(), &ctx, 1, &[]);
+    let missing = outcomes.iter().filter(|o| o.result().is_none()).count();
     let cluster = slurm::Cluster {
         dir: args.out.clone(),
         paper: std::env::current_exe()?.canonicalize()?,

@@ -5,7 +5,6 @@
 
 use crate::exec::RECORD;
 use crate::plan::{Kind, Plan, StageResult};
-use crate::tool::ToolId;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -24,8 +23,8 @@ pub struct Manifest {
     pub files: BTreeMap<String, PublishedFile>,
     /// Every stage that had a key, with the spec the key was hashed from.
     pub stages: BTreeMap<String, StageKey>,
-    /// The identity of every stage binary, with the hash of each of its source files.
-    pub tools: BTreeMap<String, ToolId>,
+    /// Every tool identity the stages name, to the sha256 of each source file it was hashed from.
+    pub tools: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,11 +71,14 @@ impl Manifest {
 pub struct Published {
     pub files: usize,
     pub changed: usize,
+    /// Files of stages that did not finish this time, left as an earlier run published them.
+    pub kept: usize,
     pub removed: usize,
 }
 
 /// Publishes the renders among `results` into `out`: each file is replaced atomically when its
-/// bytes changed, and files an earlier manifest listed but this plan no longer makes are removed.
+/// bytes changed. Files an earlier manifest listed stay, with their record, while their stage is
+/// still in the plan but failed or was skipped this time; the others are removed.
 pub fn publish(
     plan: &Plan,
     results: &[Option<StageResult>],
@@ -90,12 +92,16 @@ pub fn publish(
     let old = Manifest::load(out)?.unwrap_or_default();
     let mut manifest = Manifest {
         profile: plan.profile.clone(),
-        tools: plan.tools.clone(),
         ..Manifest::default()
     };
     let mut report = Published::default();
     for (i, stage) in plan.stages.iter().enumerate() {
-        let Some(result) = &results[i] else { continue };
+        let Some(result) = &results[i] else {
+            if let Some(earlier) = old.stages.get(&stage.name) {
+                manifest.stages.insert(stage.name.clone(), earlier.clone());
+            }
+            continue;
+        };
         let (spec, key) = plan.key(i, results).map_err(anyhow::Error::msg)?;
         manifest.stages.insert(
             stage.name.clone(),
@@ -133,11 +139,19 @@ pub fn publish(
             manifest.files.insert(rel.clone(), published);
         }
     }
-    for rel in old
-        .files
-        .keys()
-        .filter(|rel| !manifest.files.contains_key(*rel))
-    {
+    for (rel, earlier) in &old.files {
+        if manifest.files.contains_key(rel) {
+            continue;
+        }
+        let unfinished = plan
+            .find(&earlier.stage)
+            .is_some_and(|i| results[i].is_none());
+        let intact = sha256_file(&out.join(rel)).ok().as_deref() == Some(earlier.sha256.as_str());
+        if unfinished && intact {
+            manifest.files.insert(rel.clone(), earlier.clone());
+            report.kept += 1;
+            continue;
+        }
         match std::fs::remove_file(out.join(rel)) {
             Ok(()) => report.removed += 1,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -145,6 +159,19 @@ pub fn publish(
                 return Err(e)
                     .with_context(|| format!("cannot remove stale {}", out.join(rel).display()))
             }
+        }
+    }
+    for record in manifest.stages.values() {
+        let files = plan
+            .tools
+            .values()
+            .find(|t| t.identity == record.spec.tool)
+            .map(|t| &t.files)
+            .or_else(|| old.tools.get(&record.spec.tool));
+        if let Some(files) = files {
+            manifest
+                .tools
+                .insert(record.spec.tool.clone(), files.clone());
         }
     }
     write_atomic(

@@ -41,6 +41,8 @@ pub struct Stage {
 pub struct Plan {
     /// `ci`, `quick`, `full` or `file:<path>`.
     pub profile: String,
+    /// The profile's description.
+    pub description: String,
     /// In dependency order: every stage comes after the stages it reads.
     pub stages: Vec<Stage>,
     pub tools: BTreeMap<String, ToolId>,
@@ -70,6 +72,7 @@ impl Plan {
     ) -> Result<Plan> {
         let mut plan = Plan {
             profile: label.to_string(),
+            description: profile.description.clone(),
             stages: Vec::new(),
             tools,
         };
@@ -189,6 +192,21 @@ impl Plan {
             }
         }
         Ok(())
+    }
+
+    /// The dataset stages alone (they read nothing): `paper slurm` fetches them before
+    /// training is submitted.
+    pub fn datasets(&self) -> Plan {
+        let stages = self
+            .stages
+            .iter()
+            .filter(|s| matches!(s.kind, Kind::Dataset { .. }))
+            .cloned()
+            .collect();
+        Plan {
+            stages,
+            ..self.clone()
+        }
     }
 
     pub fn find(&self, name: &str) -> Option<usize> {
@@ -320,10 +338,11 @@ mod tests {
             hidden_layers = 2
             width = 32
             batch_size = 10
-            lr = 0.1
             updates = 100
             probe_every = 50
             seeds = [0]
+            [lr]
+            tanh = 0.1
             [runs]
             tanh = { dataset = "shapeset", activation = "tanh", init = "standard" }
             tanh-n = { dataset = "shapeset", activation = "tanh", init = "normalized" }

@@ -35,7 +35,7 @@ pub enum Dataset {
     Cifar10,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     Sigmoid,
@@ -71,7 +71,6 @@ pub struct TrainDefaults {
     pub hidden_layers: u32,
     pub width: u32,
     pub batch_size: u32,
-    pub lr: f64,
     pub updates: u64,
     pub probe_every: u64,
     pub seeds: Vec<u64>,
@@ -156,6 +155,8 @@ pub struct Profile {
     /// What the profile is for and what it costs; shown by `paper status`.
     pub description: String,
     pub train: TrainDefaults,
+    /// Learning rate by activation, for runs that do not set their own.
+    pub lr: BTreeMap<Activation, f64>,
     pub runs: BTreeMap<String, RunEntry>,
     pub figures: BTreeMap<String, FigureEntry>,
 }
@@ -200,6 +201,11 @@ impl Profile {
             ensure!(
                 !run.seeds.as_ref().unwrap_or(&self.train.seeds).is_empty(),
                 "run {name} has no seeds"
+            );
+            ensure!(
+                run.lr.is_some() || self.lr.contains_key(&run.activation),
+                "run {name} has no learning rate: give it `lr` or add {} to [lr]",
+                run.activation
             );
         }
         let mut names: BTreeMap<String, (&str, RunParams)> = BTreeMap::new();
@@ -250,7 +256,10 @@ impl Profile {
                 hidden_layers: run.hidden_layers.unwrap_or(d.hidden_layers),
                 width: run.width.unwrap_or(d.width),
                 batch_size: run.batch_size.unwrap_or(d.batch_size),
-                lr: run.lr.unwrap_or(d.lr),
+                lr: run
+                    .lr
+                    .or_else(|| self.lr.get(&run.activation).copied())
+                    .expect("validated: every run has a learning rate"),
                 updates: run.updates.unwrap_or(d.updates),
                 seed,
                 probe_every: run.probe_every.unwrap_or(d.probe_every),
@@ -292,10 +301,11 @@ mod tests {
             hidden_layers = 5
             width = 32
             batch_size = 10
-            lr = 0.1
             updates = 100
             probe_every = 50
             seeds = [0, 1]
+            [lr]
+            tanh = 0.1
             [runs]
             a = { dataset = "shapeset", activation = "tanh", init = "normalized", width = 64 }
             [figures]
@@ -327,7 +337,7 @@ mod tests {
     #[test]
     fn bad_profiles_are_refused_with_the_reason() {
         let base = "description = \"t\"\n[train]\nhidden_layers = 1\nwidth = 8\nbatch_size = 1\n\
-                    lr = 0.1\nupdates = 1\nprobe_every = 1\nseeds = [0]\n";
+                    updates = 1\nprobe_every = 1\nseeds = [0]\n[lr]\ntanh = 0.1\n";
         let err = |tail: &str| {
             format!(
                 "{:#}",
@@ -341,5 +351,11 @@ mod tests {
                      [figures]\n";
         assert!(err(twice).contains("runs a and b both make"));
         assert!(err("[runs]\na = { dataset = \"svhn\" }\n[figures]\n").contains("svhn"));
+        let no_lr =
+            "[runs]\na = { dataset = \"mnist\", activation = \"softsign\", init = \"standard\" }\n\
+                     [figures]\n";
+        assert!(
+            err(no_lr).contains("run a has no learning rate: give it `lr` or add softsign to [lr]")
+        );
     }
 }

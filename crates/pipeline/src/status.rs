@@ -55,7 +55,7 @@ pub fn report(plan: &Plan, ctx: &Context, manifest: Option<&Manifest>) -> String
     let resolved = resolve(plan, ctx);
     let width = plan.stages.iter().map(|s| s.name.len()).max().unwrap_or(0);
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-    let mut out = String::new();
+    let mut out = format!("profile {}: {}\n", plan.profile, plan.description.trim());
     for (stage, r) in plan.stages.iter().zip(&resolved) {
         let published = manifest
             .and_then(|m| m.stages.get(&stage.name))

@@ -73,9 +73,13 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
     ]);
     let stale: Vec<&str> = status
         .lines()
-        .filter(|l| !l.starts_with("cached"))
+        .filter(|l| {
+            ["stale", "missing", "waiting"]
+                .iter()
+                .any(|s| l.starts_with(s))
+        })
         .collect();
-    assert_eq!(stale.len(), 3, "{status}");
+    assert_eq!(stale.len(), 2, "{status}");
     assert!(stale[0].starts_with("stale    render/fig5"), "{status}");
     assert!(
         stale[1].starts_with("waiting  render/report") && stale[1].contains("on render/fig5"),
@@ -143,5 +147,16 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
         .as_object()
         .unwrap()
         .contains_key("fig5.png"));
+    sb.assert_verified();
+
+    // gc drops what the profile no longer reaches: both fig5 renders and the two older reports.
+    let gc = sb.ok(&["gc", "--profile-file", sb.profile().to_str().unwrap()]);
+    assert!(gc.contains("removed 4 entries"), "{gc}");
+    let after_gc = sb.run();
+    assert_eq!(
+        after_gc.lines().last().unwrap(),
+        "nothing to do: all 6 stages cached",
+        "{after_gc}"
+    );
     sb.assert_verified();
 }

@@ -28,8 +28,10 @@ pub struct BenchArgs {
     /// Untimed steps before the timing.
     #[arg(long, default_value_t = 30)]
     pub warmup: u64,
+    /// Hidden layers of the timed net.
     #[arg(long, default_value_t = 5)]
     pub hidden_layers: usize,
+    /// Units per hidden layer of the timed net.
     #[arg(long, default_value_t = 1000)]
     pub width: usize,
 }
@@ -68,8 +70,12 @@ fn time_steps(args: &BenchArgs, batch: usize) -> f64 {
     let mut rng = SplitMix64::new(0, 99);
     let pool: Vec<(Tensor, Tensor)> = (0..POOL)
         .map(|_| {
-            let x: Vec<f32> = (0..batch * INPUTS).map(|_| 2.0 * rng.next_f32() - 1.0).collect();
-            let y: Vec<i64> = (0..batch).map(|_| rng.below(CLASSES as u64) as i64).collect();
+            let x: Vec<f32> = (0..batch * INPUTS)
+                .map(|_| 2.0 * rng.next_f32() - 1.0)
+                .collect();
+            let y: Vec<i64> = (0..batch)
+                .map(|_| rng.below(CLASSES as u64) as i64)
+                .collect();
             (
                 Tensor::from_slice(&x).view([batch as i64, INPUTS as i64]),
                 Tensor::from_slice(&y),

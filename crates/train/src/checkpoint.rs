@@ -64,10 +64,19 @@ impl Checkpoint {
         std::fs::create_dir_all(self.dir.join("raw"))?;
         let mut named = Vec::new();
         for (k, layer) in probe.layers.iter().enumerate() {
-            named.push((format!("layer{}.activation", k + 1), layer.activation.to_device(Device::Cpu)));
-            named.push((format!("layer{}.preact_grad", k + 1), layer.preact_grad.to_device(Device::Cpu)));
+            named.push((
+                format!("layer{}.activation", k + 1),
+                layer.activation.to_device(Device::Cpu),
+            ));
+            named.push((
+                format!("layer{}.preact_grad", k + 1),
+                layer.preact_grad.to_device(Device::Cpu),
+            ));
             if weight_grad {
-                named.push((format!("layer{}.weight_grad", k + 1), layer.weight_grad.to_device(Device::Cpu)));
+                named.push((
+                    format!("layer{}.weight_grad", k + 1),
+                    layer.weight_grad.to_device(Device::Cpu),
+                ));
             }
         }
         let path = self.raw_path(step);
@@ -95,7 +104,11 @@ impl Checkpoint {
                     .with_context(|| format!("{} lacks layer {k}", path.display()))?;
                 let preact_grad = find(format!("layer{k}.preact_grad"))?
                     .with_context(|| format!("{} lacks layer {k}", path.display()))?;
-                Ok((activation, preact_grad, find(format!("layer{k}.weight_grad"))?))
+                Ok((
+                    activation,
+                    preact_grad,
+                    find(format!("layer{k}.weight_grad"))?,
+                ))
             })
             .collect()
     }
@@ -125,15 +138,22 @@ impl Checkpoint {
     /// The saved state, and the saved weights put into `model` (on its device).
     pub fn load(&self, model: &mut Mlp) -> Result<State> {
         let state_path = self.dir.join("state.json");
-        let text = std::fs::read_to_string(&state_path)
-            .with_context(|| format!("no checkpoint to resume from: cannot read {}", state_path.display()))?;
+        let text = std::fs::read_to_string(&state_path).with_context(|| {
+            format!(
+                "no checkpoint to resume from: cannot read {}",
+                state_path.display()
+            )
+        })?;
         let state: State = serde_json::from_str(&text)
             .with_context(|| format!("corrupt checkpoint {}", state_path.display()))?;
         let weights_path = self.dir.join(&state.weights_file);
         let named = Tensor::load_multi(&weights_path)
             .with_context(|| format!("cannot read {}", weights_path.display()))?;
         for (k, layer) in model.layers.iter_mut().enumerate() {
-            for (name, target) in [(format!("weight{k}"), &mut layer.weight), (format!("bias{k}"), &mut layer.bias)] {
+            for (name, target) in [
+                (format!("weight{k}"), &mut layer.weight),
+                (format!("bias{k}"), &mut layer.bias),
+            ] {
                 let saved = named
                     .iter()
                     .find(|(n, _)| *n == name)
@@ -160,6 +180,13 @@ impl Checkpoint {
 pub fn to_array2(t: &Tensor) -> Result<Array2<f32>> {
     let size = t.size();
     ensure!(size.len() == 2, "expected a 2-D tensor, got shape {size:?}");
-    let values = Vec::<f32>::try_from(t.to_device(Device::Cpu).to_kind(tch::Kind::Float).flatten(0, -1))?;
-    Ok(Array2::from_shape_vec((size[0] as usize, size[1] as usize), values)?)
+    let values = Vec::<f32>::try_from(
+        t.to_device(Device::Cpu)
+            .to_kind(tch::Kind::Float)
+            .flatten(0, -1),
+    )?;
+    Ok(Array2::from_shape_vec(
+        (size[0] as usize, size[1] as usize),
+        values,
+    )?)
 }

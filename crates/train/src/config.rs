@@ -89,7 +89,10 @@ pub struct RunConfig {
 impl RunConfig {
     pub fn validate(&self) -> Result<()> {
         if !(1..=5).contains(&self.hidden_layers) {
-            bail!("--hidden-layers must be in 1..=5, got {}", self.hidden_layers);
+            bail!(
+                "--hidden-layers must be in 1..=5, got {}",
+                self.hidden_layers
+            );
         }
         if self.width == 0 || self.batch_size == 0 {
             bail!("--width and --batch-size must be positive");
@@ -141,7 +144,7 @@ impl RunConfig {
     pub fn is_probe_step(&self, step: u64) -> bool {
         step <= self.updates
             && (matches!(step, 0 | 1 | 10 | 100 | 1000)
-                || step % self.probe_every == 0
+                || step.is_multiple_of(self.probe_every)
                 || self.is_raw_step(step))
     }
 
@@ -150,7 +153,7 @@ impl RunConfig {
     pub fn is_raw_step(&self, step: u64) -> bool {
         step == 0
             || step == self.updates
-            || step % (self.updates_per_epoch * self.raw_every_epochs) == 0
+            || step.is_multiple_of(self.updates_per_epoch * self.raw_every_epochs)
     }
 
     pub fn epoch(&self, step: u64) -> f64 {

@@ -13,7 +13,12 @@ use train::trainer::{self, Options};
 /// Trains the MLPs of Glorot & Bengio (2010) with plain SGD and records activations,
 /// gradients, Jacobian singular values and errors into run.h5.
 #[derive(Parser)]
-#[command(name = "train", version, subcommand_negates_reqs = true, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "train",
+    version,
+    subcommand_negates_reqs = true,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -125,9 +130,17 @@ fn train_run(args: RunArgs) -> Result<()> {
         .transpose()?;
     let updates_per_epoch = match (&dataset, dataset_name) {
         (_, DatasetName::Shapeset) => SHAPESET_EPOCH_UPDATES,
-        (Some(Dataset { train: Some(train), .. }), _) => (train.n / args.batch_size.max(1)) as u64,
+        (
+            Some(Dataset {
+                train: Some(train), ..
+            }),
+            _,
+        ) => (train.n / args.batch_size.max(1)) as u64,
         (Some(_), _) => anyhow::bail!("{} has no train split", args.data.unwrap().display()),
-        (None, other) => anyhow::bail!("--data FILE (dataset.h5) is required for {}", other.as_str()),
+        (None, other) => anyhow::bail!(
+            "--data FILE (dataset.h5) is required for {}",
+            other.as_str()
+        ),
     };
     let device = match args.device.as_str() {
         "auto" if tch::Cuda::is_available() => "cuda:0".to_string(),
@@ -156,14 +169,17 @@ fn train_run(args: RunArgs) -> Result<()> {
         raw_every_epochs: args.raw_every_epochs,
     };
     let out = args.out.unwrap_or_else(|| {
-        PathBuf::from("runs").join(format!(
-            "{}-{:?}-{:?}-L{}-s{}",
-            config.dataset.as_str(),
-            config.activation,
-            config.init,
-            config.hidden_layers,
-            config.seed
-        ).to_lowercase())
+        PathBuf::from("runs").join(
+            format!(
+                "{}-{:?}-{:?}-L{}-s{}",
+                config.dataset.as_str(),
+                config.activation,
+                config.init,
+                config.hidden_layers,
+                config.seed
+            )
+            .to_lowercase(),
+        )
     });
     let options = Options {
         out,
@@ -178,7 +194,16 @@ fn train_run(args: RunArgs) -> Result<()> {
 
 /// The store key of a dataset file inside a store entry (`<root>/<ab>/<key>/dataset.h5`).
 fn store_key_of(path: &Path) -> Option<String> {
-    let dir = path.canonicalize().ok()?.parent()?.file_name()?.to_str()?.to_string();
-    let is_key = dir.len() == 64 && dir.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let dir = path
+        .canonicalize()
+        .ok()?
+        .parent()?
+        .file_name()?
+        .to_str()?
+        .to_string();
+    let is_key = dir.len() == 64
+        && dir
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     is_key.then_some(dir)
 }

@@ -100,7 +100,8 @@ impl Mlp {
         for k in (0..self.layers.len()).rev() {
             let input = &trace.inputs[k];
             let below = (k > 0).then(|| {
-                g.mm(&self.layers[k].weight.tr()) * self.activation.slope(input)
+                let grad_input = g.mm(&self.layers[k].weight.tr());
+                self.activation.backward(&grad_input, input)
             });
             visit(k, &mut self.layers[k], input, &g);
             if let Some(below) = below {

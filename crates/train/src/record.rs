@@ -145,10 +145,16 @@ fn write_unchecked(
         let sg = raw_group.create_group(&format!("step{step}"))?;
         for (k, (activation, preact_grad, weight_grad)) in snapshot.iter().enumerate() {
             let lg = sg.create_group(&format!("layer{}", k + 1))?;
-            lg.new_dataset_builder().with_data(activation).create("activation")?;
-            lg.new_dataset_builder().with_data(preact_grad).create("preact_grad")?;
+            lg.new_dataset_builder()
+                .with_data(activation)
+                .create("activation")?;
+            lg.new_dataset_builder()
+                .with_data(preact_grad)
+                .create("preact_grad")?;
             if let Some(weight_grad) = weight_grad {
-                lg.new_dataset_builder().with_data(weight_grad).create("weight_grad")?;
+                lg.new_dataset_builder()
+                    .with_data(weight_grad)
+                    .create("weight_grad")?;
             }
         }
     }

@@ -13,35 +13,35 @@ pub const QUANTITIES: [&str; 3] = ["activation", "preact_grad", "weight_grad"];
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
     pub step: Vec<u64>,
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "exact_f64")]
     pub epoch: Vec<f64>,
     /// Mean NLL over the training batches since the previous probe (NaN at step 0).
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "exact_f64")]
     pub train_loss: Vec<f64>,
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "exact_f64")]
     pub valid_loss: Vec<f64>,
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "exact_f64")]
     pub valid_error: Vec<f64>,
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "exact_f64")]
     pub test_loss: Vec<f64>,
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "exact_f64")]
     pub test_error: Vec<f64>,
 }
 
 /// Summaries of one quantity of one layer, one row per probe.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct QuantityStats {
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "exact_f64")]
     pub mean: Vec<f64>,
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "exact_f64")]
     pub std: Vec<f64>,
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "exact_f64")]
     pub p02: Vec<f64>,
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "exact_f64")]
     pub p50: Vec<f64>,
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "exact_f64")]
     pub p98: Vec<f64>,
-    /// Row-major `[probes, BINS]` counts.
+    /// Row-major `[probes, BINS]` counts (integers: exact in JSON).
     pub hist: Vec<f64>,
 }
 
@@ -66,7 +66,7 @@ impl QuantityStats {
 pub struct LayerStats {
     /// Indexed like `QUANTITIES`.
     pub quantities: Vec<QuantityStats>,
-    #[serde(with = "nan_as_null")]
+    #[serde(with = "exact_f64")]
     pub jacobian_sv_mean: Vec<f64>,
 }
 
@@ -99,16 +99,21 @@ impl Recording {
     }
 }
 
-/// JSON has no NaN: write it as null and read null back as NaN.
-mod nan_as_null {
+/// f64 values as strings of their shortest round-trip form ("0.1", "NaN"): JSON has no
+/// NaN, and serde_json's default float parser may be off by one ulp, which would make a
+/// resumed run's history differ from an uninterrupted one. Rust's parser is exact.
+mod exact_f64 {
+    use serde::de::Error;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(values: &[f64], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(values.iter().map(|v| v.is_finite().then_some(*v)))
+        serializer.collect_seq(values.iter().map(f64::to_string))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f64>, D::Error> {
-        let values = Vec::<Option<f64>>::deserialize(deserializer)?;
-        Ok(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+        Vec::<String>::deserialize(deserializer)?
+            .iter()
+            .map(|v| v.parse::<f64>().map_err(D::Error::custom))
+            .collect()
     }
 }

@@ -92,7 +92,11 @@ pub fn load(config: &RunConfig, dataset: Option<Dataset>, device: Device) -> Res
         }
         Some(ds) => {
             let name = config.dataset.as_str();
-            ensure!(ds.name == name, "the data file holds dataset {}, not {name}", ds.name);
+            ensure!(
+                ds.name == name,
+                "the data file holds dataset {}, not {name}",
+                ds.name
+            );
             ensure!(
                 ds.dim == dim && ds.classes == config.classes(),
                 "the data file has dim {} and {} classes, {name} needs {dim} and {}",
@@ -133,8 +137,14 @@ pub fn load(config: &RunConfig, dataset: Option<Dataset>, device: Device) -> Res
 }
 
 enum Origin {
-    Shapeset { stream_seed: u64 },
-    Fixed { set: DeviceSet, seed: u64, epoch_order: Option<(u64, Vec<i64>)> },
+    Shapeset {
+        stream_seed: u64,
+    },
+    Fixed {
+        set: DeviceSet,
+        seed: u64,
+        epoch_order: Option<(u64, Vec<i64>)>,
+    },
 }
 
 /// The training batches, step by step, converted on the device a chunk at a time.
@@ -151,10 +161,16 @@ impl Batches {
     /// The batches of a run, starting at `step` (0 for a new run).
     pub fn new(config: &RunConfig, train: Option<DeviceSet>, step: u64, device: Device) -> Batches {
         let origin = match train {
+            // Below 2^32, where datasets/shapeset.toml keeps training streams: the pinned
+            // valid/test seeds are above it, so training never replays them.
             None => Origin::Shapeset {
-                stream_seed: SplitMix64::new(config.seed, SHAPESET_STREAM).next_u64(),
+                stream_seed: SplitMix64::new(config.seed, SHAPESET_STREAM).next_u64() >> 32,
             },
-            Some(set) => Origin::Fixed { set, seed: config.seed, epoch_order: None },
+            Some(set) => Origin::Fixed {
+                set,
+                seed: config.seed,
+                epoch_order: None,
+            },
         };
         Batches {
             origin,
@@ -191,11 +207,19 @@ impl Batches {
             Origin::Shapeset { stream_seed } => {
                 let count = batch * steps as usize;
                 let (x, y) = data::shapeset::batch(*stream_seed, first * batch as u64, count);
-                let x = Tensor::from_slice(&x).view([count as i64, -1]).to_device(self.device);
-                let y = Tensor::from_slice(&y).to_kind(Kind::Int64).to_device(self.device);
+                let x = Tensor::from_slice(&x)
+                    .view([count as i64, -1])
+                    .to_device(self.device);
+                let y = Tensor::from_slice(&y)
+                    .to_kind(Kind::Int64)
+                    .to_device(self.device);
                 (x, y)
             }
-            Origin::Fixed { set, seed, epoch_order } => {
+            Origin::Fixed {
+                set,
+                seed,
+                epoch_order,
+            } => {
                 let per_epoch = (set.n / batch) as u64;
                 let mut rows = Vec::with_capacity(batch * steps as usize);
                 for step in first..first + steps {

@@ -84,7 +84,11 @@ pub fn initial_edges(probe: &Probe, activation: Activation) -> Vec<Vec<f32>> {
         .unwrap_or_else(|| (0.0, span(|l| &l.activation)));
     let preact = span(|l| &l.preact_grad);
     let weight = span(|l| &l.weight_grad);
-    vec![edges(lo, hi), edges(-preact, preact), edges(-weight, weight)]
+    vec![
+        edges(lo, hi),
+        edges(-preact, preact),
+        edges(-weight, weight),
+    ]
 }
 
 #[cfg(test)]
@@ -101,10 +105,16 @@ mod tests {
         assert!((row[0] - mean).abs() < 1e-12);
         assert!((row[3] - 0.5).abs() < 1e-12, "median {}", row[3]);
         // numpy.percentile([-2, 0, .25, .5, .75, 1, 3], [2, 98]) = [-1.76, 2.76]
-        assert!((row[2] + 1.76).abs() < 1e-6 && (row[4] - 2.76).abs() < 1e-6, "{row:?}");
+        assert!(
+            (row[2] + 1.76).abs() < 1e-6 && (row[4] - 2.76).abs() < 1e-6,
+            "{row:?}"
+        );
         let counts = &row[SCALARS..];
         assert_eq!(counts.iter().sum::<f64>(), 7.0);
         // -2 and 0 land in bin 0, 0.25 in bin 25, 1.0 and 3.0 in the last bin.
-        assert_eq!((counts[0], counts[25], counts[50], counts[75], counts[99]), (2.0, 1.0, 1.0, 1.0, 2.0));
+        assert_eq!(
+            (counts[0], counts[25], counts[50], counts[75], counts[99]),
+            (2.0, 1.0, 1.0, 1.0, 2.0)
+        );
     }
 }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 use data::dataset::Dataset;
+use indicatif::{ProgressBar, ProgressStyle};
 use tch::{Device, Kind, Tensor};
 
 use crate::checkpoint::{Checkpoint, State, Timing};
@@ -42,7 +42,9 @@ pub fn parse_device(name: &str) -> Result<Device> {
             let index = name
                 .strip_prefix("cuda:")
                 .and_then(|i| i.parse::<usize>().ok())
-                .with_context(|| format!("unknown device {name:?}: use auto, cpu, cuda or cuda:N"))?;
+                .with_context(|| {
+                    format!("unknown device {name:?}: use auto, cpu, cuda or cuda:N")
+                })?;
             Ok(Device::Cuda(index))
         }
     }
@@ -56,13 +58,22 @@ pub fn run(config: &RunConfig, dataset: Option<Dataset>, options: &Options) -> R
     if let Device::Cuda(index) = device {
         let count = tch::Cuda::device_count();
         if index as i64 >= count {
-            bail!("device {} requested but {count} CUDA device(s) are visible", config.device);
+            bail!(
+                "device {} requested but {count} CUDA device(s) are visible",
+                config.device
+            );
         }
     }
     std::fs::create_dir_all(&options.out)
         .with_context(|| format!("cannot create {}", options.out.display()))?;
     let mut data = source::load(config, dataset, device)?;
-    let mut model = Mlp::new(&config.layer_sizes(), config.activation, config.init, config.seed, device);
+    let mut model = Mlp::new(
+        &config.layer_sizes(),
+        config.activation,
+        config.init,
+        config.seed,
+        device,
+    );
     let checkpoint = Checkpoint::new(&options.out);
     let state = if options.resume {
         let state = checkpoint.load(&mut model)?;
@@ -89,7 +100,15 @@ pub fn run(config: &RunConfig, dataset: Option<Dataset>, options: &Options) -> R
     let config_json = serde_json::to_string_pretty(config)?;
     store::atomic::write_atomic(&options.out.join("config.json"), config_json.as_bytes())?;
     let batches = Batches::new(config, data.train.take(), state.step, device);
-    let mut run = Run { config, options, data, model, checkpoint, state, batches };
+    let mut run = Run {
+        config,
+        options,
+        data,
+        model,
+        checkpoint,
+        state,
+        batches,
+    };
     run.train()
 }
 
@@ -121,7 +140,7 @@ impl Run<'_> {
             since_probe += 1;
             let step = self.state.step;
             let probe_now = config.is_probe_step(step);
-            if step % FINITE_CHECK_EVERY == 0 || probe_now {
+            if step.is_multiple_of(FINITE_CHECK_EVERY) || probe_now {
                 let total = loss_sum.double_value(&[]);
                 if !total.is_finite() {
                     self.state.timing.train_s += clock.elapsed().as_secs_f64();
@@ -161,7 +180,12 @@ impl Run<'_> {
         let scale = InputScale::for_dataset(config.dataset);
         let (valid_loss, valid_errors) = evaluate(&self.model, &self.data.valid, scale);
         let (test_loss, test_errors) = evaluate(&self.model, &self.data.test, scale);
-        let probe = probe(&mut self.model, &self.data.probe_x, &self.data.probe_y, config.jacobian_examples);
+        let probe = probe(
+            &mut self.model,
+            &self.data.probe_x,
+            &self.data.probe_y,
+            config.jacobian_examples,
+        );
         let rec = &mut self.state.recording;
         if rec.edges.is_empty() {
             rec.edges = initial_edges(&probe, config.activation);
@@ -219,7 +243,14 @@ impl Run<'_> {
             self.state.recording.raw_steps.push(step);
         }
         self.state.timing.probe_s += clock.elapsed().as_secs_f64();
-        Ok(self.state.recording.history.valid_error.last().copied().unwrap_or(f64::NAN))
+        Ok(self
+            .state
+            .recording
+            .history
+            .valid_error
+            .last()
+            .copied()
+            .unwrap_or(f64::NAN))
     }
 
     fn save_checkpoint(&mut self) -> Result<()> {

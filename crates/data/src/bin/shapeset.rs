@@ -4,6 +4,7 @@
 //! `shapeset <key> <path-to-dataset.h5>` for `dataset`.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{ensure, Context, Result};
 use clap::{Parser, Subcommand};
@@ -54,8 +55,19 @@ enum Command {
     },
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
+fn main() -> ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line, whatever RUST_BACKTRACE says: the pipeline logs stderr.
+            eprintln!("shapeset: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
         Command::Generate {
             seed,
             count,

@@ -12,7 +12,13 @@ use crate::dataset::{write_h5, Dataset};
 pub const STAGE: &str = "dataset/shapeset";
 pub const FILE: &str = "dataset.h5";
 
-/// The store key spec: the pinned sets (seeds, counts and hashes) under this generator.
+/// The one input: the manifest the sets are generated from.
+fn sources() -> BTreeMap<String, String> {
+    [("shapeset.toml".to_string(), manifest_sha256())].into()
+}
+
+/// The store key spec: the pinned sets (seeds, counts and hashes) and the manifest's
+/// sha256, under this generator.
 pub fn key_spec() -> Result<KeySpec> {
     let manifest = manifest()?;
     let set = |s: &PinnedSet| {
@@ -22,7 +28,7 @@ pub fn key_spec() -> Result<KeySpec> {
     Ok(KeySpec {
         stage: STAGE.into(),
         params: json!({"valid": set(&manifest.valid), "test": set(&manifest.test)}),
-        inputs: BTreeMap::new(),
+        inputs: sources(),
         tool: GENERATOR.into(),
     })
 }
@@ -40,7 +46,7 @@ pub fn build_dataset(store: &Store) -> Result<(Entry, bool)> {
                 train: None,
                 valid: sets.valid,
                 test: sets.test,
-                sources: [("shapeset.toml".to_string(), manifest_sha256())].into(),
+                sources: sources(),
                 decoder: GENERATOR.into(),
             };
             write_h5(&dir.join(FILE), &dataset)

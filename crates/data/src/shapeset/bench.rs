@@ -30,14 +30,8 @@ pub fn bench(count: usize, threads: usize, seed: u64) -> Result<BenchReport> {
     let mut pixels = vec![0u8; count * IMAGE_DIM];
     let mut labels = vec![0u8; count];
     let warm = count.min(1024);
-    pool.install(|| {
-        fill_batch(
-            seed,
-            0,
-            &mut pixels[..warm * IMAGE_DIM],
-            &mut labels[..warm],
-        )
-    });
+    let (warm_pixels, warm_labels) = (&mut pixels[..warm * IMAGE_DIM], &mut labels[..warm]);
+    pool.install(|| fill_batch(seed, 0, warm_pixels, warm_labels));
     let start = Instant::now();
     pool.install(|| fill_batch(seed, 1 << 40, &mut pixels, &mut labels));
     let seconds = start.elapsed().as_secs_f64();

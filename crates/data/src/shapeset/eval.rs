@@ -2,7 +2,7 @@
 
 use anyhow::{ensure, Context, Result};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
+use store::atomic::sha256_bytes;
 
 use super::{batch, GENERATOR};
 use crate::dataset::Split;
@@ -45,12 +45,7 @@ pub fn manifest() -> Result<Manifest> {
 
 /// sha256 of the embedded manifest text: the one "source" the Shapeset dataset has.
 pub fn manifest_sha256() -> String {
-    sha256_hex(MANIFEST.as_bytes())
-}
-
-/// Lowercase hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    sha256_bytes(MANIFEST.as_bytes())
 }
 
 impl PinnedSet {
@@ -64,7 +59,7 @@ impl PinnedSet {
     pub fn generate_checked(&self, name: &str) -> Result<Split> {
         let set = self.generate();
         for (part, bytes, want) in [("x", &set.x, &self.sha256_x), ("y", &set.y, &self.sha256_y)] {
-            let got = sha256_hex(bytes);
+            let got = sha256_bytes(bytes);
             ensure!(
                 &got == want,
                 "shapeset {name} set {part} has sha256 {got}, datasets/shapeset.toml pins {want}: \

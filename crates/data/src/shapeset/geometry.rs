@@ -40,7 +40,12 @@ pub struct Shape {
 impl Shape {
     /// A shape of `kind` whose `outline` (centred on the origin, see [`Geometry::outline`])
     /// is moved to `center`.
-    pub fn at(kind: ShapeKind, scale: [f64; 2], center: [f64; 2], outline: [[f64; 2]; MAX_VERTICES]) -> Shape {
+    pub fn at(
+        kind: ShapeKind,
+        scale: [f64; 2],
+        center: [f64; 2],
+        outline: [[f64; 2]; MAX_VERTICES],
+    ) -> Shape {
         let mut points = outline;
         for point in &mut points[..kind.vertices()] {
             point[0] += center[0];
@@ -67,7 +72,12 @@ impl Shape {
 
 impl Default for Shape {
     fn default() -> Self {
-        Shape::at(ShapeKind::Triangle, [0.0; 2], [0.0; 2], [[0.0; 2]; MAX_VERTICES])
+        Shape::at(
+            ShapeKind::Triangle,
+            [0.0; 2],
+            [0.0; 2],
+            [[0.0; 2]; MAX_VERTICES],
+        )
     }
 }
 
@@ -139,7 +149,10 @@ impl Geometry {
             let outline = self.outline(kind, pre, global, scale);
             let center = self.draw_center(&outline[..kind.vertices()], rng);
             let shape = Shape::at(kind, scale, center, outline);
-            if earlier.iter().all(|old| !self.overlaps_too_much(&shape, old)) {
+            if earlier
+                .iter()
+                .all(|old| !self.overlaps_too_much(&shape, old))
+            {
                 return Some(shape);
             }
         }
@@ -185,7 +198,10 @@ impl Geometry {
             rotation(cos3, sin3),
         );
         let mut points = [[0.0; 2]; MAX_VERTICES];
-        for (point, base) in points.iter_mut().zip(&self.bases[kind as usize][..kind.vertices()]) {
+        for (point, base) in points
+            .iter_mut()
+            .zip(&self.bases[kind as usize][..kind.vertices()])
+        {
             *point = apply(base, transform);
         }
         points
@@ -195,8 +211,14 @@ impl Geometry {
     fn draw_center(&self, outline: &[[f64; 2]], rng: &mut ImageRng) -> [f64; 2] {
         let mut center = [0.0; 2];
         for (axis, c) in center.iter_mut().enumerate() {
-            let low = outline.iter().map(|p| p[axis]).fold(f64::INFINITY, f64::min);
-            let high = outline.iter().map(|p| p[axis]).fold(f64::NEG_INFINITY, f64::max);
+            let low = outline
+                .iter()
+                .map(|p| p[axis])
+                .fold(f64::INFINITY, f64::min);
+            let high = outline
+                .iter()
+                .map(|p| p[axis])
+                .fold(f64::NEG_INFINITY, f64::max);
             let from = (-(low - 1.0) / SIDE).max(0.0);
             let to = (1.0 - (high + 1.0) / SIDE).min(1.0);
             *c = rng.uniform(from, to) * SIDE;
@@ -305,7 +327,50 @@ mod tests {
     }
 
     #[test]
-    fn placed_shapes_keep_a_one_pixel_margin_and_a_horizontal_base_before_rotation() {
+    fn outline_keeps_the_base_flat_at_the_bottom_and_scales_the_area() {
+        let g = geometry();
+        for kind in ShapeKind::ALL {
+            let n = kind.vertices();
+            for pre in [0, 5, 40, 250] {
+                let scale = [20.0, 8.0];
+                let outline = g.outline(kind, pre, 0, scale);
+                let points = &outline[..n];
+                let bottom = points.iter().map(|p| p[1]).fold(f64::MIN, f64::max);
+                assert!((points[0][1] - bottom).abs() < 1e-12, "{kind:?} pre {pre}");
+                assert!(
+                    (points[n - 1][1] - bottom).abs() < 1e-12,
+                    "{kind:?} pre {pre}"
+                );
+                // Shoelace area = det(transform) x base area = s0 s1 x ratio x pi/4.
+                let area: f64 = (0..n)
+                    .map(|i| {
+                        let (a, b) = (points[i], points[(i + 1) % n]);
+                        a[0] * b[1] - b[0] * a[1]
+                    })
+                    .sum::<f64>()
+                    .abs()
+                    / 2.0;
+                let want =
+                    scale[0] * scale[1] * g.area_ratio[kind as usize] * std::f64::consts::FRAC_PI_4;
+                assert!((area - want).abs() < 1e-9, "{kind:?}: {area} vs {want}");
+            }
+            // The global rotation turns the base edge by k / 255 of a turn.
+            let outline = g.outline(kind, 7, 51, [20.0, 8.0]);
+            let edge = [
+                outline[0][0] - outline[n - 1][0],
+                outline[0][1] - outline[n - 1][1],
+            ];
+            let (sin, cos) = sin_cos_turns(51.0 / 255.0);
+            let cross = edge[0] * sin - edge[1] * cos;
+            assert!(
+                cross.abs() < 1e-9 * edge[0].hypot(edge[1]),
+                "{kind:?}: {edge:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn placed_shapes_keep_a_one_pixel_margin() {
         let g = geometry();
         for index in 0..2000 {
             let mut rng = ImageRng::new(3, index);
@@ -333,13 +398,13 @@ mod tests {
         let mut copy = big;
         copy.center[0] += 0.5;
         assert!(g.overlaps_too_much(&copy, &big));
-        let mut small = big;
-        small.scale = [0.1, 0.1];
-        small.points = [[0.0; 2]; MAX_VERTICES];
-        small.center = [big.center[0] + 40.0, big.center[1]];
-        for p in &mut small.points {
-            *p = small.center;
-        }
+        let far = [big.center[0] + 40.0, big.center[1]];
+        let small = Shape::at(
+            ShapeKind::Triangle,
+            [0.1, 0.1],
+            far,
+            [[0.0; 2]; MAX_VERTICES],
+        );
         assert!(!g.overlaps_too_much(&small, &big));
     }
 }

@@ -1,9 +1,9 @@
 //! The 8x8 sample sheet of the paper's Fig 1: images enlarged, class names under them.
 
 use std::path::Path;
-use std::sync::Once;
+use std::sync::OnceLock;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, ensure, Context, Result};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -84,11 +84,10 @@ fn blit(rgb: &mut [u8], image: &[u8], left: usize, top: usize) {
 /// Plotters finds fonts by family name; the DejaVu bytes are compiled in, so the sheet
 /// looks the same on machines without system fonts.
 fn register_font() -> Result<()> {
-    static REGISTER: Once = Once::new();
-    let mut outcome = Ok(());
-    REGISTER.call_once(|| {
-        outcome = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
-            .map_err(|_| anyhow!("the embedded DejaVu Sans font did not load"));
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let registered = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
     });
-    outcome
+    ensure!(registered, "the embedded DejaVu Sans font did not load");
+    Ok(())
 }

@@ -64,7 +64,7 @@ mod stream;
 
 use std::sync::LazyLock;
 
-pub use eval::{eval_sets, manifest, manifest_sha256, sha256_hex, EvalSets, Manifest, PinnedSet};
+pub use eval::{eval_sets, manifest, manifest_sha256, EvalSets, Manifest, PinnedSet};
 pub use geometry::{Shape, ShapeKind};
 pub use grid::grid_png;
 pub use h5::write_stream_h5;

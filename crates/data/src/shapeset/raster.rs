@@ -17,16 +17,20 @@ pub fn fill_polygon(image: &mut [u8], vertices: &[[i32; 2]], grey: u8) {
     let n = vertices.len();
     let top = vertices.iter().map(|v| v[1]).min().unwrap_or(0);
     let bottom = vertices.iter().map(|v| v[1]).max().unwrap_or(-1);
+    // Non-horizontal edges as (upper end, lower end), found once rather than per scanline.
+    let mut edges = [([0i32; 2], [0i32; 2]); MAX_VERTICES];
+    let mut edge_count = 0;
+    for i in 0..n {
+        let (a, b) = (vertices[(i + n - 1) % n], vertices[i]);
+        if a[1] != b[1] {
+            edges[edge_count] = if a[1] < b[1] { (a, b) } else { (b, a) };
+            edge_count += 1;
+        }
+    }
     let mut crossings = [0i32; MAX_VERTICES];
     for y in top..=bottom {
         let mut count = 0;
-        for i in 0..n {
-            let (a, b) = (vertices[(i + n - 1) % n], vertices[i]);
-            let (upper, lower) = match a[1].cmp(&b[1]) {
-                std::cmp::Ordering::Less => (a, b),
-                std::cmp::Ordering::Greater => (b, a),
-                std::cmp::Ordering::Equal => continue,
-            };
+        for &(upper, lower) in &edges[..edge_count] {
             let inside = y >= upper[1] && y < lower[1];
             let ends_on_bottom = y == bottom && y > upper[1] && y <= lower[1];
             if inside || ends_on_bottom {

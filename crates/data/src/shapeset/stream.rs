@@ -11,6 +11,8 @@ pub struct Stream {
 }
 
 impl Stream {
+    /// Starts at image `offset` of stream `seed`. Any seed but the two of the pinned
+    /// evaluation sets (datasets/shapeset.toml, both >= 2^32), which it would replay.
     pub fn new(seed: u64, offset: u64) -> Self {
         Self { seed, next: offset }
     }

@@ -33,6 +33,7 @@ fn ramp(t: f64) -> RGBColor {
 
 impl Plot for CostSurfaceFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let px = style::text_px(root);
         let body = style::with_caption(root, &self.caption)?;
         let panels = body.split_evenly((1, 2));
         let s = &self.surface;
@@ -42,7 +43,7 @@ impl Plot for CostSurfaceFigure {
         ];
         for (area, (name, cost)) in panels.iter().zip(named) {
             let title = format!("{name}: {:.0}% plateau", 100.0 * plateau_fraction(cost));
-            self.heat_map(area, &title, cost)?;
+            self.heat_map(area, px, &title, cost)?;
         }
         Ok(())
     }
@@ -52,10 +53,10 @@ impl CostSurfaceFigure {
     fn heat_map<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
+        px: f64,
         title: &str,
         cost: &[Vec<f64>],
     ) -> DrawResult<DB> {
-        let px = style::text_px(area);
         let (w, _) = area.dim_in_pixel();
         let (map_area, bar_area) = area.split_horizontally(w as i32 * 82 / 100);
         let s = &self.surface;
@@ -66,15 +67,22 @@ impl CostSurfaceFigure {
         let (lo, hi) = style::bounds(cost.iter().flatten().copied());
         let mut chart = style::chart(
             &map_area,
+            px,
             title,
             x,
             y,
-            ("W1[0][0] (first layer weight)", "W2[0][1] (output layer weight)"),
+            (
+                "W1[0][0] (first layer weight)",
+                "W2[0][1] (output layer weight)",
+            ),
         )?;
         chart.draw_series(s.w2.iter().enumerate().flat_map(|(r, &w2)| {
             s.w1.iter().enumerate().map(move |(c, &w1)| {
                 let color = ramp((cost[r][c] - lo) / (hi - lo).max(1e-12));
-                Rectangle::new([(w1 - half, w2 - half), (w1 + half, w2 + half)], color.filled())
+                Rectangle::new(
+                    [(w1 - half, w2 - half), (w1 + half, w2 + half)],
+                    color.filled(),
+                )
             })
         }))?;
         // The colour bar: the cost scale of this panel.

@@ -57,7 +57,8 @@ impl ErrorCurvesFigure {
                 continue;
             }
             series.sort_by(|a, b| a.final_error().total_cmp(&b.final_error()));
-            let last_step = style::bounds(series.iter().flat_map(|s| s.curve.step.iter().copied())).1;
+            let last_step =
+                style::bounds(series.iter().flat_map(|s| s.curve.step.iter().copied())).1;
             panels.push(ErrorPanel {
                 dataset,
                 axis: TimeAxis::new(last_step, updates_per_epoch),
@@ -95,9 +96,10 @@ impl Plot for ErrorCurvesFigure {
             );
             let mut chart = style::chart(
                 area,
+                px,
                 &title,
                 panel.axis.range(panel.last_step),
-                0.0..(top * 1.08).min(100.0).max(1.0),
+                0.0..(top * 1.08).clamp(1.0, 100.0),
                 (&panel.axis.label(), "test error (%)"),
             )?;
             for series in &panel.series {
@@ -117,16 +119,31 @@ fn draw_series<'a, DB: DrawingBackend + 'a>(
     let c = &series.curve;
     let color = style::activation_color(series.selector.activation);
     let x: Vec<f64> = c.step.iter().map(|&s| axis.at(s)).collect();
-    let banded: Vec<usize> = (0..x.len()).filter(|&i| c.n[i] > 1 && c.std[i].is_finite()).collect();
+    let banded: Vec<usize> = (0..x.len())
+        .filter(|&i| c.n[i] > 1 && c.std[i].is_finite())
+        .collect();
     if banded.len() > 1 {
         let upper = banded.iter().map(|&i| (x[i], c.mean[i] + c.std[i]));
-        let lower = banded.iter().rev().map(|&i| (x[i], (c.mean[i] - c.std[i]).max(0.0)));
+        let lower = banded
+            .iter()
+            .rev()
+            .map(|&i| (x[i], (c.mean[i] - c.std[i]).max(0.0)));
         chart.draw_series(std::iter::once(Polygon::new(
             upper.chain(lower).collect::<Vec<_>>(),
             color.mix(0.18).filled(),
         )))?;
     }
-    let label = format!("{}: {:.2}%", series.selector.short_name(), series.final_error());
+    let label = format!(
+        "{}: {:.2}%",
+        series.selector.short_name(),
+        series.final_error()
+    );
     let points = x.iter().copied().zip(c.mean.iter().copied()).collect();
-    style::draw_line(chart, points, color, style::is_dashed(series.selector.init), Some(&label))
+    style::draw_line(
+        chart,
+        points,
+        color,
+        style::is_dashed(series.selector.init),
+        Some(&label),
+    )
 }

@@ -26,22 +26,26 @@ impl Snapshot {
     pub fn step(self, run: &Run) -> Result<u64> {
         match self {
             Snapshot::Init => Ok(0),
-            Snapshot::End => run.open()?.raw_steps()?.last().copied().with_context(|| {
-                format!("{}: no raw snapshot under raw/", run.path.display())
-            }),
+            Snapshot::End => run
+                .open()?
+                .raw_steps()?
+                .last()
+                .copied()
+                .with_context(|| format!("{}: no raw snapshot under raw/", run.path.display())),
         }
     }
 }
 
 pub struct HistogramPanel {
     pub title: String,
+    /// The span of the bins.
+    pub range: Range<f64>,
     /// Per layer (from 1): the fraction of values in each bin.
     pub fractions: Vec<Vec<f64>>,
 }
 
 pub struct HistogramFigure {
     pub panels: Vec<HistogramPanel>,
-    pub range: Range<f64>,
     pub x_desc: String,
     pub caption: String,
 }
@@ -64,34 +68,43 @@ impl HistogramFigure {
                 .collect::<Result<Vec<_>>>()?;
             values.push(layers);
         }
-        let range = match quantity {
+        let ranges: Vec<Range<f64>> = match quantity {
+            // Activations share their natural span, so panels compare directly.
             Quantity::Activation => {
                 let (lo, hi) =
                     style::bounds(values.iter().flatten().flatten().map(|&v| f64::from(v)));
-                style::padded(lo, hi.max(lo + 1e-9))
+                vec![style::padded(lo, hi.max(lo + 1e-9)); values.len()]
             }
-            Quantity::PreactGrad | Quantity::WeightGrad => {
-                let all: Vec<&[f32]> = values.iter().flatten().map(Vec::as_slice).collect();
-                let edge = abs_quantile(&all, GRADIENT_QUANTILE).max(f64::MIN_POSITIVE);
-                -edge..edge
-            }
+            // Gradient scales differ by orders of magnitude between inits: each panel spans
+            // its own, so the spread across layers (the claim) shows in both.
+            Quantity::PreactGrad | Quantity::WeightGrad => values
+                .iter()
+                .map(|layers| {
+                    let all: Vec<&[f32]> = layers.iter().map(Vec::as_slice).collect();
+                    let edge = abs_quantile(&all, GRADIENT_QUANTILE).max(f64::MIN_POSITIVE);
+                    -edge..edge
+                })
+                .collect(),
         };
         let panels = values
             .iter()
             .zip(titles)
-            .map(|(layers, title)| HistogramPanel {
+            .zip(ranges)
+            .map(|((layers, title), range)| HistogramPanel {
                 title: title.clone(),
                 fractions: layers.iter().map(|v| fractions(v, &range)).collect(),
+                range,
             })
             .collect();
         Ok(HistogramFigure {
             panels,
-            range,
             x_desc: x_desc.to_string(),
             caption,
         })
     }
+}
 
+impl HistogramPanel {
     pub fn bin_centers(&self) -> Vec<f64> {
         let width = (self.range.end - self.range.start) / BINS as f64;
         (0..BINS)
@@ -135,11 +148,21 @@ fn abs_quantile(arrays: &[&[f32]], q: f64) -> f64 {
 
 impl Plot for HistogramFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let px = style::text_px(root);
         let body = style::with_caption(root, &self.caption)?;
-        let depth = self.panels.iter().map(|p| p.fractions.len()).max().unwrap_or(0);
-        let body = style::with_layer_legend(&body, depth)?;
-        let centers = self.bin_centers();
-        let top = style::bounds(self.panels.iter().flat_map(|p| p.fractions.iter().flatten().copied())).1;
+        let depth = self
+            .panels
+            .iter()
+            .map(|p| p.fractions.len())
+            .max()
+            .unwrap_or(0);
+        let body = style::with_layer_legend(&body, px, depth)?;
+        let top = style::bounds(
+            self.panels
+                .iter()
+                .flat_map(|p| p.fractions.iter().flatten().copied()),
+        )
+        .1;
         for (area, panel) in body
             .split_evenly((self.panels.len(), 1))
             .iter()
@@ -147,15 +170,23 @@ impl Plot for HistogramFigure {
         {
             let mut chart = style::chart(
                 area,
+                px,
                 &panel.title,
-                self.range.clone(),
+                panel.range.clone(),
                 0.0..top * 1.05,
                 (&self.x_desc, "fraction of values per bin"),
             )?;
+            let centers = panel.bin_centers();
             for (index, fraction) in panel.fractions.iter().enumerate() {
                 let points = centers.iter().copied().zip(fraction.iter().copied());
                 let layer = index + 1;
-                style::draw_line(&mut chart, points.collect(), style::layer_color(layer), false, None)?;
+                style::draw_line(
+                    &mut chart,
+                    points.collect(),
+                    style::layer_color(layer),
+                    false,
+                    None,
+                )?;
             }
         }
         Ok(())

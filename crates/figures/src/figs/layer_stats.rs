@@ -29,14 +29,15 @@ pub struct LayerStatsFigure {
     pub look: Look,
     pub axis: TimeAxis,
     pub last_step: f64,
-    pub y: Range<f64>,
+    /// The y range of each panel.
+    pub y: Vec<Range<f64>>,
     pub y_desc: String,
     pub caption: String,
 }
 
 impl LayerStatsFigure {
     /// Reads `quantity` for every hidden layer of each run: one panel per run (titled by
-    /// `titles`), one y range shared by all panels so they compare at a glance.
+    /// `titles`).
     pub fn read(
         runs: &[&Run],
         titles: &[String],
@@ -59,18 +60,23 @@ impl LayerStatsFigure {
         let all = || panels.iter().flat_map(|p| &p.layers);
         let last_step = style::bounds(all().flat_map(|l| l.step.iter().copied())).1;
         let y = match look {
-            Look::MeanWithStdBars => {
-                let (lo, hi) = style::bounds(all().flat_map(|l| {
-                    let (m, s) = (&l.mean, &l.std);
-                    (0..m.len()).flat_map(move |i| [m[i] - s[i], m[i] + s[i]])
-                }));
-                style::padded(lo, hi)
-            }
+            // Gradients of the two inits differ by orders of magnitude: each panel gets its
+            // own scale, so the spread across layers (the claim) shows in both.
+            Look::MeanWithStdBars => panels
+                .iter()
+                .map(|p| {
+                    let (lo, hi) = style::bounds(p.layers.iter().flat_map(|l| {
+                        let (m, s) = (&l.mean, &l.std);
+                        (0..m.len()).flat_map(move |i| [m[i] - s[i], m[i] + s[i]])
+                    }));
+                    style::padded(lo, hi)
+                })
+                .collect(),
+            // Activations share one scale, with 0 in view: saturation reads against it.
             Look::StdWith98thMarkers => {
                 let (lo, hi) =
                     style::bounds(all().flat_map(|l| l.std.iter().chain(&l.p98).copied()));
-                // keep 0 in view: saturation reads against it
-                style::padded(lo.min(0.0), hi)
+                vec![style::padded(lo.min(0.0), hi); panels.len()]
             }
         };
         Ok(LayerStatsFigure {
@@ -87,20 +93,28 @@ impl LayerStatsFigure {
 
 impl Plot for LayerStatsFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let px = style::text_px(root);
         let body = style::with_caption(root, &self.caption)?;
-        let depth = self.panels.iter().map(|p| p.layers.len()).max().unwrap_or(0);
-        let body = style::with_layer_legend(&body, depth)?;
+        let depth = self
+            .panels
+            .iter()
+            .map(|p| p.layers.len())
+            .max()
+            .unwrap_or(0);
+        let body = style::with_layer_legend(&body, px, depth)?;
         let x = self.axis.range(self.last_step);
-        for (area, panel) in body
+        for ((area, panel), y) in body
             .split_evenly((self.panels.len(), 1))
             .iter()
             .zip(&self.panels)
+            .zip(&self.y)
         {
             let mut chart = style::chart(
                 area,
+                px,
                 &panel.title,
                 style::padded(x.start, x.end),
-                self.y.clone(),
+                y.clone(),
                 (&self.axis.label(), &self.y_desc),
             )?;
             // Bars of different layers at one probe are set slightly apart to stay readable.
@@ -127,7 +141,11 @@ impl LayerStatsFigure {
         shift: f64,
     ) -> DrawResult<DB> {
         let color = style::layer_color(layer);
-        let x: Vec<f64> = stats.step.iter().map(|&s| self.axis.at(s) + shift).collect();
+        let x: Vec<f64> = stats
+            .step
+            .iter()
+            .map(|&s| self.axis.at(s) + shift)
+            .collect();
         match self.look {
             Look::MeanWithStdBars => {
                 let means = x.iter().copied().zip(stats.mean.iter().copied());

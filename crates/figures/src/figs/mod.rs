@@ -21,11 +21,20 @@ use std::path::{Path, PathBuf};
 pub const SURFACE_SEED: u64 = 5;
 
 /// Renders one figure into `out`; the caller has checked `target.requirement(catalog)`.
-pub fn render(target: Target, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
+pub fn render(
+    target: Target,
+    catalog: &Catalog,
+    out: &Path,
+    size: (u32, u32),
+) -> Result<Vec<PathBuf>> {
     let runs = catalog.lowest_seeds(&target.selectors())?;
     let id = target.id();
     let titles = |names: &[&str]| -> Vec<String> {
-        names.iter().zip(&runs).map(|(n, r)| format!("{n} ({})", about(r))).collect()
+        names
+            .iter()
+            .zip(&runs)
+            .map(|(n, r)| format!("{n} ({})", about(r)))
+            .collect()
     };
     match target {
         Target::Fig1 => sheet::render(
@@ -78,7 +87,7 @@ pub fn render(target: Target, catalog: &Catalog, out: &Path, size: (u32, u32)) -
                 Look::MeanWithStdBars,
                 "dCost/dW (mean, bars +-1 std)",
                 "Fig. 9. Standard deviation intervals of the weight gradients of each layer during \
-                 training, tanh, Shapeset-3x2\ntop: standard init, bottom: normalized init"
+                 training, tanh, Shapeset-3x2\ntop: standard init, bottom: normalized init (each panel has its own scale)"
                     .into(),
             )?;
             canvas::save(&figure, out, id, size)
@@ -102,14 +111,19 @@ pub fn render(target: Target, catalog: &Catalog, out: &Path, size: (u32, u32)) -
             canvas::save(&figure, out, id, size)
         }
         Target::Fig11 | Target::Fig12 => {
-            let caption = if target == Target::Fig11 {
+            let mut figure = ErrorCurvesFigure::read(catalog, target.datasets(), String::new())?;
+            figure.caption = if target == Target::Fig11 {
                 "Fig. 11. Test error during online training on Shapeset-3x2 for each activation and \
                  initialization (dashed: standard, solid: normalized);\nlegend ordered by final test error"
+                    .into()
             } else {
-                "Fig. 12. Test error during training on MNIST and CIFAR-10 for each activation and \
-                 initialization (dashed: standard, solid: normalized)"
+                let names: Vec<&str> = figure.panels.iter().map(|p| p.dataset.title()).collect();
+                format!(
+                    "Fig. 12. Test error during training on {} for each activation and \
+                     initialization (dashed: standard, solid: normalized)",
+                    names.join(" and ")
+                )
             };
-            let figure = ErrorCurvesFigure::read(catalog, target.datasets(), caption.into())?;
             canvas::save(&figure, out, id, size)
         }
         Target::Table1 | Target::Report => unreachable!("{id} is not a figure"),
@@ -119,7 +133,13 @@ pub fn render(target: Target, catalog: &Catalog, out: &Path, size: (u32, u32)) -
 /// What a histogram figure reads and how it is labelled.
 fn histogram_spec(
     target: Target,
-) -> (Snapshot, Quantity, &'static str, &'static [&'static str], &'static str) {
+) -> (
+    Snapshot,
+    Quantity,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+) {
     let inits: &[&str] = &["Tanh, standard init", "Tanh, normalized init"];
     match target {
         Target::Fig4 => (
@@ -144,7 +164,7 @@ fn histogram_spec(
             "back-propagated gradient dCost/ds",
             inits,
             "Fig. 7. Histograms of the back-propagated gradients dCost/ds of each layer at \
-             initialization (tanh)\ntop: standard init, bottom: normalized init",
+             initialization (tanh)\ntop: standard init, bottom: normalized init (each panel has its own x scale)",
         ),
         _ => (
             Snapshot::Init,
@@ -152,7 +172,7 @@ fn histogram_spec(
             "weight gradient dCost/dW",
             inits,
             "Fig. 8. Histograms of the weight gradients of each layer just after initialization \
-             (tanh)\ntop: standard init, bottom: normalized init",
+             (tanh)\ntop: standard init, bottom: normalized init (each panel has its own x scale)",
         ),
     }
 }

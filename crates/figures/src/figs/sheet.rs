@@ -25,10 +25,12 @@ pub fn render(out: &Path, caption: &str) -> Result<Vec<PathBuf>> {
     let mut canvas = vec![0u8; size.0 as usize * size.1 as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut canvas, size).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| anyhow!("drawing fig1: {e}"))?;
+        root.fill(&WHITE)
+            .map_err(|e| anyhow!("drawing fig1: {e}"))?;
         let sheet = BitMapElement::with_owned_buffer((0, 0), (width, height), rgb)
             .context("sheet buffer has the wrong size")?;
-        root.draw(&sheet).map_err(|e| anyhow!("drawing fig1: {e}"))?;
+        root.draw(&sheet)
+            .map_err(|e| anyhow!("drawing fig1: {e}"))?;
         let text = style::font(15.0).pos(plotters::style::text_anchor::Pos::new(
             plotters::style::text_anchor::HPos::Center,
             plotters::style::text_anchor::VPos::Center,
@@ -86,7 +88,11 @@ fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

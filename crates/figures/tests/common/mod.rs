@@ -39,7 +39,12 @@ pub struct Fixture {
 impl Fixture {
     /// A run whose numbers behave as the paper says for its init: with standard init the
     /// activations shrink with depth and the back-propagated gradients shrink toward the input.
-    pub fn new(dataset: &'static str, activation: &'static str, init: &'static str, depth: usize) -> Self {
+    pub fn new(
+        dataset: &'static str,
+        activation: &'static str,
+        init: &'static str,
+        depth: usize,
+    ) -> Self {
         let standard = init == "standard";
         let layers = 1..=depth;
         Fixture {
@@ -54,7 +59,13 @@ impl Fixture {
             final_error: 0.3,
             preact_std: layers
                 .clone()
-                .map(|k| if standard { 0.55f64.powi(k as i32 - 1) } else { 0.95f64.powi(k as i32 - 1) })
+                .map(|k| {
+                    if standard {
+                        0.55f64.powi(k as i32 - 1)
+                    } else {
+                        0.95f64.powi(k as i32 - 1)
+                    }
+                })
                 .collect(),
             preact_growth: layers
                 .clone()
@@ -62,7 +73,13 @@ impl Fixture {
                 .collect(),
             preact_grad_std: layers
                 .clone()
-                .map(|k| if standard { 1e-3 * 0.6f64.powi((depth - k) as i32) } else { 1e-3 })
+                .map(|k| {
+                    if standard {
+                        1e-3 * 0.6f64.powi((depth - k) as i32)
+                    } else {
+                        1e-3
+                    }
+                })
                 .collect(),
             weight_grad_std: layers.map(|_| 2e-3).collect(),
             jacobian: if standard { 0.5 } else { 0.8 },
@@ -97,7 +114,10 @@ impl Fixture {
 
     /// Probes like the trainer: 0, 1, 10, 100, 1000, then every 1000 up to `updates`.
     pub fn steps(&self) -> Vec<u64> {
-        let mut steps: Vec<u64> = [0, 1, 10, 100].into_iter().filter(|&s| s < self.updates).collect();
+        let mut steps: Vec<u64> = [0, 1, 10, 100]
+            .into_iter()
+            .filter(|&s| s < self.updates)
+            .collect();
         steps.extend((1..=self.updates / 1000).map(|e| e * 1000));
         if *steps.last().unwrap() != self.updates {
             steps.push(self.updates);
@@ -119,7 +139,8 @@ impl Fixture {
     pub fn write(&self, dir: &Path) -> PathBuf {
         std::fs::create_dir_all(dir).unwrap();
         let path = dir.join("run.h5");
-        self.write_to(&path).unwrap_or_else(|e| panic!("writing fixture {}: {e}", path.display()));
+        self.write_to(&path)
+            .unwrap_or_else(|e| panic!("writing fixture {}: {e}", path.display()));
         path
     }
 
@@ -132,19 +153,22 @@ impl Fixture {
             ("status", self.status.to_string()),
         ] {
             let value = VarLenUnicode::from_str(&value).unwrap();
-            file.new_attr::<VarLenUnicode>().create(name)?.write_scalar(&value)?;
+            file.new_attr::<VarLenUnicode>()
+                .create(name)?
+                .write_scalar(&value)?;
         }
         let steps = self.steps();
         let probes = steps.len();
         let last = *steps.last().unwrap();
-        let epoch: Vec<f64> = steps.iter().map(|&s| s as f64 / self.updates_per_epoch as f64).collect();
+        let epoch: Vec<f64> = steps
+            .iter()
+            .map(|&s| s as f64 / self.updates_per_epoch as f64)
+            .collect();
         let errors = self.test_errors();
         let losses: Vec<f64> = errors.iter().map(|e| 2.0 * e).collect();
         let history = file.create_group("history")?;
         write(&history, "step", &steps)?;
-        for name in ["epoch"] {
-            write(&history, name, &epoch)?;
-        }
+        write(&history, "epoch", &epoch)?;
         for name in ["train_loss", "valid_loss", "test_loss"] {
             write(&history, name, &losses)?;
         }
@@ -161,10 +185,18 @@ impl Fixture {
         let mut rng = Normal::new(self.seed.wrapping_mul(1_000_003) ^ 0x5eed);
         for k in 1..=self.hidden_layers {
             let layer = stats.create_group(&format!("layer{k}"))?;
-            let jacobian = if k < self.hidden_layers { self.jacobian } else { f64::NAN };
+            let jacobian = if k < self.hidden_layers {
+                self.jacobian
+            } else {
+                f64::NAN
+            };
             write(&layer, "jacobian_sv_mean", &vec![jacobian; probes])?;
             let fan_in = if k == 1 { INPUTS } else { WIDTH };
-            for (quantity, rows) in [("activation", PROBE_EXAMPLES), ("preact_grad", PROBE_EXAMPLES), ("weight_grad", fan_in)] {
+            for (quantity, rows) in [
+                ("activation", PROBE_EXAMPLES),
+                ("preact_grad", PROBE_EXAMPLES),
+                ("weight_grad", fan_in),
+            ] {
                 let mut summary = Summary::default();
                 for (p, &step) in steps.iter().enumerate() {
                     let progress = step as f64 / last as f64;
@@ -173,7 +205,8 @@ impl Fixture {
                             let z = rng.sample();
                             match quantity {
                                 "activation" => {
-                                    let scale = self.preact_std[k - 1] * (1.0 + (self.preact_growth[k - 1] - 1.0) * progress);
+                                    let scale = self.preact_std[k - 1]
+                                        * (1.0 + (self.preact_growth[k - 1] - 1.0) * progress);
                                     activate(self.activation, z * scale) as f32
                                 }
                                 "preact_grad" => (z * self.preact_grad_std[k - 1]) as f32,
@@ -190,7 +223,10 @@ impl Fixture {
                             Err(_) => group.create_group(&format!("layer{k}"))?,
                         };
                         let array = Array2::from_shape_vec((rows, WIDTH), values).unwrap();
-                        group.new_dataset_builder().with_data(&array).create(quantity)?;
+                        group
+                            .new_dataset_builder()
+                            .with_data(&array)
+                            .create(quantity)?;
                     }
                 }
                 summary.write(&layer.create_group(quantity)?)?;
@@ -240,13 +276,21 @@ impl Summary {
             v[i] + f * (v[(i + 1).min(v.len() - 1)] - v[i])
         };
         if first {
-            let (lo, hi) = if quantity == "activation" { (-1.0, 1.0) } else { (-5.0 * std, 5.0 * std) };
-            self.edges = (0..=BINS).map(|i| (lo + (hi - lo) * i as f64 / BINS as f64) as f32).collect();
+            let (lo, hi) = if quantity == "activation" {
+                (-1.0, 1.0)
+            } else {
+                (-5.0 * std, 5.0 * std)
+            };
+            self.edges = (0..=BINS)
+                .map(|i| (lo + (hi - lo) * i as f64 / BINS as f64) as f32)
+                .collect();
         }
         let (lo, hi) = (f64::from(self.edges[0]), f64::from(self.edges[BINS]));
         let mut counts = vec![0.0; BINS];
         for x in &v {
-            let bin = (((x - lo) / (hi - lo)) * BINS as f64).floor().clamp(0.0, (BINS - 1) as f64);
+            let bin = (((x - lo) / (hi - lo)) * BINS as f64)
+                .floor()
+                .clamp(0.0, (BINS - 1) as f64);
             counts[bin as usize] += 1.0;
         }
         self.mean.push(mean);
@@ -258,12 +302,24 @@ impl Summary {
     }
 
     fn write(&self, group: &hdf5::Group) -> hdf5::Result<()> {
-        for (name, values) in [("mean", &self.mean), ("std", &self.std), ("p02", &self.p02), ("p50", &self.p50), ("p98", &self.p98)] {
+        for (name, values) in [
+            ("mean", &self.mean),
+            ("std", &self.std),
+            ("p02", &self.p02),
+            ("p50", &self.p50),
+            ("p98", &self.p98),
+        ] {
             write(group, name, values)?;
         }
         let hist = ArrayView2::from_shape((self.mean.len(), BINS), &self.hist).unwrap();
-        let dataset = group.new_dataset_builder().with_data(&hist).create("hist")?;
-        dataset.new_attr_builder().with_data(self.edges.as_slice()).create("edges")?;
+        let dataset = group
+            .new_dataset_builder()
+            .with_data(&hist)
+            .create("hist")?;
+        dataset
+            .new_attr_builder()
+            .with_data(self.edges.as_slice())
+            .create("edges")?;
         Ok(())
     }
 }
@@ -297,9 +353,13 @@ pub fn full_set() -> Vec<Fixture> {
         Fixture::new("shapeset", "sigmoid", "standard", 4).error(0.83),
         Fixture::new("shapeset", "sigmoid", "standard", 5).error(0.82),
         Fixture::new("shapeset", "tanh", "standard", 5).error(0.27),
-        Fixture::new("shapeset", "tanh", "standard", 5).error(0.29).seed(1),
+        Fixture::new("shapeset", "tanh", "standard", 5)
+            .error(0.29)
+            .seed(1),
         Fixture::new("shapeset", "tanh", "normalized", 5).error(0.16),
-        Fixture::new("shapeset", "tanh", "normalized", 5).error(0.15).seed(1),
+        Fixture::new("shapeset", "tanh", "normalized", 5)
+            .error(0.15)
+            .seed(1),
         Fixture::new("shapeset", "softsign", "standard", 5).error(0.17),
         Fixture::new("shapeset", "softsign", "normalized", 5).error(0.16),
         Fixture::new("mnist", "tanh", "standard", 5).error(0.0176),

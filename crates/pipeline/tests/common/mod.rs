@@ -14,10 +14,11 @@ description = "integration tests: two tiny Shapeset runs"
 hidden_layers = 5
 width = 32
 batch_size = 10
-lr = 0.05
 updates = 300
 probe_every = 100
 seeds = [0]
+[lr]
+tanh = 0.05
 [runs]
 tanh   = { dataset = "shapeset", activation = "tanh", init = "standard" }
 tanh-n = { dataset = "shapeset", activation = "tanh", init = "normalized" }
@@ -74,14 +75,18 @@ pub struct Sandbox {
 impl Sandbox {
     /// A sandbox with `profile` as its profile file; None when the stage binaries are missing.
     pub fn new(profile: &str) -> Option<Sandbox> {
-        let bins = bin_dir()?;
+        Some(Sandbox::with_bins(profile, bin_dir()?))
+    }
+
+    /// A sandbox whose stage binaries are those in `bins`.
+    pub fn with_bins(profile: &str, bins: PathBuf) -> Sandbox {
         let sandbox = Sandbox {
             dir: tempfile::tempdir().unwrap(),
             bins,
         };
         snapshot_repo(&real_repo(), &sandbox.repo());
         sandbox.set_profile(profile);
-        Some(sandbox)
+        sandbox
     }
 
     pub fn repo(&self) -> PathBuf {
@@ -112,6 +117,7 @@ impl Sandbox {
             .env("XAVIER_BIN_DIR", &self.bins)
             .env("OMP_NUM_THREADS", "1")
             .env_remove("XAVIER_STORE")
+            .env_remove("CUDA_VISIBLE_DEVICES")
             .stdin(Stdio::null());
         cmd
     }
