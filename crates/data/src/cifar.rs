@@ -1,4 +1,4 @@
-//! CIFAR-10 binary records and the CIFAR-10 dataset built from its batch files.
+//! CIFAR-10 binary records and the official CIFAR-10 sets read from its batch files.
 //!
 //! A record is 1 label byte followed by 3072 pixel bytes: 1024 red, 1024 green, 1024 blue,
 //! each a 32x32 row-major plane. `x` keeps that channel-major (CHW) order unchanged, so
@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 
-use crate::dataset::{Dataset, Split};
+use crate::dataset::Split;
 use crate::manifest::{Manifest, Part};
 
 pub const DIM: usize = 3 * 32 * 32;
@@ -37,15 +37,12 @@ pub fn records(bytes: &[u8]) -> Result<Split> {
     Ok(Split::new(x, y))
 }
 
-/// Builds the dataset from the verified batch members (keyed by member name): the
-/// training batches in manifest order give train = the first `split.train` records and
-/// valid = the next `split.valid`; the test batches give test.
-pub fn decode_dataset(
+/// The official training and test sets from the verified batch members (keyed by member
+/// name): the training batches in manifest order, then the test batches.
+pub fn official_sets(
     manifest: &Manifest,
     members: &BTreeMap<String, Vec<u8>>,
-    sources: BTreeMap<String, String>,
-    decoder: &str,
-) -> Result<Dataset> {
+) -> Result<(Split, Split)> {
     ensure!(
         manifest.dim == DIM,
         "CIFAR-10 records have {DIM} pixels, manifest says dim = {}",
@@ -64,34 +61,7 @@ pub fn decode_dataset(
         }
         Ok(all)
     };
-    let official_train = concat(Part::TrainRecords)?;
-    let test = concat(Part::TestRecords)?;
-    let sizes = manifest.split;
-    if official_train.n != sizes.train + sizes.valid || test.n != sizes.test {
-        bail!(
-            "batches hold {} train and {} test records; split {}/{}/{} needs {} and {}",
-            official_train.n,
-            test.n,
-            sizes.train,
-            sizes.valid,
-            sizes.test,
-            sizes.train + sizes.valid,
-            sizes.test
-        );
-    }
-    let (train, valid) = official_train.split_at(sizes.train, DIM)?;
-    let ds = Dataset {
-        name: manifest.dataset.clone(),
-        dim: DIM,
-        classes: manifest.classes,
-        train: Some(train),
-        valid,
-        test,
-        sources,
-        decoder: decoder.to_owned(),
-    };
-    ds.validate()?;
-    Ok(ds)
+    Ok((concat(Part::TrainRecords)?, concat(Part::TestRecords)?))
 }
 
 #[cfg(test)]

@@ -154,7 +154,8 @@ fn write_h5_unchecked(path: &Path, ds: &Dataset) -> Result<()> {
     Ok(())
 }
 
-fn write_str_attr(file: &hdf5::File, name: &str, value: &str) -> Result<()> {
+/// Writes a variable-length UTF-8 string attribute (so h5py reads it as `str`).
+pub(crate) fn write_str_attr(file: &hdf5::File, name: &str, value: &str) -> Result<()> {
     let value = VarLenUnicode::from_str(value)
         .with_context(|| format!("attribute {name} holds a NUL byte"))?;
     file.new_attr::<VarLenUnicode>()

@@ -9,10 +9,10 @@ mod sources;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use store::{Entry, Key, KeySpec, Store};
 
-use crate::dataset::{write_h5, Dataset};
+use crate::dataset::{write_h5, Dataset, Split};
 use crate::manifest::{Format, Manifest};
 pub use sources::Origin;
 
@@ -94,9 +94,47 @@ fn decode(
     members: &BTreeMap<String, Vec<u8>>,
     sources: BTreeMap<String, String>,
 ) -> Result<Dataset> {
-    let decoded = match manifest.format {
-        Format::Idx => crate::idx::decode_dataset(manifest, members, sources, DECODER),
-        Format::Cifar10Binary => crate::cifar::decode_dataset(manifest, members, sources, DECODER),
+    let official = match manifest.format {
+        Format::Idx => crate::idx::official_sets(manifest, members),
+        Format::Cifar10Binary => crate::cifar::official_sets(manifest, members),
     };
-    decoded.with_context(|| format!("cannot decode {}", manifest.dataset))
+    official
+        .and_then(|(official_train, test)| paper_split(manifest, official_train, test, sources))
+        .with_context(|| format!("cannot decode {}", manifest.dataset))
+}
+
+/// The paper's split of the official sets: train = the first `split.train` official
+/// training examples, valid = the next `split.valid`, test = the official test set.
+fn paper_split(
+    manifest: &Manifest,
+    official_train: Split,
+    test: Split,
+    sources: BTreeMap<String, String>,
+) -> Result<Dataset> {
+    let sizes = manifest.split;
+    if official_train.n != sizes.train + sizes.valid || test.n != sizes.test {
+        bail!(
+            "official sets hold {} train and {} test examples; split {}/{}/{} needs {} and {}",
+            official_train.n,
+            test.n,
+            sizes.train,
+            sizes.valid,
+            sizes.test,
+            sizes.train + sizes.valid,
+            sizes.test
+        );
+    }
+    let (train, valid) = official_train.split_at(sizes.train, manifest.dim)?;
+    let ds = Dataset {
+        name: manifest.dataset.clone(),
+        dim: manifest.dim,
+        classes: manifest.classes,
+        train: Some(train),
+        valid,
+        test,
+        sources,
+        decoder: DECODER.to_owned(),
+    };
+    ds.validate()?;
+    Ok(ds)
 }

@@ -1,4 +1,4 @@
-//! IDX decoding (the MNIST file format) and the MNIST dataset built from its four files.
+//! IDX decoding (the MNIST file format) and the official MNIST sets read from its four files.
 //!
 //! An IDX file is a big-endian header, `0x00 0x00 <type> <ndims>` then `ndims` u32
 //! dimensions, followed by the data. MNIST uses type 0x08 (u8): images are magic
@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 
-use crate::dataset::{Dataset, Split};
+use crate::dataset::Split;
 use crate::manifest::{Manifest, Part};
 
 pub const IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -61,15 +61,12 @@ pub fn labels(bytes: &[u8]) -> Result<&[u8]> {
     Ok(parse(bytes, LABELS_MAGIC)?.1)
 }
 
-/// Builds the dataset from the verified, decompressed IDX members (keyed by member name):
-/// train = first `split.train` official training images, valid = the next `split.valid`,
-/// test = the official test set.
-pub fn decode_dataset(
+/// The official training and test sets from the verified, decompressed IDX members (keyed
+/// by member name).
+pub fn official_sets(
     manifest: &Manifest,
     members: &BTreeMap<String, Vec<u8>>,
-    sources: BTreeMap<String, String>,
-    decoder: &str,
-) -> Result<Dataset> {
+) -> Result<(Split, Split)> {
     let dim = manifest.dim;
     let member = |part: Part| -> Result<(&str, &[u8])> {
         let (_, m) = manifest
@@ -97,34 +94,10 @@ pub fn decode_dataset(
         );
         Ok(Split::new(pixels.to_vec(), y.to_vec()))
     };
-    let official_train = split(Part::TrainImages, Part::TrainLabels)?;
-    let test = split(Part::TestImages, Part::TestLabels)?;
-    let sizes = manifest.split;
-    if official_train.n != sizes.train + sizes.valid || test.n != sizes.test {
-        bail!(
-            "official sets hold {} train and {} test examples; split {}/{}/{} needs {} and {}",
-            official_train.n,
-            test.n,
-            sizes.train,
-            sizes.valid,
-            sizes.test,
-            sizes.train + sizes.valid,
-            sizes.test
-        );
-    }
-    let (train, valid) = official_train.split_at(sizes.train, dim)?;
-    let ds = Dataset {
-        name: manifest.dataset.clone(),
-        dim,
-        classes: manifest.classes,
-        train: Some(train),
-        valid,
-        test,
-        sources,
-        decoder: decoder.to_owned(),
-    };
-    ds.validate()?;
-    Ok(ds)
+    Ok((
+        split(Part::TrainImages, Part::TrainLabels)?,
+        split(Part::TestImages, Part::TestLabels)?,
+    ))
 }
 
 #[cfg(test)]

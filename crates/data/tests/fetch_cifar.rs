@@ -78,31 +78,35 @@ fn fixture(pinned_members: bool) -> Fixture {
     }
 }
 
-fn write(dir: &Path, fx: &Fixture, base: &str) -> String {
+/// Train = batches 1-4, valid = batch 5, test = the test batch.
+const SPLIT: (usize, usize, usize) = (4 * PER_TRAIN_BATCH, PER_TRAIN_BATCH, TEST_RECORDS);
+
+/// Writes `dir/cifar10.toml` for `archive` served at `base` and returns its path.
+fn write_split(
+    dir: &Path,
+    archive: &FixtureFile,
+    split: (usize, usize, usize),
+    base: &str,
+) -> String {
     let path = dir.join("cifar10.toml");
-    let split = (4 * PER_TRAIN_BATCH, PER_TRAIN_BATCH, TEST_RECORDS);
     write_manifest(
         &path,
         "cifar10",
         "cifar10-binary",
         DIM,
         split,
-        std::slice::from_ref(&fx.archive),
+        std::slice::from_ref(archive),
         base,
     );
     path.to_str().unwrap().to_owned()
 }
 
+fn write(dir: &Path, fx: &Fixture, base: &str) -> String {
+    write_split(dir, &fx.archive, SPLIT, base)
+}
+
 fn fetch_ok(store: &Path, manifest: &str, extra: &[&str]) -> (String, String) {
-    let mut args = vec![
-        "cifar10",
-        "--store",
-        store.to_str().unwrap(),
-        "--manifest",
-        manifest,
-    ];
-    args.extend(extra);
-    let output = fetch(&args);
+    let output = fetch_with_manifest("cifar10", store, manifest, extra);
     assert!(output.status.success(), "{output:?}");
     let line = stdout_last_line(&output);
     let fields: Vec<&str> = line.split(' ').collect();
@@ -203,52 +207,34 @@ fn extracted_batches_without_pinned_hashes_are_keyed_by_their_own_hashes() {
 fn wrong_record_count_and_missing_member_are_clean_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let fx = fixture(false);
-    // The manifest asks for one more test record than the batch holds.
-    let path = tmp.path().join("cifar10.toml");
-    let split = (4 * PER_TRAIN_BATCH, PER_TRAIN_BATCH, TEST_RECORDS + 1);
-    write_manifest(
-        &path,
-        "cifar10",
-        "cifar10-binary",
-        DIM,
-        split,
-        std::slice::from_ref(&fx.archive),
-        "http://x",
-    );
     let from = tmp.path().join("from");
     write_files(&from, std::slice::from_ref(&fx.archive));
     let store = tmp.path().join("store");
-    let args = [
-        "cifar10",
-        "--store",
-        store.to_str().unwrap(),
-        "--manifest",
-        path.to_str().unwrap(),
-        "--from",
-        from.to_str().unwrap(),
-    ];
-    let line = failure_line(&fetch(&args));
-    assert!(line.contains("split 8/2/4 needs 10 and 4"), "{line}");
-    assert!(store_entries(&store).is_empty());
+    let run = |manifest: &str| {
+        fetch_with_manifest(
+            "cifar10",
+            &store,
+            manifest,
+            &["--from", from.to_str().unwrap()],
+        )
+    };
+    // The manifest asks for one more test record than the batch holds.
+    let (train, valid, test) = SPLIT;
+    let manifest = write_split(
+        tmp.path(),
+        &fx.archive,
+        (train, valid, test + 1),
+        "http://x",
+    );
+    assert_clean_failure(&run(&manifest), "split 8/2/4 needs 10 and 4", &store);
 
     // An archive without one of the manifest's members.
     let mut renamed = fixture(false);
     renamed.archive.members[5].0 = "cifar-10-batches-bin/test_batch_missing.bin".into();
-    write_manifest(
-        &path,
-        "cifar10",
-        "cifar10-binary",
-        DIM,
-        (8, 2, 3),
-        std::slice::from_ref(&renamed.archive),
-        "http://x",
+    let manifest = write_split(tmp.path(), &renamed.archive, SPLIT, "http://x");
+    assert_clean_failure(
+        &run(&manifest),
+        "cifar-10-binary.tar.gz has no member cifar-10-batches-bin/test_batch_missing.bin",
+        &store,
     );
-    let line = failure_line(&fetch(&args));
-    assert!(
-        line.contains(
-            "cifar-10-binary.tar.gz has no member cifar-10-batches-bin/test_batch_missing.bin"
-        ),
-        "{line}"
-    );
-    assert!(store_entries(&store).is_empty());
 }

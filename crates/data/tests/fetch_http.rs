@@ -16,15 +16,7 @@ fn manifest(dir: &Path, files: &[FixtureFile], base: &str) -> String {
 }
 
 fn run(store: &Path, manifest: &str, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "mnist",
-        "--store",
-        store.to_str().unwrap(),
-        "--manifest",
-        manifest,
-    ];
-    args.extend(extra);
-    fetch(&args)
+    fetch_with_manifest("mnist", store, manifest, extra)
 }
 
 #[test]
@@ -34,12 +26,7 @@ fn interrupted_download_resumes_with_range_and_verifies() {
     // Cut the first response half-way through the largest file.
     let images = &mini.files[0];
     let half = images.bytes.len() / 2;
-    let files = mini
-        .files
-        .iter()
-        .map(|f| (f.name.clone(), f.bytes.clone()))
-        .collect();
-    let server = Server::start(files, half, 1);
+    let server = Server::start(by_name(&mini.files), half, 1);
     let manifest = manifest(tmp.path(), &mini.files, &server.base);
     let store = tmp.path().join("store");
 
@@ -93,13 +80,11 @@ fn partial_download_is_resumed_by_a_later_run() {
     let manifest = manifest(tmp.path(), &mini.files, &flaky.base);
     let store = tmp.path().join("store");
 
-    let line = failure_line(&run(&store, &manifest, &[]));
-    assert!(line.contains("transfer interrupted"), "{line}");
+    assert_clean_failure(&run(&store, &manifest, &[]), "transfer interrupted", &store);
     let part = store
         .join("downloads")
         .join(format!("{}.part", images.name));
     assert_eq!(std::fs::metadata(&part).unwrap().len(), 3 * step as u64);
-    assert!(store_entries(&store).is_empty());
 
     let good = Server::serving(&mini.files);
     let output = run(&store, &manifest, &["--mirror", &good.base]);
@@ -119,18 +104,14 @@ fn corrupt_byte_names_file_and_both_hashes_and_stores_nothing() {
     let labels = &mini.files[1];
     let mut corrupt = labels.bytes.clone();
     corrupt[20] ^= 0x01;
-    let mut served: std::collections::BTreeMap<_, _> = mini
-        .files
-        .iter()
-        .map(|f| (f.name.clone(), f.bytes.clone()))
-        .collect();
+    let mut served = by_name(&mini.files);
     served.insert(labels.name.clone(), corrupt.clone());
     let server = Server::start(served, 0, 0);
     let store = tmp.path().join("store");
 
-    let line = failure_line(&run(&store, &manifest, &["--mirror", &server.base]));
+    let output = run(&store, &manifest, &["--mirror", &server.base]);
+    let line = assert_clean_failure(&output, &labels.name, &store);
     assert!(line.starts_with("fetch: error: "), "{line}");
-    assert!(line.contains(&labels.name), "{line}");
     assert!(
         line.contains(&sha256(&labels.bytes)),
         "expected hash missing: {line}"
@@ -139,7 +120,6 @@ fn corrupt_byte_names_file_and_both_hashes_and_stores_nothing() {
         line.contains(&sha256(&corrupt)),
         "actual hash missing: {line}"
     );
-    assert!(store_entries(&store).is_empty());
     let cached = file_names(&store.join("downloads"));
     assert!(
         !cached.contains(&labels.name) && !cached.iter().any(|n| n.ends_with(".part")),
@@ -158,14 +138,13 @@ fn truncated_file_is_rejected_before_decoding() {
     let server = Server::start(served, 0, 0);
     let store = tmp.path().join("store");
 
-    let line = failure_line(&run(&store, &manifest, &["--mirror", &server.base]));
-    assert!(line.contains(&images.name), "{line}");
+    let output = run(&store, &manifest, &["--mirror", &server.base]);
+    let line = assert_clean_failure(&output, &images.name, &store);
     assert!(
         line.contains(&format!("({} bytes), got", images.bytes.len())),
         "{line}"
     );
     assert!(line.contains(&sha256(&truncated)), "{line}");
-    assert!(store_entries(&store).is_empty());
 }
 
 #[test]
@@ -180,12 +159,11 @@ fn truncated_gzip_that_matches_its_manifest_is_a_clean_decode_error() {
     write_files(&from, &mini.files);
     let store = tmp.path().join("store");
 
-    let line = failure_line(&run(&store, &manifest, &["--from", from.to_str().unwrap()]));
-    assert!(
-        line.contains("cannot decompress train-images-idx3-ubyte.gz"),
-        "{line}"
+    assert_clean_failure(
+        &run(&store, &manifest, &["--from", from.to_str().unwrap()]),
+        "cannot decompress train-images-idx3-ubyte.gz",
+        &store,
     );
-    assert!(store_entries(&store).is_empty());
 }
 
 #[test]
@@ -199,12 +177,11 @@ fn bad_idx_magic_is_a_clean_error() {
     let manifest = manifest(tmp.path(), &mini.files, &server.base);
     let store = tmp.path().join("store");
 
-    let line = failure_line(&run(&store, &manifest, &[]));
-    assert!(
-        line.contains("t10k-images-idx3-ubyte: bad IDX magic 0x00000804, expected 0x00000803"),
-        "{line}"
+    assert_clean_failure(
+        &run(&store, &manifest, &[]),
+        "t10k-images-idx3-ubyte: bad IDX magic 0x00000804, expected 0x00000803",
+        &store,
     );
-    assert!(store_entries(&store).is_empty());
 }
 
 #[test]
@@ -258,16 +235,10 @@ fn bad_command_lines_fail_cleanly() {
         &mini.files,
         "http://x",
     );
-    let line = failure_line(&fetch(&[
-        "cifar10",
-        "--store",
+    let store = Path::new(store);
+    assert_clean_failure(
+        &fetch_with_manifest("cifar10", store, cifar_manifest.to_str().unwrap(), &[]),
+        "manifest describes dataset mnist, not cifar10",
         store,
-        "--manifest",
-        cifar_manifest.to_str().unwrap(),
-    ]));
-    assert!(
-        line.contains("manifest describes dataset mnist, not cifar10"),
-        "{line}"
     );
-    assert!(store_entries(Path::new(store)).is_empty());
 }

@@ -89,7 +89,7 @@ pub fn with_caption<DB: DrawingBackend>(
 
 /// A band along the top of `area` naming each layer's colour, shared by all panels so no
 /// legend box covers data; returns the area below it.
-pub fn with_layer_legend<DB: DrawingBackend>(
+fn with_layer_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     px: f64,
     layers: usize,
@@ -124,6 +124,22 @@ pub fn with_layer_legend<DB: DrawingBackend>(
         x += line + gap + width + spacing;
     }
     Ok(body)
+}
+
+/// The layout of the per-layer figures: the caption at the bottom, the layer legend on top and
+/// one panel a row between them. `layers_per_panel` holds each panel's layer count (the legend
+/// names the deepest); returns the panel areas, top first.
+pub fn layer_panels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    caption: &str,
+    layers_per_panel: impl IntoIterator<Item = usize>,
+) -> Result<Vec<DrawingArea<DB, Shift>>, DrawError<DB>> {
+    let layers_per_panel: Vec<usize> = layers_per_panel.into_iter().collect();
+    let px = text_px(root);
+    let body = with_caption(root, caption)?;
+    let depth = layers_per_panel.iter().copied().max().unwrap_or(0);
+    let body = with_layer_legend(&body, px, depth)?;
+    Ok(body.split_evenly((layers_per_panel.len(), 1)))
 }
 
 /// A framed x/y chart with a panel title, axis descriptions and formatted tick labels;

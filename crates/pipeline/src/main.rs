@@ -38,28 +38,13 @@ enum Command {
     /// Build what is missing and publish the figures (the default).
     Run(RunArgs),
     /// Each stage of a profile: cached, stale (published from another key), missing or waiting.
-    Status {
-        #[command(flatten)]
-        profile: ProfileArgs,
-        /// Directory holding MANIFEST.json [default: <repo>/figures].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// GPUs training would use, as for `paper run` (the device class is part of every run's key).
-        #[arg(long)]
-        gpus: Option<usize>,
-    },
+    Status(InspectArgs),
     /// The chain of keys behind a figure, and why each stage would rerun.
     Explain {
         /// A figure id (fig3, table1, report), a published file (figures/fig3.png) or a stage name.
         target: String,
         #[command(flatten)]
-        profile: ProfileArgs,
-        /// Directory holding MANIFEST.json [default: <repo>/figures].
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// GPUs training would use, as for `paper run`.
-        #[arg(long)]
-        gpus: Option<usize>,
+        inspect: InspectArgs,
     },
     /// Recheck every hash in the store and of the published figures.
     Verify {
@@ -97,12 +82,25 @@ enum ProfileName {
 
 #[derive(Args, Clone)]
 struct ProfileArgs {
-    /// Built-in profile [default: quick to run; the published one for status and explain].
+    /// Built-in profile [default: quick to run, full for slurm; the published one for status and explain].
     #[arg(long, value_enum)]
     profile: Option<ProfileName>,
     /// A profile TOML file instead of a built-in profile.
     #[arg(long, conflicts_with = "profile")]
     profile_file: Option<PathBuf>,
+}
+
+/// What status and explain look at.
+#[derive(Args)]
+struct InspectArgs {
+    #[command(flatten)]
+    profile: ProfileArgs,
+    /// Directory holding MANIFEST.json [default: <repo>/figures].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// GPUs training would use, as for `paper run` (the device class is part of every run's key).
+    #[arg(long)]
+    gpus: Option<usize>,
 }
 
 #[derive(Args)]
@@ -131,12 +129,8 @@ struct SlurmArgs {
     /// Directory for plan.json, train.sbatch, finish.sbatch and submit.sh.
     #[arg(long)]
     out: PathBuf,
-    /// Built-in profile [default: full].
-    #[arg(long, value_enum)]
-    profile: Option<ProfileName>,
-    /// A profile TOML file instead of a built-in profile.
-    #[arg(long, conflicts_with = "profile")]
-    profile_file: Option<PathBuf>,
+    #[command(flatten)]
+    profile: ProfileArgs,
     /// The GPU model of the partition, as `nvidia-smi -L` names it (it goes into the keys) [default: this machine's, else unspecified].
     #[arg(long)]
     gpu_name: Option<String>,
@@ -210,18 +204,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         None => run(&env, cli.run),
         Some(Command::Run(args)) => run(&env, args),
-        Some(Command::Status { profile, out, gpus }) => {
-            let (plan, ctx, manifest) = env.inspect(&profile, out, gpus)?;
+        Some(Command::Status(inspect)) => {
+            let (plan, ctx, manifest) = env.inspect(inspect)?;
             print!("{}", status::report(&plan, &ctx, manifest.as_ref()));
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Explain {
-            target,
-            profile,
-            out,
-            gpus,
-        }) => {
-            let (plan, ctx, manifest) = env.inspect(&profile, out, gpus)?;
+        Some(Command::Explain { target, inspect }) => {
+            let (plan, ctx, manifest) = env.inspect(inspect)?;
             let i = explain::find_stage(&plan, manifest.as_ref(), &target)?;
             print!("{}", explain::explain(&plan, &ctx, manifest.as_ref(), i));
             Ok(ExitCode::SUCCESS)
@@ -273,15 +262,10 @@ impl Env {
 
     /// What status and explain look at: the plan (of the published profile unless one is
     /// named), the store, and the manifest in `out`.
-    fn inspect(
-        &self,
-        profile: &ProfileArgs,
-        out: Option<PathBuf>,
-        gpus: Option<usize>,
-    ) -> Result<(Plan, Context, Option<Manifest>)> {
-        let manifest = Manifest::load(&self.out_dir(out)?)?;
+    fn inspect(&self, args: InspectArgs) -> Result<(Plan, Context, Option<Manifest>)> {
+        let manifest = Manifest::load(&self.out_dir(args.out)?)?;
         let default = default_profile(manifest.as_ref());
-        let plan = self.plan(profile, default, Gpus::detect(gpus).as_ref())?;
+        let plan = self.plan(&args.profile, default, Gpus::detect(args.gpus).as_ref())?;
         Ok((plan, self.context(Scope::All, 1)?, manifest))
     }
 
@@ -447,10 +431,6 @@ fn gc(env: &Env, profile_files: &[PathBuf]) -> Result<ExitCode> {
 }
 
 fn slurm(env: &Env, args: SlurmArgs) -> Result<ExitCode> {
-    let profile = ProfileArgs {
-        profile: args.profile,
-        profile_file: args.profile_file.clone(),
-    };
     let device_class = if args.cpu {
         "cpu".to_string()
     } else {
@@ -460,7 +440,7 @@ fn slurm(env: &Env, args: SlurmArgs) -> Result<ExitCode> {
             .or_else(|| Gpus::detect(None).map(|g| g.name));
         format!("cuda:{}", name.unwrap_or_else(|| "unspecified".into()))
     };
-    let plan = env.plan_for(&profile, "full".into(), &device_class)?;
+    let plan = env.plan_for(&args.profile, "full".into(), &device_class)?;
     // Datasets are fetched here: compute nodes are often offline.
     let ctx = env.context(Scope::All, 1)?;
     let outcomes = schedule::run(&plan.datasets(), &ctx, 1, &[]);

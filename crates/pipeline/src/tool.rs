@@ -230,42 +230,38 @@ mod tests {
     /// on `store` (by a plain path), and `figures` stands apart.
     fn fixture() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        write(
-            root,
-            "Cargo.toml",
-            "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\n\
-             data = { path = \"crates/data\" }\nstore = { path = \"crates/store\" }\n",
-        );
-        write(root, "Cargo.lock", "# lock\n");
-        write(
-            root,
-            "crates/train/Cargo.toml",
-            "[package]\nname = \"train\"\n[dependencies]\ndata.workspace = true\n",
-        );
-        write(root, "crates/train/src/main.rs", "fn main() {}\n");
-        write(root, "crates/train/build.rs", "fn main() {}\n");
-        write(root, "crates/train/tests/t.rs", "#[test] fn t() {}\n");
-        write(
-            root,
-            "crates/data/Cargo.toml",
-            "[package]\nname = \"data\"\n[dependencies]\nstore = { path = \"../store\" }\n",
-        );
-        write(root, "crates/data/src/lib.rs", "pub mod shapeset;\n");
-        write(root, "crates/data/src/shapeset/mod.rs", "\n");
-        write(
-            root,
-            "crates/store/Cargo.toml",
-            "[package]\nname = \"store\"\n",
-        );
-        write(root, "crates/store/src/lib.rs", "\n");
-        write(
-            root,
-            "crates/figures/Cargo.toml",
-            "[package]\nname = \"figures\"\n",
-        );
-        write(root, "crates/figures/src/lib.rs", "\n");
-        write(root, "datasets/mnist.toml", "x = 1\n");
+        let files = [
+            (
+                "Cargo.toml",
+                "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\n\
+                 data = { path = \"crates/data\" }\nstore = { path = \"crates/store\" }\n",
+            ),
+            ("Cargo.lock", "# lock\n"),
+            (
+                "crates/train/Cargo.toml",
+                "[package]\nname = \"train\"\n[dependencies]\ndata.workspace = true\n",
+            ),
+            ("crates/train/src/main.rs", "fn main() {}\n"),
+            ("crates/train/build.rs", "fn main() {}\n"),
+            ("crates/train/tests/t.rs", "#[test] fn t() {}\n"),
+            (
+                "crates/data/Cargo.toml",
+                "[package]\nname = \"data\"\n[dependencies]\nstore = { path = \"../store\" }\n",
+            ),
+            ("crates/data/src/lib.rs", "pub mod shapeset;\n"),
+            ("crates/data/src/shapeset/mod.rs", "\n"),
+            ("crates/store/Cargo.toml", "[package]\nname = \"store\"\n"),
+            ("crates/store/src/lib.rs", "\n"),
+            (
+                "crates/figures/Cargo.toml",
+                "[package]\nname = \"figures\"\n",
+            ),
+            ("crates/figures/src/lib.rs", "\n"),
+            ("datasets/mnist.toml", "x = 1\n"),
+        ];
+        for (rel, text) in files {
+            write(dir.path(), rel, text);
+        }
         dir
     }
 

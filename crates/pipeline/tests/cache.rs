@@ -4,11 +4,13 @@
 
 mod common;
 
-use common::{sha256, sorted, starts, Sandbox, TINY, TINY_STAGES, TINY_TRAINS};
+use common::{sha256, sorted, starts, tiny, Sandbox, TINY_STAGES, TINY_TRAINS};
 
 #[test]
 fn only_what_changed_reruns_and_the_manifest_says_why() {
-    let Some(sb) = Sandbox::new(TINY) else { return };
+    let Some(sb) = Sandbox::new(&tiny()) else {
+        return;
+    };
     let first = sb.run();
     assert_eq!(
         starts(&first),
@@ -52,25 +54,15 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
         report_inputs.contains_key("render/fig5") && report_inputs.contains_key("render/table1")
     );
 
-    let second = sb.run();
+    let second = sb.run_cached(7);
     assert!(
         starts(&second).is_empty(),
         "nothing changed, yet:\n{second}"
     );
-    assert_eq!(
-        second.lines().last().unwrap(),
-        "nothing to do: all 7 stages cached"
-    );
 
     // One figure's size: that figure and the report, which depends on every figure.
-    sb.set_profile(&TINY.replace("fig5   = { width = 640", "fig5   = { width = 800"));
-    let status = sb.ok(&[
-        "status",
-        "--profile-file",
-        sb.profile().to_str().unwrap(),
-        "--out",
-        sb.out().to_str().unwrap(),
-    ]);
+    sb.set_profile(&tiny().replace("fig5   = { width = 640", "fig5   = { width = 800"));
+    let status = sb.ok_on_profile(&["status"]);
     let stale: Vec<&str> = status
         .lines()
         .filter(|l| {
@@ -85,14 +77,7 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
         stale[1].starts_with("waiting  render/report") && stale[1].contains("on render/fig5"),
         "{status}"
     );
-    let explain = sb.ok(&[
-        "explain",
-        "fig5.png",
-        "--profile-file",
-        sb.profile().to_str().unwrap(),
-        "--out",
-        sb.out().to_str().unwrap(),
-    ]);
+    let explain = sb.ok_on_profile(&["explain", "fig5.png"]);
     assert!(explain.contains("param width: 640 -> 800"), "{explain}");
 
     let old_fig5 = sha256(&sb.out().join("fig5.png"));
@@ -110,13 +95,7 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
     let main_rs = sb.repo().join("crates/train/src/main.rs");
     let source = std::fs::read_to_string(&main_rs).unwrap();
     std::fs::write(&main_rs, source + "\n// a change\n").unwrap();
-    let status = sb.ok(&[
-        "status",
-        "--profile-file",
-        sb.profile().to_str().unwrap(),
-        "--out",
-        sb.out().to_str().unwrap(),
-    ]);
+    let status = sb.ok_on_profile(&["status"]);
     for train in TINY_TRAINS {
         assert!(
             status
@@ -125,7 +104,7 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
             "{status}"
         );
     }
-    let explain = sb.ok(&["explain", "fig6", "--out", sb.out().to_str().unwrap()]);
+    let explain = sb.ok(["explain", "fig6", "--out", sb.out().to_str().unwrap()]);
     assert!(
         explain.contains("tool train changed: crates/train/src/main.rs modified"),
         "{explain}"
@@ -139,7 +118,7 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
     .unwrap();
 
     // A figure the profile no longer makes is unpublished; the rest stay.
-    sb.set_profile(&TINY.replace("fig5   = { width = 640, height = 480 }\n", ""));
+    sb.set_profile(&tiny().replace("fig5   = { width = 640, height = 480 }\n", ""));
     let fourth = sb.run();
     assert_eq!(starts(&fourth), ["render/report"], "{fourth}");
     assert!(!sb.out().join("fig5.png").exists() && sb.out().join("fig6.png").exists());
@@ -150,13 +129,8 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
     sb.assert_verified();
 
     // gc drops what the profile no longer reaches: both fig5 renders and the two older reports.
-    let gc = sb.ok(&["gc", "--profile-file", sb.profile().to_str().unwrap()]);
+    let gc = sb.ok(["gc", "--profile-file", sb.profile().to_str().unwrap()]);
     assert!(gc.contains("removed 4 entries"), "{gc}");
-    let after_gc = sb.run();
-    assert_eq!(
-        after_gc.lines().last().unwrap(),
-        "nothing to do: all 6 stages cached",
-        "{after_gc}"
-    );
+    sb.run_cached(6);
     sb.assert_verified();
 }

@@ -3,16 +3,16 @@
 
 mod common;
 
-use common::{sha256, sorted, starts, Sandbox, TINY, TINY_STAGES};
+use common::{sha256, sorted, starts, tiny, Sandbox, TINY_STAGES};
 use std::process::Stdio;
 
 #[test]
 fn two_papers_at_once_build_every_stage_once() {
-    let Some(sb) = Sandbox::new(TINY) else { return };
-    let args = sb.run_args();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let Some(sb) = Sandbox::new(&tiny()) else {
+        return;
+    };
     let spawn = || {
-        sb.command(&args)
+        sb.command(sb.run_args())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -4,32 +4,27 @@
 
 mod common;
 
-use common::Sandbox;
+use common::{succeeded, Sandbox};
 use std::path::PathBuf;
 
-const THREE_DATASETS: &str = r#"
-description = "one run per dataset"
-[train]
-hidden_layers = 5
-width = 32
-batch_size = 10
-updates = 200
-probe_every = 100
-seeds = [0]
-[lr]
-tanh = 0.05
-[runs]
+/// One run per dataset.
+fn three_datasets() -> String {
+    common::profile(
+        "one run per dataset",
+        r#"[runs]
 tanh         = { dataset = "shapeset", activation = "tanh", init = "standard" }
 mnist-tanh   = { dataset = "mnist",    activation = "tanh", init = "standard" }
 cifar10-tanh = { dataset = "cifar10",  activation = "tanh", init = "standard" }
 [figures]
 fig12  = { runs = ["mnist-tanh", "cifar10-tanh"] }
 table1 = { runs = ["tanh", "mnist-tanh", "cifar10-tanh"] }
-"#;
+"#,
+    )
+}
 
 #[test]
 fn a_missing_dataset_skips_its_stages_and_nothing_else() {
-    let Some(sb) = Sandbox::new(THREE_DATASETS) else {
+    let Some(sb) = Sandbox::new(&three_datasets()) else {
         return;
     };
     if !sb.bins.join("fetch").is_file() {
@@ -43,18 +38,14 @@ fn a_missing_dataset_skips_its_stages_and_nothing_else() {
     let nothing = sb.dir.path().join("no-cifar-here");
     std::fs::create_dir_all(&nothing).unwrap();
 
-    let args = sb.run_args();
     let run = sb
-        .command(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        .command(sb.run_args())
         .env("XAVIER_MNIST_FROM", &mnist)
         .env("XAVIER_CIFAR_FROM", &nothing)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "a missing dataset must not fail the paper:\n{stdout}"
-    );
+    // A missing dataset must not fail the paper.
+    let stdout = succeeded("paper run", &run);
 
     let skips: Vec<&str> = stdout.lines().filter(|l| l.starts_with("skip")).collect();
     assert!(

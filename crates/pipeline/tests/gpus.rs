@@ -4,33 +4,25 @@
 
 mod common;
 
-use common::Sandbox;
+use common::{succeeded, Sandbox};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-const FOUR_RUNS: &str = r#"
-description = "four runs to spread over two GPUs"
-[train]
-hidden_layers = 5
-width = 8
-batch_size = 10
-updates = 10
-probe_every = 10
-seeds = [0, 1]
-[lr]
-tanh = 0.1
-[runs]
-tanh   = { dataset = "shapeset", activation = "tanh", init = "standard" }
-tanh-n = { dataset = "shapeset", activation = "tanh", init = "normalized" }
+/// Four runs (two settings, two seeds) to spread over two GPUs.
+fn four_runs() -> String {
+    common::profile(
+        "four runs to spread over two GPUs",
+        r#"[runs]
+tanh   = { dataset = "shapeset", activation = "tanh", init = "standard", seeds = [0, 1] }
+tanh-n = { dataset = "shapeset", activation = "tanh", init = "normalized", seeds = [0, 1] }
 [figures]
 fig6 = { runs = ["tanh", "tanh-n"] }
-"#;
+"#,
+    )
+}
 
 /// `shapeset dataset --store S`: a real (tiny) store entry, made the way the store makes them.
-const SHAPESET: &str = r#"#!/usr/bin/env bash
-set -euo pipefail
-store=$3
-tmp=$(mktemp -d "$store/tmp/recorder.XXXXXX")
+const SHAPESET: &str = r#"tmp=$(mktemp -d "$store/tmp/recorder.XXXXXX")
 printf 'not really a dataset\n' > "$tmp/dataset.h5"
 printf '{"inputs":{},"params":{},"stage":"recorder","tool":"recorder"}' > "$tmp/key.json"
 key=$(sha256sum "$tmp/key.json" | cut -c1-64)
@@ -42,12 +34,7 @@ echo "shapeset $key $store/${key:0:2}/$key/dataset.h5"
 "#;
 
 /// `train ... --device D --out DIR`: notes its device and when it ran, then "trains" for a while.
-const TRAIN: &str = r#"#!/usr/bin/env bash
-set -euo pipefail
-while [[ $# -gt 0 ]]; do
-  case $1 in --device) device=$2; shift 2;; --out) out=$2; shift 2;; *) shift;; esac
-done
-echo "start $(date +%s.%N) ${CUDA_VISIBLE_DEVICES:-none} $device" >> "$RECORDER_LOG"
+const TRAIN: &str = r#"echo "start $(date +%s.%N) ${CUDA_VISIBLE_DEVICES:-none} $device" >> "$RECORDER_LOG"
 sleep 1
 echo "end $(date +%s.%N) ${CUDA_VISIBLE_DEVICES:-none} $device" >> "$RECORDER_LOG"
 echo "${CUDA_VISIBLE_DEVICES:-none} $device" > "$out/run.h5"
@@ -55,13 +42,17 @@ echo "$out/run.h5"
 "#;
 
 /// `figures render ... --out DIR --only ID`.
-const FIGURES: &str = r#"#!/usr/bin/env bash
+const FIGURES: &str = r#"echo drawn > "$out/$only.txt"
+echo "$out"
+"#;
+
+/// What every recorder starts with: the options they read (`--store S`, `--device D`, `--out DIR`,
+/// `--only ID`) become shell variables (`$store`, ...); other arguments are ignored.
+const PREAMBLE: &str = r#"#!/usr/bin/env bash
 set -euo pipefail
 while [[ $# -gt 0 ]]; do
-  case $1 in --out) out=$2; shift 2;; --only) only=$2; shift 2;; *) shift;; esac
+  case $1 in --store|--device|--out|--only) declare "${1#--}=$2"; shift 2;; *) shift;; esac
 done
-echo drawn > "$out/$only.txt"
-echo "$out"
 "#;
 
 fn recorders(dir: &Path) {
@@ -71,7 +62,7 @@ fn recorders(dir: &Path) {
         ("train", TRAIN),
         ("figures", FIGURES),
     ] {
-        std::fs::write(dir.join(name), script).unwrap();
+        std::fs::write(dir.join(name), format!("{PREAMBLE}{script}")).unwrap();
         std::fs::set_permissions(dir.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 }
@@ -80,21 +71,12 @@ fn recorders(dir: &Path) {
 fn each_training_run_gets_its_own_gpu() {
     let scratch = tempfile::tempdir().unwrap();
     recorders(&scratch.path().join("bin"));
-    let sb = Sandbox::with_bins(FOUR_RUNS, scratch.path().join("bin"));
+    let sb = Sandbox::with_bins(&four_runs(), scratch.path().join("bin"));
     let log = scratch.path().join("recorder.log");
     let mut args = sb.run_args();
     args.extend(["--gpus", "2"].map(String::from));
-    let run = sb
-        .command(&args.iter().map(String::as_str).collect::<Vec<_>>())
-        .env("RECORDER_LOG", &log)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = sb.command(args).env("RECORDER_LOG", &log).output().unwrap();
+    let stdout = succeeded("paper run --gpus 2", &run);
     assert!(stdout.contains("training on 2 x unknown"), "{stdout}");
 
     // (time, +1/-1, gpu) events: no GPU ever holds two runs, and both GPUs were used at once.
@@ -124,7 +106,7 @@ fn each_training_run_gets_its_own_gpu() {
     assert_eq!(most, 2, "two runs at once, one per GPU:\n{text}");
 
     // The device class is part of the key: on the CPU the same runs are other stages.
-    let status = sb.ok(&[
+    let status = sb.ok([
         "status",
         "--gpus",
         "0",

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{starts, Sandbox, TINY};
+use common::{starts, tiny, Sandbox};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,7 +21,7 @@ fn next(state: &mut u64) -> u64 {
 #[test]
 fn a_killed_paper_is_finished_by_the_next_one() {
     // Longer runs, so that a kill often lands inside training.
-    let Some(sb) = Sandbox::new(&TINY.replace("updates = 300", "updates = 3000")) else {
+    let Some(sb) = Sandbox::new(&tiny().replace("updates = 300", "updates = 3000")) else {
         return;
     };
     let mut seed = std::env::var("PAPER_KILL_SEED")
@@ -38,10 +38,8 @@ fn a_killed_paper_is_finished_by_the_next_one() {
     let delay = Duration::from_millis(next(&mut seed) % 2000);
     eprintln!("SIGKILL {delay:?} after start line {after_starts}");
 
-    let args = sb.run_args();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut paper = sb
-        .command(&args)
+        .command(sb.run_args())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -3,12 +3,14 @@
 
 mod common;
 
-use common::{Sandbox, TINY, TINY_TRAINS};
+use common::{succeeded, tiny, Sandbox, TINY_TRAINS};
 use std::process::Command;
 
 #[test]
 fn slurm_scripts_run_every_training_task_then_publish() {
-    let Some(sb) = Sandbox::new(TINY) else { return };
+    let Some(sb) = Sandbox::new(&tiny()) else {
+        return;
+    };
     let dir = sb.dir.path().join("slurm");
     let profile = sb.profile();
     let out = sb.out();
@@ -19,7 +21,7 @@ fn slurm_scripts_run_every_training_task_then_publish() {
         "--profile-file",
         profile.to_str().unwrap(),
     ];
-    let printed = sb.ok(&[
+    let printed = sb.ok([
         &args[..],
         &[
             "--cpu",
@@ -72,14 +74,7 @@ fn slurm_scripts_run_every_training_task_then_publish() {
         if let Some(task) = task {
             cmd.env("SLURM_ARRAY_TASK_ID", task.to_string());
         }
-        let done = cmd.output().unwrap();
-        let stdout = String::from_utf8_lossy(&done.stdout).into_owned();
-        assert!(
-            done.status.success(),
-            "{script} {task:?}:\n{stdout}\n{}",
-            String::from_utf8_lossy(&done.stderr)
-        );
-        stdout
+        succeeded(&format!("{script} {task:?}"), &cmd.output().unwrap())
     };
     for (task, run) in TINY_TRAINS.iter().enumerate() {
         let ran = slurm("train.sbatch", Some(task));
@@ -96,11 +91,6 @@ fn slurm_scripts_run_every_training_task_then_publish() {
     );
 
     // The plan's keys are the keys a local paper computes: it finds everything built.
-    let local = sb.run();
-    assert_eq!(
-        local.lines().last().unwrap(),
-        "nothing to do: all 7 stages cached",
-        "{local}"
-    );
+    sb.run_cached(7);
     sb.assert_verified();
 }

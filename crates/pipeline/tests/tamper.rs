@@ -3,12 +3,14 @@
 
 mod common;
 
-use common::{Sandbox, TINY};
+use common::{tiny, Sandbox};
 use std::os::unix::fs::PermissionsExt;
 
 #[test]
 fn a_render_refuses_a_tampered_run() {
-    let Some(sb) = Sandbox::new(TINY) else { return };
+    let Some(sb) = Sandbox::new(&tiny()) else {
+        return;
+    };
     let first = sb.run();
     let manifest = sb.manifest();
     let run_key = manifest["stages"]["train/shapeset-tanh-standard-l5-w32-s0"]["key"]
@@ -26,12 +28,11 @@ fn a_render_refuses_a_tampered_run() {
     std::fs::write(&run_h5, bytes).unwrap();
 
     // fig6 must be redrawn (new size) from that run: it fails, the paper exits non-zero.
-    sb.set_profile(&TINY.replace(
+    sb.set_profile(&tiny().replace(
         "fig6   = { runs = [\"tanh\", \"tanh-n\"], width = 640",
         "fig6   = { runs = [\"tanh\", \"tanh-n\"], width = 700",
     ));
-    let args = sb.run_args();
-    let out = sb.paper(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = sb.paper(sb.run_args());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
     let failed: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAILED")).collect();
@@ -50,7 +51,7 @@ fn a_render_refuses_a_tampered_run() {
     assert!(sb.out().join("fig6.png").is_file());
     assert!(stdout.contains("kept from earlier runs"), "{stdout}");
 
-    let verify = sb.paper(&["verify", "--out", sb.out().to_str().unwrap()]);
+    let verify = sb.paper(["verify", "--out", sb.out().to_str().unwrap()]);
     let report = String::from_utf8_lossy(&verify.stdout);
     assert!(!verify.status.success(), "{report}");
     assert!(

@@ -8,6 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Barrier;
 use store::{Key, KeySpec, Store};
+use tempfile::TempDir;
 
 fn spec(stage: &str, seed: u64) -> KeySpec {
     KeySpec {
@@ -16,6 +17,18 @@ fn spec(stage: &str, seed: u64) -> KeySpec {
         inputs: BTreeMap::new(),
         tool: "test".into(),
     }
+}
+
+/// A store in a fresh temp directory (kept alive by the returned guard).
+fn temp_store() -> (TempDir, Store) {
+    let root = tempfile::tempdir().unwrap();
+    let store = Store::open(root.path()).unwrap();
+    (root, store)
+}
+
+/// How many build directories are left under the store's `tmp/`.
+fn temp_dirs_left(root: &Path) -> usize {
+    fs::read_dir(root.join("tmp")).unwrap().count()
 }
 
 fn write_two_files(dir: &Path) -> Result<()> {
@@ -27,8 +40,7 @@ fn write_two_files(dir: &Path) -> Result<()> {
 
 #[test]
 fn put_records_hashes_and_makes_entry_read_only() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
+    let (root, store) = temp_store();
     let spec = spec("s", 1);
     let entry = store.put(&spec, write_two_files).unwrap();
 
@@ -57,14 +69,13 @@ fn put_records_hashes_and_makes_entry_read_only() {
     assert_eq!(mode(&entry.dir.join("outputs.json")), 0o444);
     assert_eq!(mode(&entry.path("sub")), 0o555);
     assert_eq!(mode(&entry.dir), 0o555);
-    assert_eq!(fs::read_dir(root.path().join("tmp")).unwrap().count(), 0);
+    assert_eq!(temp_dirs_left(root.path()), 0);
     assert!(store.verify(&entry.key).unwrap().is_ok());
 }
 
 #[test]
 fn failed_build_leaves_nothing() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
+    let (root, store) = temp_store();
     let err = store
         .put(&spec("s", 2), |dir| {
             fs::write(dir.join("half"), b"x")?;
@@ -73,13 +84,12 @@ fn failed_build_leaves_nothing() {
         .unwrap_err();
     assert!(format!("{err:#}").contains("compiler exploded"), "{err:#}");
     assert!(!store.contains(&spec("s", 2).key()));
-    assert_eq!(fs::read_dir(root.path().join("tmp")).unwrap().count(), 0);
+    assert_eq!(temp_dirs_left(root.path()), 0);
 }
 
 #[test]
 fn reserved_names_and_symlinks_are_refused() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
+    let (_root, store) = temp_store();
     let err = store
         .put(&spec("s", 3), |dir| {
             Ok(fs::write(dir.join("outputs.json"), b"{}")?)
@@ -100,8 +110,7 @@ fn reserved_names_and_symlinks_are_refused() {
 
 #[test]
 fn second_put_returns_existing_entry_without_replacing_it() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
+    let (root, store) = temp_store();
     let first = store.put(&spec("s", 5), write_two_files).unwrap();
     let second = store
         .put(&spec("s", 5), |dir| {
@@ -109,13 +118,12 @@ fn second_put_returns_existing_entry_without_replacing_it() {
         })
         .unwrap();
     assert_eq!(first, second);
-    assert_eq!(fs::read_dir(root.path().join("tmp")).unwrap().count(), 0);
+    assert_eq!(temp_dirs_left(root.path()), 0);
 }
 
 #[test]
 fn concurrent_unlocked_puts_of_one_key_agree() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
+    let (root, store) = temp_store();
     let barrier = Barrier::new(4);
     let entries: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
@@ -138,13 +146,12 @@ fn concurrent_unlocked_puts_of_one_key_agree() {
     assert!(entries.iter().all(|e| e == &entries[0]));
     assert_eq!(store.keys().unwrap().len(), 1);
     assert!(store.verify(&entries[0].key).unwrap().is_ok());
-    assert_eq!(fs::read_dir(root.path().join("tmp")).unwrap().count(), 0);
+    assert_eq!(temp_dirs_left(root.path()), 0);
 }
 
 #[test]
 fn put_dir_moves_a_prebuilt_directory() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
+    let (root, store) = temp_store();
     let src = store.temp_dir().unwrap();
     assert!(src.starts_with(root.path().join("tmp")));
     write_two_files(&src).unwrap();
@@ -163,8 +170,7 @@ fn flip_first_byte(path: &Path) {
 
 #[test]
 fn verify_names_tampered_missing_and_unexpected_files() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
+    let (_root, store) = temp_store();
     let entry = store.put(&spec("v", 0), write_two_files).unwrap();
 
     flip_first_byte(&entry.path("a.bin"));
@@ -190,8 +196,7 @@ fn verify_names_tampered_missing_and_unexpected_files() {
 
 #[test]
 fn verify_of_absent_key_is_an_error() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
+    let (_root, store) = temp_store();
     let key: Key = "0".repeat(64).parse().unwrap();
     let err = store.verify(&key).unwrap_err();
     assert!(err.to_string().contains("no complete store entry"), "{err}");
@@ -199,8 +204,7 @@ fn verify_of_absent_key_is_an_error() {
 
 #[test]
 fn entry_without_outputs_json_is_not_complete() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
+    let (_root, store) = temp_store();
     let key = spec("x", 0).key();
     fs::create_dir_all(store.entry_dir(&key)).unwrap();
     fs::write(store.entry_dir(&key).join("outputs.json"), b"{trunc").unwrap();
@@ -210,8 +214,7 @@ fn entry_without_outputs_json_is_not_complete() {
 
 #[test]
 fn gc_removes_dead_entries_and_keeps_live_ones() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
+    let (root, store) = temp_store();
     let live = store.put(&spec("g", 1), write_two_files).unwrap();
     let dead = store.put(&spec("g", 2), write_two_files).unwrap();
     drop(store.lock(&dead.key).unwrap());
@@ -238,8 +241,7 @@ fn gc_removes_dead_entries_and_keeps_live_ones() {
 
 #[test]
 fn gc_skips_entries_whose_lock_is_held() {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
+    let (_root, store) = temp_store();
     let entry = store.put(&spec("held", 0), write_two_files).unwrap();
     let guard = store.lock(&entry.key).unwrap();
     let report = store.gc(&BTreeSet::new()).unwrap();

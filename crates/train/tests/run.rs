@@ -108,76 +108,32 @@ fn bad_inputs_are_refused_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     let out = out.to_str().unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    // Each case: the dataset, what it adds to a 5-update tanh run, and what the error names.
+    let cases: [(&str, &[&str], &str); 4] = [
+        ("mnist", &[], "--data FILE"),
         (
-            &[
-                "--dataset",
-                "mnist",
-                "--activation",
-                "tanh",
-                "--init",
-                "standard",
-                "--updates",
-                "5",
-                "--out",
-                out,
-            ],
-            "--data FILE",
-        ),
-        (
-            &[
-                "--dataset",
-                "shapeset",
-                "--activation",
-                "tanh",
-                "--init",
-                "standard",
-                "--updates",
-                "5",
-                "--data",
-                "/nonexistent/x.h5",
-                "--out",
-                out,
-            ],
+            "shapeset",
+            &["--data", "/nonexistent/x.h5"],
             "/nonexistent/x.h5",
         ),
-        (
-            &[
-                "--dataset",
-                "shapeset",
-                "--activation",
-                "tanh",
-                "--init",
-                "standard",
-                "--updates",
-                "5",
-                "--device",
-                "tpu",
-                "--out",
-                out,
-            ],
-            "unknown device",
-        ),
-        (
-            &[
-                "--dataset",
-                "shapeset",
-                "--activation",
-                "tanh",
-                "--init",
-                "standard",
-                "--hidden-layers",
-                "6",
-                "--updates",
-                "5",
-                "--out",
-                out,
-            ],
-            "6",
-        ),
+        ("shapeset", &["--device", "tpu"], "unknown device"),
+        ("shapeset", &["--hidden-layers", "6"], "6"),
     ];
-    for (args, needle) in cases {
-        let output = train(args);
+    for (dataset, extra, needle) in cases {
+        let mut args = vec![
+            "--dataset",
+            dataset,
+            "--activation",
+            "tanh",
+            "--init",
+            "standard",
+            "--updates",
+            "5",
+            "--out",
+            out,
+        ];
+        args.extend(extra);
+        let output = train(&args);
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert!(!output.status.success(), "{args:?} succeeded");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");

@@ -1,13 +1,12 @@
 //! `shapeset generate`'s output: a slice of a stream as an HDF5 file.
 
 use std::path::Path;
-use std::str::FromStr;
 
 use anyhow::{Context, Result};
-use hdf5::types::VarLenUnicode;
 use ndarray::{s, ArrayView1, ArrayView2};
 
 use super::{batch, GENERATOR, IMAGE_DIM};
+use crate::dataset::write_str_attr;
 
 /// Images per write: bounds memory at 64 MiB whatever the count.
 const CHUNK: usize = 1 << 16;
@@ -28,9 +27,7 @@ fn write_unchecked(path: &Path, seed: u64, offset: u64, count: usize) -> Result<
     h5.new_attr::<u64>()
         .create("offset")?
         .write_scalar(&offset)?;
-    h5.new_attr::<VarLenUnicode>()
-        .create("generator")?
-        .write_scalar(&VarLenUnicode::from_str(GENERATOR)?)?;
+    write_str_attr(&h5, "generator", GENERATOR)?;
     let x = h5
         .new_dataset::<u8>()
         .shape((count, IMAGE_DIM))

@@ -73,28 +73,31 @@ pub fn mini_mnist() -> MiniMnist {
         bytes: gzip(&raw),
         members: vec![(name.to_owned(), part, raw, true)],
     };
-    let files = vec![
-        gz_file(
+    let files = [
+        (
             "train-images-idx3-ubyte",
             "train-images",
             idx(0x803, &[12, 4, 4], &train_x),
         ),
-        gz_file(
+        (
             "train-labels-idx1-ubyte",
             "train-labels",
             idx(0x801, &[12], &train_y),
         ),
-        gz_file(
+        (
             "t10k-images-idx3-ubyte",
             "test-images",
             idx(0x803, &[5, 4, 4], &test_x),
         ),
-        gz_file(
+        (
             "t10k-labels-idx1-ubyte",
             "test-labels",
             idx(0x801, &[5], &test_y),
         ),
-    ];
+    ]
+    .into_iter()
+    .map(|(name, part, raw)| gz_file(name, part, raw))
+    .collect();
     MiniMnist {
         files,
         train_x,
@@ -152,6 +155,14 @@ pub fn write_files(dir: &Path, files: &[FixtureFile]) {
     }
 }
 
+/// The published files by name, as `Server::start` serves them.
+pub fn by_name(files: &[FixtureFile]) -> BTreeMap<String, Vec<u8>> {
+    files
+        .iter()
+        .map(|f| (f.name.clone(), f.bytes.clone()))
+        .collect()
+}
+
 /// A request as the server saw it.
 #[derive(Debug, Clone)]
 pub struct Seen {
@@ -186,14 +197,7 @@ impl Server {
     }
 
     pub fn serving(files: &[FixtureFile]) -> Server {
-        Server::start(
-            files
-                .iter()
-                .map(|f| (f.name.clone(), f.bytes.clone()))
-                .collect(),
-            0,
-            0,
-        )
+        Server::start(by_name(files), 0, 0)
     }
 
     pub fn requests(&self) -> Vec<Seen> {
@@ -288,6 +292,19 @@ pub fn fetch(args: &[&str]) -> Output {
         .expect("fetch runs")
 }
 
+/// Runs `fetch <dataset> --store <store> --manifest <manifest> <extra...>`.
+pub fn fetch_with_manifest(dataset: &str, store: &Path, manifest: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        dataset,
+        "--store",
+        store.to_str().unwrap(),
+        "--manifest",
+        manifest,
+    ];
+    args.extend(extra);
+    fetch(&args)
+}
+
 pub fn stdout_last_line(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -306,6 +323,15 @@ pub fn failure_line(output: &Output) -> String {
         "stderr is not one line: {stderr}"
     );
     stderr.trim_end().to_owned()
+}
+
+/// Asserts a clean failure (see `failure_line`) whose line contains `expected` and that
+/// left no entry in `store`; returns the line.
+pub fn assert_clean_failure(output: &Output, expected: &str, store: &Path) -> String {
+    let line = failure_line(output);
+    assert!(line.contains(expected), "{line}");
+    assert!(store_entries(store).is_empty());
+    line
 }
 
 /// Every complete entry in the store (directories that hold an `outputs.json`).

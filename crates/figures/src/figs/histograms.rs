@@ -149,25 +149,18 @@ fn abs_quantile(arrays: &[&[f32]], q: f64) -> f64 {
 impl Plot for HistogramFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let px = style::text_px(root);
-        let body = style::with_caption(root, &self.caption)?;
-        let depth = self
-            .panels
-            .iter()
-            .map(|p| p.fractions.len())
-            .max()
-            .unwrap_or(0);
-        let body = style::with_layer_legend(&body, px, depth)?;
+        let areas = style::layer_panels(
+            root,
+            &self.caption,
+            self.panels.iter().map(|p| p.fractions.len()),
+        )?;
         let top = style::bounds(
             self.panels
                 .iter()
                 .flat_map(|p| p.fractions.iter().flatten().copied()),
         )
         .1;
-        for (area, panel) in body
-            .split_evenly((self.panels.len(), 1))
-            .iter()
-            .zip(&self.panels)
-        {
+        for (area, panel) in areas.iter().zip(&self.panels) {
             let mut chart = style::chart(
                 area,
                 px,

@@ -94,21 +94,13 @@ impl LayerStatsFigure {
 impl Plot for LayerStatsFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let px = style::text_px(root);
-        let body = style::with_caption(root, &self.caption)?;
-        let depth = self
-            .panels
-            .iter()
-            .map(|p| p.layers.len())
-            .max()
-            .unwrap_or(0);
-        let body = style::with_layer_legend(&body, px, depth)?;
+        let areas = style::layer_panels(
+            root,
+            &self.caption,
+            self.panels.iter().map(|p| p.layers.len()),
+        )?;
         let x = self.axis.range(self.last_step);
-        for ((area, panel), y) in body
-            .split_evenly((self.panels.len(), 1))
-            .iter()
-            .zip(&self.panels)
-            .zip(&self.y)
-        {
+        for ((area, panel), y) in areas.iter().zip(&self.panels).zip(&self.y) {
             let mut chart = style::chart(
                 area,
                 px,

@@ -4,13 +4,14 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
+use std::ffi::OsStr;
+use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// Two Shapeset runs of 5x32 nets (figures draw 5-hidden-layer runs), a few hundred updates.
-pub const TINY: &str = r#"
-description = "integration tests: two tiny Shapeset runs"
-[train]
+/// The `[train]` and `[lr]` tables of every test profile: 5x32 nets (figures draw 5-hidden-layer
+/// runs), a few hundred updates, tanh at 0.05.
+const TRAIN_TABLES: &str = r#"[train]
 hidden_layers = 5
 width = 32
 batch_size = 10
@@ -19,7 +20,19 @@ probe_every = 100
 seeds = [0]
 [lr]
 tanh = 0.05
-[runs]
+"#;
+
+/// A test profile: `description`, the shared `[train]` and `[lr]` tables, then `tables`
+/// (`[runs]` and `[figures]`).
+pub fn profile(description: &str, tables: &str) -> String {
+    format!("description = {description:?}\n{TRAIN_TABLES}{tables}")
+}
+
+/// Two Shapeset runs, the figures drawn from them, and the report.
+pub fn tiny() -> String {
+    profile(
+        "integration tests: two tiny Shapeset runs",
+        r#"[runs]
 tanh   = { dataset = "shapeset", activation = "tanh", init = "standard" }
 tanh-n = { dataset = "shapeset", activation = "tanh", init = "normalized" }
 [figures]
@@ -27,7 +40,9 @@ fig5   = { width = 640, height = 480 }
 fig6   = { runs = ["tanh", "tanh-n"], width = 640, height = 480 }
 table1 = { runs = ["tanh", "tanh-n"] }
 report = {}
-"#;
+"#,
+    )
+}
 
 pub const TINY_TRAINS: [&str; 2] = [
     "train/shapeset-tanh-standard-l5-w32-s0",
@@ -107,7 +122,7 @@ impl Sandbox {
     }
 
     /// `paper <args> --repo <snapshot> --store <store>`, with the stage binaries of this build.
-    pub fn command(&self, args: &[&str]) -> Command {
+    pub fn command<S: AsRef<OsStr>>(&self, args: impl IntoIterator<Item = S>) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_paper"));
         cmd.args(args)
             .arg("--repo")
@@ -122,7 +137,7 @@ impl Sandbox {
         cmd
     }
 
-    pub fn paper(&self, args: &[&str]) -> Output {
+    pub fn paper<S: AsRef<OsStr>>(&self, args: impl IntoIterator<Item = S>) -> Output {
         self.command(args).output().unwrap()
     }
 
@@ -144,27 +159,33 @@ impl Sandbox {
 
     /// A successful run; its stdout.
     pub fn run(&self) -> String {
-        let args = self.run_args();
-        let out = self.paper(&args.iter().map(String::as_str).collect::<Vec<_>>());
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "paper failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        self.ok(self.run_args())
+    }
+
+    /// A successful run that finds all `stages` stages cached and says so last; its stdout.
+    pub fn run_cached(&self, stages: usize) -> String {
+        let stdout = self.run();
+        assert_eq!(
+            stdout.lines().last().unwrap(),
+            format!("nothing to do: all {stages} stages cached"),
+            "{stdout}"
         );
         stdout
     }
 
-    /// stdout of a `paper` subcommand that must succeed, on the sandbox's profile.
-    pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.paper(args);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "paper {args:?} failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
+    /// stdout of a `paper` subcommand that must succeed.
+    pub fn ok<S: AsRef<OsStr> + Debug>(&self, args: impl IntoIterator<Item = S>) -> String {
+        let args: Vec<S> = args.into_iter().collect();
+        succeeded(&format!("paper {args:?}"), &self.paper(&args))
+    }
+
+    /// stdout of `paper <args> --profile-file <profile> --out <out>`, which must succeed.
+    pub fn ok_on_profile(&self, args: &[&str]) -> String {
+        let (profile, out) = (self.profile(), self.out());
+        let mut args = args.to_vec();
+        args.extend(["--profile-file", profile.to_str().unwrap()]);
+        args.extend(["--out", out.to_str().unwrap()]);
+        self.ok(args)
     }
 
     pub fn manifest(&self) -> Value {
@@ -173,12 +194,23 @@ impl Sandbox {
 
     /// `paper verify` exits 0 and reports no damage.
     pub fn assert_verified(&self) {
-        let out = self.ok(&["verify", "--out", self.out().to_str().unwrap()]);
+        let out = self.ok(["verify", "--out", self.out().to_str().unwrap()]);
         assert!(
             out.contains(" 0 damaged;") && out.contains(", 0 differ"),
             "{out}"
         );
     }
+}
+
+/// stdout of a finished process that must have succeeded; `what` names it when it did not.
+pub fn succeeded(what: &str, out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
 
 /// Stage names of the `start` lines of a paper run's stdout.
