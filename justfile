@@ -69,9 +69,19 @@ test: build
     OMP_NUM_THREADS=1 cargo test --release --workspace
     tests/flake.sh
 
-# Speed benchmarks; numbers land in bench/results/.
+# Speed benchmarks, written to bench/results/: Shapeset images/s, and training examples/s
+# against PyTorch eager (needs a full torch, 2.7 GB, installed once into the cache).
 bench: build
-    bench/run.sh
+    #!/usr/bin/env bash
+    set -euo pipefail
+    mkdir -p bench/results
+    {{bin}}/shapeset bench --count 400000 --threads 1 --out bench/results/shapeset.json
+    venv=$XAVIER_CACHE/venv-bench
+    if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
+      python3 -m venv "$venv"
+      "$venv/bin/pip" install --quiet torch==2.11.0 numpy
+    fi
+    BENCH_PYTHON=$venv/bin/python TRAIN={{bin}}/train bench/run.sh
 
 # Recheck every hash in the store.
 verify: build

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=${1:-3}
 train=${TRAIN:-${CARGO_TARGET_DIR:-target}/release/train}
-python=${BENCH_PYTHON:-/root/.cache/xavier/venv-bench/bin/python}
+python=${BENCH_PYTHON:-${XAVIER_CACHE:-$HOME/.cache/xavier}/venv-bench/bin/python}
 steps=${STEPS:-300}
 warmup=${WARMUP:-30}
 batches=${BATCH_SIZES:-10,128}
