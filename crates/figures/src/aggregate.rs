@@ -1,11 +1,11 @@
 //! Aggregations over runs, done with polars: final test error per config over seeds
 //! (Table 1, Fig 11/12 legends, REPORT) and test-error curves per step over seeds (Fig 11/12).
 
-use crate::config::{Activation, Dataset, Init, Selector};
 use crate::runs::{Catalog, Run};
 use crate::stats::Summary;
 use anyhow::{Context, Result};
 use polars::prelude::*;
+use spec::{Activation, Dataset, Init, Selector};
 
 /// Final test error (%) over the seeds of one selector.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,13 +29,14 @@ pub fn final_errors_frame(catalog: &Catalog) -> Result<DataFrame> {
         error_pct.push(last * 100.0);
     }
     let column = |f: fn(&Run) -> &'static str| runs.iter().map(|r| f(r)).collect::<Vec<_>>();
+    let numbers = |f: fn(&Run) -> u64| runs.iter().map(|r| f(r)).collect::<Vec<_>>();
     let frame = df!(
-        "dataset" => column(|r| r.config.dataset.id()),
-        "activation" => column(|r| r.config.activation.id()),
-        "init" => column(|r| r.config.init.id()),
-        "hidden_layers" => runs.iter().map(|r| r.config.hidden_layers as u64).collect::<Vec<_>>(),
-        "seed" => runs.iter().map(|r| r.config.seed).collect::<Vec<_>>(),
-        "updates" => runs.iter().map(|r| r.config.updates).collect::<Vec<_>>(),
+        "dataset" => column(|r| r.params().dataset.id()),
+        "activation" => column(|r| r.params().activation.id()),
+        "init" => column(|r| r.params().init.id()),
+        "hidden_layers" => numbers(|r| r.hidden_layers() as u64),
+        "seed" => numbers(|r| r.params().seed),
+        "updates" => numbers(|r| r.params().updates),
         "test_error_pct" => error_pct,
     )?;
     Ok(frame)
@@ -97,7 +98,7 @@ pub fn error_curve(seeds: &[Run]) -> Result<Curve> {
         let history = run.open()?.history()?;
         step.extend(&history.step);
         error_pct.extend(history.test_error.iter().map(|e| e * 100.0));
-        seed.extend(std::iter::repeat_n(run.config.seed, history.step.len()));
+        seed.extend(std::iter::repeat_n(run.params().seed, history.step.len()));
     }
     let curve = df!("seed" => seed, "step" => step, "test_error_pct" => error_pct)?
         .lazy()

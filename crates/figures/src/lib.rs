@@ -1,17 +1,21 @@
-//! Turns `run.h5` recordings into the paper's evidence: Figs 1-12 (PNG + SVG), Table 1
-//! (Markdown + CSV) and REPORT.md, whose verdicts are computed from the recordings.
+//! Turns `run.h5` recordings into the paper's evidence: Figs 1-12 and the He extension (PNG +
+//! SVG), Table 1 (Markdown + CSV) and REPORT.md, whose verdicts are computed from the
+//! recordings.
 //!
-//! Must not know: tch. This crate never links libtorch; it reads only `run.h5` files (layout:
-//! crates/train/src/record.rs) and calls the Shapeset generator for Fig 1. Runs are chosen by
-//! their recorded config (dataset, activation, init, hidden layers), never by path.
+//! Must not know: tch. This crate never links libtorch; it reads only `run.h5` files (through
+//! `spec::run_h5`) and calls the Shapeset generator for Fig 1. Its vocabulary (datasets,
+//! activations, inits, figure ids, the runs each figure needs) is `spec`'s. Runs are chosen
+//! by their recorded config, never by path.
+//!
+//! Map: `runs` finds and groups recordings · `figs/` one module per output (claim, rule,
+//! measurement, rendering) plus the shared renderer families · `verdict` the outcomes ·
+//! `report` REPORT.md from the figure modules · `render` what to make · `aggregate`,
+//! `stats`, `table`, `surface`, `paper` the numbers · `style`, `canvas` the look and files.
 
 pub mod aggregate;
 pub mod canvas;
-pub mod config;
-pub mod evidence;
 pub mod figs;
 pub mod paper;
-pub mod recording;
 pub mod render;
 pub mod report;
 pub mod runs;
@@ -19,4 +23,4 @@ pub mod stats;
 pub mod style;
 pub mod surface;
 pub mod table;
-pub mod target;
+pub mod verdict;

@@ -1,6 +1,6 @@
 use clap::{Args, Parser, Subcommand};
 use figures::render::render;
-use figures::target::Target;
+use spec::FigureId;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,12 +24,13 @@ struct RenderArgs {
     /// (relative paths are relative to the JSON file).
     #[arg(long)]
     runs: PathBuf,
-    /// Output directory (created if missing).
+    /// Output directory (created if missing, once the inputs are read).
     #[arg(long)]
     out: PathBuf,
-    /// Make only these outputs (repeatable); default: everything whose runs exist.
+    /// Make only these outputs (repeatable); a missing run is then an error. Default:
+    /// everything whose runs exist, skipping the rest with a line each.
     #[arg(long, value_enum)]
-    only: Vec<Target>,
+    only: Vec<FigureId>,
     /// Figure width in pixels (Fig 1 keeps the sample sheet's own size).
     #[arg(long, default_value_t = 1200, value_parser = clap::value_parser!(u32).range(320..=8000))]
     width: u32,
@@ -39,15 +40,10 @@ struct RenderArgs {
 }
 
 fn main() -> ExitCode {
-    let Command::Render(args) = Cli::parse().command;
-    match render(&args.runs, &args.out, &args.only, (args.width, args.height)) {
-        Ok(_) => {
-            println!("{}", args.out.display());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    spec::cli::main("figures", |cli: Cli| {
+        let Command::Render(args) = cli.command;
+        render(&args.runs, &args.out, &args.only, (args.width, args.height))?;
+        println!("{}", spec::protocol::path_line(&args.out));
+        Ok(())
+    })
 }

@@ -1,8 +1,8 @@
-//! Numbers and claims from Glorot & Bengio (2010) that our measurements are compared with
-//! (/work/shared/PAPER.md §2-3).
+//! Numbers from Glorot & Bengio (2010) that our measurements are compared with (Table 1,
+//! §4.2.2 and the training protocol of §2-3), and the deviations every profile has. The
+//! claims in words live with their figures (`figs/`).
 
-use crate::config::{Activation, Dataset, Init, Selector};
-use crate::target::PAPER_DEPTH;
+use spec::{Activation, Dataset, Init, Selector, PAPER_DEPTH};
 
 /// Table 1, test error (%), 5 hidden layers: Shapeset, MNIST, CIFAR-10 (Small-ImageNet is not
 /// public and is left out).

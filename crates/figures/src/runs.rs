@@ -1,9 +1,13 @@
-//! Finding recordings, keeping the complete ones, and selecting them by config.
+//! Finding recordings, keeping the complete and readable ones, and selecting them by config.
+//!
+//! A recording that cannot be read (corrupt, truncated, not HDF5, a config this build does
+//! not know) is skipped with one line on stderr, so one bad file among many costs only its
+//! own figures: each figure that then lacks a run says which one.
 
-use crate::config::{RunConfig, Selector};
-use crate::recording::Recording;
-use anyhow::{Context, Result};
-use serde::Deserialize;
+use anyhow::{ensure, Context, Result};
+use spec::protocol::RunsFile;
+use spec::run_h5::RunFile;
+use spec::{RunConfig, RunParams, Selector};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -16,13 +20,34 @@ pub struct Run {
 }
 
 impl Run {
-    pub fn open(&self) -> Result<Recording> {
-        Recording::open(&self.path)
+    pub fn open(&self) -> Result<RunFile> {
+        RunFile::open(&self.path)
+    }
+
+    pub fn params(&self) -> &RunParams {
+        &self.config.params
+    }
+
+    pub fn selector(&self) -> Selector {
+        self.config.params.selector()
+    }
+
+    pub fn hidden_layers(&self) -> usize {
+        self.config.params.hidden_layers
+    }
+
+    /// Everything except the seed: runs that agree on this are seeds of one experiment.
+    fn variant(&self) -> String {
+        let p = self.params();
+        format!(
+            "width {} batch {} lr {} updates {}",
+            p.width, p.batch_size, p.lr, p.updates
+        )
     }
 }
 
-/// `--runs`: a directory searched recursively for `run.h5`, or a JSON file
-/// `{"runs": [...]}` whose relative paths are relative to the JSON file's directory.
+/// `--runs`: a directory searched recursively for `run.h5`, or a `runs.json` file
+/// ([`RunsFile`]) whose relative paths are relative to its own directory.
 pub fn discover(source: &Path) -> Result<Vec<PathBuf>> {
     let meta = std::fs::metadata(source)
         .with_context(|| format!("--runs {}: cannot read", source.display()))?;
@@ -31,30 +56,11 @@ pub fn discover(source: &Path) -> Result<Vec<PathBuf>> {
         walk(source, &mut found)?;
         found
     } else {
-        from_json(source)?
+        RunsFile::read(source)?
     };
     paths.sort();
     paths.dedup();
     Ok(paths)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RunsFile {
-    runs: Vec<PathBuf>,
-}
-
-fn from_json(path: &Path) -> Result<Vec<PathBuf>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("--runs {}: cannot read", path.display()))?;
-    let file: RunsFile = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "--runs {}: expected JSON {{\"runs\": [\"path/run.h5\", ...]}}",
-            path.display()
-        )
-    })?;
-    let base = path.parent().unwrap_or(Path::new(""));
-    Ok(file.runs.iter().map(|p| base.join(p)).collect())
 }
 
 /// Symlinked directories are not followed, so a link cycle cannot loop.
@@ -71,39 +77,48 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Reads the config of one recording; `Ok(None)` (with a line on stderr) when its status is
-/// not `complete`.
+/// Reads the config of one recording and checks that its history is there; `Ok(None)`
+/// (with a line on stderr) when its status is not `complete`.
 pub fn read_run(path: &Path) -> Result<Option<Run>> {
-    let recording = Recording::open(path)?;
-    let status = recording
-        .text_attr("status")
-        .with_context(|| format!("{}", path.display()))?;
-    if status != "complete" {
+    let recording = RunFile::open(path)?;
+    let status = recording.status()?;
+    if status != spec::layout::STATUS_COMPLETE {
         eprintln!(
             "ignoring {}: status is {status:?}, not \"complete\"",
             path.display()
         );
         return Ok(None);
     }
-    let json = recording
-        .text_attr("config")
-        .with_context(|| format!("{}", path.display()))?;
-    let config: RunConfig = serde_json::from_str(&json)
-        .with_context(|| format!("{}: invalid config attribute", path.display()))?;
+    let config = recording.config()?;
+    let history = recording.history()?;
+    ensure!(!history.step.is_empty(), "history/step is empty");
+    ensure!(
+        history.test_error.len() == history.step.len(),
+        "history/test_error has {} rows, history/step {}",
+        history.test_error.len(),
+        history.step.len()
+    );
     Ok(Some(Run {
         path: path.to_path_buf(),
         config,
     }))
 }
 
-/// What a figure needs but the catalog lacks, in words: "needs run shapeset/tanh/...".
+/// What an output needs but the catalog lacks, in words: "needs run shapeset-tanh-...".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Missing(pub String);
 
 impl Missing {
-    pub fn runs(selectors: &[Selector]) -> Missing {
+    /// Every one of `selectors` is needed.
+    pub fn all_of(selectors: &[Selector]) -> Missing {
         let names: Vec<String> = selectors.iter().map(|s| format!("run {s}")).collect();
         Missing(names.join(" and "))
+    }
+
+    /// Any one of `selectors` would do.
+    pub fn any_of(selectors: &[Selector]) -> Missing {
+        let names: Vec<String> = selectors.iter().map(ToString::to_string).collect();
+        Missing(format!("at least one of the runs {}", names.join(", ")))
     }
 }
 
@@ -122,13 +137,16 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// Reads every recording of `source`. Only an unreadable source is an error; an
+    /// unreadable recording is skipped with one line. An empty source is no error either
+    /// (Figs 1 and 5 need no run) and needs no line: each figure that lacks its runs says so.
     pub fn load(source: &Path) -> Result<Catalog> {
-        // An empty source is not an error (Figs 1 and 5 need no run), and needs no line:
-        // each figure that lacks its runs says which ones when it is skipped.
-        let paths = discover(source)?;
         let mut runs = Vec::new();
-        for path in &paths {
-            runs.extend(read_run(path)?);
+        for path in discover(source)? {
+            match read_run(&path) {
+                Ok(run) => runs.extend(run),
+                Err(err) => eprintln!("ignoring {}: {}", path.display(), spec::cli::one_line(&err)),
+            }
         }
         Ok(Catalog::new(runs))
     }
@@ -139,42 +157,16 @@ impl Catalog {
         let mut by_selector: BTreeMap<Selector, BTreeMap<String, Vec<Run>>> = BTreeMap::new();
         for run in runs {
             by_selector
-                .entry(run.config.selector())
+                .entry(run.selector())
                 .or_default()
-                .entry(run.config.variant())
+                .entry(run.variant())
                 .or_default()
                 .push(run);
         }
-        let mut groups = BTreeMap::new();
-        for (selector, variants) in by_selector {
-            let (chosen, mut seeds) = variants
-                .iter()
-                .max_by_key(|(_, runs)| (runs[0].config.updates, runs.len()))
-                .map(|(v, runs)| (v.clone(), runs.clone()))
-                .expect("a selector group is never empty");
-            for (variant, runs) in &variants {
-                if *variant != chosen {
-                    eprintln!(
-                        "ignoring {} run(s) of {selector} with {variant}: using {chosen}",
-                        runs.len()
-                    );
-                }
-            }
-            seeds.sort_by(|a, b| (a.config.seed, &a.path).cmp(&(b.config.seed, &b.path)));
-            seeds.dedup_by(|later, kept| {
-                let duplicate = later.config.seed == kept.config.seed;
-                if duplicate {
-                    eprintln!(
-                        "ignoring {}: seed {} of {selector} already read from {}",
-                        later.path.display(),
-                        later.config.seed,
-                        kept.path.display()
-                    );
-                }
-                duplicate
-            });
-            groups.insert(selector, seeds);
-        }
+        let groups = by_selector
+            .into_iter()
+            .map(|(selector, variants)| (selector, choose_variant(selector, &variants)))
+            .collect();
         Catalog { groups }
     }
 
@@ -191,9 +183,18 @@ impl Catalog {
             .copied()
             .collect();
         if !missing.is_empty() {
-            return Err(Missing::runs(&missing));
+            return Err(Missing::all_of(&missing));
         }
         Ok(selectors.iter().map(|s| &self.seeds(s)[0]).collect())
+    }
+
+    /// Those of `selectors` that have runs, in their order.
+    pub fn present(&self, selectors: &[Selector]) -> Vec<Selector> {
+        selectors
+            .iter()
+            .filter(|s| !self.seeds(s).is_empty())
+            .copied()
+            .collect()
     }
 
     pub fn selectors(&self) -> impl Iterator<Item = &Selector> {
@@ -203,4 +204,35 @@ impl Catalog {
     pub fn runs(&self) -> impl Iterator<Item = &Run> {
         self.groups.values().flatten()
     }
+}
+
+/// The longest-trained setting of one selector, its seeds sorted and deduplicated.
+fn choose_variant(selector: Selector, variants: &BTreeMap<String, Vec<Run>>) -> Vec<Run> {
+    let (chosen, mut seeds) = variants
+        .iter()
+        .max_by_key(|(_, runs)| (runs[0].params().updates, runs.len()))
+        .map(|(v, runs)| (v.clone(), runs.clone()))
+        .expect("a selector group is never empty");
+    for (variant, runs) in variants {
+        if *variant != chosen {
+            eprintln!(
+                "ignoring {} run(s) of {selector} with {variant}: using {chosen}",
+                runs.len()
+            );
+        }
+    }
+    seeds.sort_by(|a, b| (a.params().seed, &a.path).cmp(&(b.params().seed, &b.path)));
+    seeds.dedup_by(|later, kept| {
+        let duplicate = later.params().seed == kept.params().seed;
+        if duplicate {
+            eprintln!(
+                "ignoring {}: seed {} of {selector} already read from {}",
+                later.path.display(),
+                later.params().seed,
+                kept.path.display()
+            );
+        }
+        duplicate
+    });
+    seeds
 }

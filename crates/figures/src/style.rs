@@ -1,11 +1,12 @@
 //! One look for every figure: the embedded font, the layer and configuration colours, caption
-//! lines, chart frames and the training-time axis.
+//! lines, chart frames, the training-time axis, and [`snap`], which keeps last-bit float noise
+//! from moving a pixel between machines.
 
-use crate::config::{Activation, Init};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
+use spec::{Activation, Init, Selector, PAPER_DEPTH};
 use std::ops::Range;
 use std::sync::Once;
 
@@ -47,9 +48,43 @@ pub fn activation_color(activation: Activation) -> RGBColor {
     }
 }
 
-/// Normalized init is drawn solid, standard init dashed (see [`draw_line`]).
+/// A configuration's curve colour: its activation's, in grey for a sigmoid net of another
+/// depth than the paper's (Fig 11 draws the 4-layer sigmoid beside the 5-layer one).
+pub fn series_color(selector: &Selector) -> RGBColor {
+    if selector.hidden_layers != PAPER_DEPTH && selector.activation == Activation::Sigmoid {
+        return RGBColor(150, 150, 150);
+    }
+    activation_color(selector.activation)
+}
+
+/// Standard init is drawn dashed, normalized and He init solid (see [`draw_line`]).
 pub fn is_dashed(init: Init) -> bool {
     init == Init::Standard
+}
+
+/// Significant digits kept by [`snap`].
+const SNAP_DIGITS: i32 = 9;
+
+/// `v` rounded to 9 significant digits. Every coordinate a figure draws goes through this
+/// (data points in [`draw_line`], ranges in [`chart`], bars, markers and polygons at their
+/// call sites): two machines whose sums differ in the last bit then draw the same pixels,
+/// unless a value straddles a 9th-digit rounding boundary (about 1 in 10^7). Fig 8 once
+/// differed by one polyline coordinate between two machines.
+pub fn snap(v: f64) -> f64 {
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    let exponent = v.abs().log10().floor() as i32;
+    let scale = 10f64.powi(SNAP_DIGITS - 1 - exponent);
+    if !scale.is_finite() || scale == 0.0 {
+        return v;
+    }
+    (v * scale).round() / scale
+}
+
+/// A range with both ends snapped.
+pub fn snap_range(r: Range<f64>) -> Range<f64> {
+    snap(r.start)..snap(r.end)
 }
 
 /// Base text size in pixels, scaled to the canvas so labels stay readable at any size.
@@ -152,6 +187,7 @@ pub fn chart<'a, DB: DrawingBackend>(
     y: Range<f64>,
     axes: (&str, &str),
 ) -> Result<Chart<'a, DB>, DrawError<DB>> {
+    let (x, y) = (snap_range(x), snap_range(y));
     let mut chart = ChartBuilder::on(area)
         .caption(title, font(px * 1.1))
         .margin(px as i32)
@@ -164,6 +200,38 @@ pub fn chart<'a, DB: DrawingBackend>(
         .x_desc(axes.0)
         .y_desc(axes.1)
         .x_label_formatter(&|v| tick(*v, x_span))
+        .y_label_formatter(&|v| tick(*v, y_span))
+        .label_style(font(px * 0.85))
+        .axis_desc_style(font(px))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()?;
+    Ok(chart)
+}
+
+/// A chart whose x axis is the hidden layer, 1..=depth, ticked at whole layers.
+pub fn layer_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    px: f64,
+    title: &str,
+    depth: usize,
+    y: Range<f64>,
+    y_desc: &str,
+) -> Result<Chart<'a, DB>, DrawError<DB>> {
+    let y = snap_range(y);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, font(px * 1.1))
+        .margin(px as i32)
+        .x_label_area_size((px * 3.0) as i32)
+        .y_label_area_size((px * 5.0) as i32)
+        .build_cartesian_2d(0.5..depth as f64 + 0.5, y.clone())?;
+    let y_span = y.end - y.start;
+    chart
+        .configure_mesh()
+        .x_desc("hidden layer")
+        .y_desc(y_desc)
+        .x_labels(depth)
+        .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| tick(*v, y_span))
         .label_style(font(px * 0.85))
         .axis_desc_style(font(px))
@@ -211,6 +279,10 @@ pub fn draw_line<'a, DB: DrawingBackend + 'a>(
     label: Option<&str>,
 ) -> Result<(), DrawError<DB>> {
     let style = color.stroke_width(2);
+    let points: Vec<(f64, f64)> = points
+        .into_iter()
+        .map(|(x, y)| (snap(x), snap(y)))
+        .collect();
     let annotation = if dashed {
         chart.draw_series(DashedLineSeries::new(points, 8, 5, style))?
     } else {
@@ -284,6 +356,25 @@ pub fn bounds(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snap_absorbs_last_bit_noise() {
+        for v in [
+            0.1f64 + 0.2,
+            1.0 / 3.0,
+            2.5e-5 / 7.0,
+            -123_456.789_012_3,
+            0.999_999_999_9,
+        ] {
+            let noisy = f64::from_bits(v.to_bits() + 1);
+            assert_ne!(v, noisy);
+            assert_eq!(snap(v), snap(noisy), "{v}");
+            assert!((snap(v) - v).abs() <= v.abs() * 1e-8, "{v}");
+        }
+        assert_eq!(snap(0.0), 0.0);
+        assert!(snap(f64::NAN).is_nan());
+        assert_eq!(snap(f64::INFINITY), f64::INFINITY);
+    }
 
     #[test]
     fn ticks_are_short_and_hide_rounding_noise() {

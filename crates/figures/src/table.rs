@@ -7,13 +7,13 @@
 //! standard init per activation and dataset: Welch's two-sided t test (unequal variances).
 
 use crate::aggregate::{final_errors, FinalError};
-use crate::config::{Activation, Dataset, Init, Selector};
 use crate::paper;
 use crate::runs::Catalog;
 use crate::stats::{one_sample_t, welch_t, TTest};
-use crate::target::PAPER_DEPTH;
 use anyhow::{Context, Result};
 use polars::prelude::*;
+use spec::figure::table1_rows;
+use spec::{Activation, Dataset, Init, Selector, PAPER_DEPTH};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -58,8 +58,7 @@ impl Table1 {
             .collect();
         let find = |s: &Selector| errors.iter().find(|e| e.selector == *s).cloned();
         // The paper's rows first, in its order; then any other configuration we ran.
-        let mut keys: Vec<(Activation, Init)> =
-            paper::TABLE1.iter().map(|(a, i, _)| (*a, *i)).collect();
+        let mut keys: Vec<(Activation, Init)> = table1_rows().collect();
         for e in &errors {
             let key = (e.selector.activation, e.selector.init);
             if !keys.contains(&key) {
@@ -135,6 +134,13 @@ impl Table1 {
             }
             md.push('\n');
         }
+        md.push_str(&self.comparisons_markdown());
+        md
+    }
+
+    /// The normalized-vs-standard section.
+    fn comparisons_markdown(&self) -> String {
+        let mut md = String::new();
         md.push_str(
             "\n## Normalized vs standard initialization\n\n\
              Welch's two-sided t test (unequal variances) of normalized minus standard test error.\n\n",

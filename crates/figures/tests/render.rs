@@ -3,8 +3,11 @@
 
 mod common;
 
+use common::Fixture;
 use figures::render::render;
-use figures::target::Target;
+use spec::Activation::Tanh;
+use spec::Init::Normalized;
+use spec::{Dataset, FigureId};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -46,7 +49,7 @@ fn every_figure_renders_with_ink_and_labels() {
     common::write_all(&dir.path().join("runs"), &common::full_set());
     let out = dir.path().join("out");
     let written = render(&dir.path().join("runs"), &out, &[], SIZE).unwrap();
-    assert!(written.len() >= 2 * 12 + 3, "{written:?}");
+    assert_eq!(written.len(), 2 * 13 + 3, "{written:?}");
 
     // The label each figure's SVG must carry: an axis description or a panel title.
     let labels = [
@@ -61,6 +64,7 @@ fn every_figure_renders_with_ink_and_labels() {
         ("fig10", "epochs (1000 updates each)"),
         ("fig11", "test error (%)"),
         ("fig12", "MNIST"),
+        ("ext-he", "activation std per layer"),
     ];
     for (id, label) in labels {
         let (w, h, rgb) = decode(&out.join(format!("{id}.png")));
@@ -73,10 +77,14 @@ fn every_figure_renders_with_ink_and_labels() {
         let svg = std::fs::read_to_string(out.join(format!("{id}.svg"))).unwrap();
         assert!(svg.starts_with("<svg"), "{id}");
         assert!(svg.contains(label), "{id}.svg lacks {label:?}");
-        assert!(
-            svg.contains(&format!("Fig. {}.", &id[3..])),
-            "{id}.svg lacks its caption"
-        );
+        let id = FigureId::ALL.into_iter().find(|f| f.id() == id).unwrap();
+        assert!(svg.contains(id.title()), "{id}.svg lacks its title");
+        if !id.beyond_paper() {
+            assert!(
+                svg.contains(&format!("Fig. {}.", &id.id()[3..])),
+                "{id}.svg lacks its caption"
+            );
+        }
     }
     // Fig 1 keeps the sheet's size (plus its caption band) and embeds it in the SVG.
     let (w, h, rgb) = decode(&out.join("fig1.png"));
@@ -91,14 +99,18 @@ fn every_figure_renders_with_ink_and_labels() {
     for name in ["table1.md", "table1.csv", "REPORT.md"] {
         assert!(out.join(name).is_file(), "{name}");
     }
-    let leftovers: Vec<_> = std::fs::read_dir(&out)
+    assert_only_outputs(&out);
+}
+
+/// Every file in `out` is a finished output: no temp file or scratch dir is left.
+fn assert_only_outputs(out: &Path) {
+    let leftovers: Vec<_> = std::fs::read_dir(out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| {
-            !n.ends_with(".png")
-                && !n.ends_with(".svg")
-                && !n.ends_with(".md")
-                && !n.ends_with(".csv")
+            ![".png", ".svg", ".md", ".csv"]
+                .iter()
+                .any(|ext| n.ends_with(ext))
         })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
@@ -108,16 +120,14 @@ fn every_figure_renders_with_ink_and_labels() {
 fn error_curves_band_only_with_several_seeds() {
     let dir = tempfile::tempdir().unwrap();
     let runs = [
-        common::Fixture::new("shapeset", "tanh", "normalized", 5).error(0.10),
-        common::Fixture::new("shapeset", "tanh", "normalized", 5)
-            .error(0.20)
-            .seed(7),
+        Fixture::shapeset(Tanh, Normalized).error(0.10),
+        Fixture::shapeset(Tanh, Normalized).error(0.20).seed(7),
     ];
     common::write_all(&dir.path().join("runs"), &runs);
     let catalog = figures::runs::Catalog::load(&dir.path().join("runs")).unwrap();
     let figure = figures::figs::error_curves::ErrorCurvesFigure::read(
         &catalog,
-        Target::Fig11.datasets(),
+        &FigureId::Fig11.needs(&[Dataset::Shapeset]),
         String::new(),
     )
     .unwrap();
@@ -132,4 +142,72 @@ fn error_curves_band_only_with_several_seeds() {
     assert_eq!(c.n[last], 2);
     // steps ascend
     assert!(c.step.windows(2).all(|w| w[0] < w[1]));
+}
+
+/// The same fixtures give the same bytes, and so does data one ulp away: figures are
+/// published in git and compared across machines, so last-bit float noise (a sum taken in
+/// another order) must not move a pixel.
+#[test]
+fn rendering_is_byte_identical_and_blind_to_last_bit_noise() {
+    use figures::canvas::save;
+    use figures::figs::layer_stats::{LayerStatsFigure, Look};
+    let dir = tempfile::tempdir().unwrap();
+    common::write_all(&dir.path().join("runs"), &common::full_set());
+    let only = [
+        FigureId::Fig8,
+        FigureId::Fig9,
+        FigureId::Fig11,
+        FigureId::ExtHe,
+    ];
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let first = render(&dir.path().join("runs"), &a, &only, SIZE).unwrap();
+    render(&dir.path().join("runs"), &b, &only, SIZE).unwrap();
+    assert_eq!(first.len(), 8);
+    for file in &first {
+        let name = file.file_name().unwrap();
+        assert!(
+            std::fs::read(file).unwrap() == std::fs::read(b.join(name)).unwrap(),
+            "{name:?}"
+        );
+    }
+
+    let catalog = figures::runs::Catalog::load(&dir.path().join("runs")).unwrap();
+    let runs = catalog
+        .lowest_seeds(&FigureId::Fig9.needs(&Dataset::ALL))
+        .unwrap();
+    let titles = vec!["standard".to_string(), "normalized".to_string()];
+    let read = || {
+        LayerStatsFigure::read(
+            &runs,
+            &titles,
+            spec::Quantity::WeightGrad,
+            Look::MeanWithStdBars,
+            "y",
+            "c".into(),
+        )
+        .unwrap()
+    };
+    let exact = read();
+    let mut noisy = read();
+    let nudge = |v: &mut Vec<f64>| {
+        for x in v.iter_mut() {
+            *x = f64::from_bits(x.to_bits() + 1);
+        }
+    };
+    for layer in noisy.panels.iter_mut().flat_map(|p| p.layers.iter_mut()) {
+        nudge(&mut layer.mean);
+        nudge(&mut layer.std);
+    }
+    let (exact_dir, noisy_dir) = (dir.path().join("exact"), dir.path().join("noisy"));
+    for (figure, out) in [(&exact, &exact_dir), (&noisy, &noisy_dir)] {
+        std::fs::create_dir_all(out).unwrap();
+        save(figure, out, "fig", SIZE).unwrap();
+    }
+    for name in ["fig.png", "fig.svg"] {
+        let (x, y) = (
+            std::fs::read(exact_dir.join(name)).unwrap(),
+            std::fs::read(noisy_dir.join(name)).unwrap(),
+        );
+        assert!(x == y, "{name} moved with one ulp of noise");
+    }
 }

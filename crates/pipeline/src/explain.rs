@@ -4,10 +4,10 @@
 use crate::exec::Context;
 use crate::manifest::Manifest;
 use crate::plan::Plan;
-use crate::profile::FIGURE_IDS;
 use crate::status::{list, resolve, state, Resolved};
 use crate::tool::ToolId;
 use anyhow::{bail, Result};
+use spec::FigureId;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use store::KeySpec;
@@ -24,8 +24,9 @@ pub fn find_stage(plan: &Plan, manifest: Option<&Manifest>, target: &str) -> Res
         manifest
             .and_then(|m| m.stage_of_file(target))
             .map(String::from),
-        FIGURE_IDS
-            .contains(&stem.as_str())
+        FigureId::ALL
+            .iter()
+            .any(|f| f.id() == stem)
             .then(|| format!("render/{stem}")),
     ];
     for name in candidates.into_iter().flatten() {
@@ -33,9 +34,11 @@ pub fn find_stage(plan: &Plan, manifest: Option<&Manifest>, target: &str) -> Res
             return Ok(i);
         }
     }
+    let ids: Vec<&str> = FigureId::ALL.iter().map(|f| f.id()).collect();
     bail!(
-        "{target:?} names no stage of profile {}: give a figure id (fig1..fig12, table1, report), a published file or a stage name",
-        plan.profile
+        "{target:?} names no stage of profile {}: give an output id ({}), a published file or a stage name",
+        plan.profile,
+        ids.join(", ")
     )
 }
 
@@ -179,8 +182,8 @@ fn tool_change(
     after: &ToolId,
 ) -> String {
     let mut parts = Vec::new();
-    // `train` identities end in ` libtorch=<v> device=<class>`.
-    let runtime = |id: &str| id.split_once(" libtorch=").map(|(_, rt)| rt.to_string());
+    // `train` identities end in ` runtime=<versions> device=<class>`.
+    let runtime = |id: &str| id.split_once(" runtime=").map(|(_, rt)| rt.to_string());
     if runtime(old) != runtime(now) {
         parts.push(format!(
             "runtime {} -> {}",

@@ -21,11 +21,11 @@ pub fn live_keys(
     here: Runtime,
 ) -> Result<BTreeSet<Key>> {
     let mut runtimes = runtimes_in(&ctx.store)?;
-    runtimes.insert((here.libtorch, here.device_class));
+    runtimes.insert((here.versions, here.device_class));
     let mut live = BTreeSet::new();
-    for (libtorch, device_class) in runtimes {
+    for (versions, device_class) in runtimes {
         let runtime = Runtime {
-            libtorch,
+            versions,
             device_class,
         };
         let tools = identities(repo, &runtime)?;
@@ -40,7 +40,7 @@ pub fn live_keys(
     Ok(live)
 }
 
-/// (libtorch, device class) of every training run in the store, from its key.json.
+/// (versions, device class) of every training run in the store, from its key.json.
 fn runtimes_in(store: &Store) -> Result<BTreeSet<(String, String)>> {
     let mut runtimes = BTreeSet::new();
     for key in store.keys()? {
@@ -50,13 +50,13 @@ fn runtimes_in(store: &Store) -> Result<BTreeSet<(String, String)>> {
         let Ok(spec) = serde_json::from_slice::<KeySpec>(&text) else {
             continue;
         };
-        // `train` identities end in ` libtorch=<v> device=<class>`.
+        // `train` identities end in ` runtime=<versions> device=<class>`.
         let runtime = spec
             .tool
-            .split_once(" libtorch=")
+            .split_once(" runtime=")
             .and_then(|(_, rt)| rt.split_once(" device="));
-        if let (true, Some((libtorch, device))) = (spec.stage == "train", runtime) {
-            runtimes.insert((libtorch.to_string(), device.to_string()));
+        if let (true, Some((versions, device))) = (spec.stage == "train", runtime) {
+            runtimes.insert((versions.to_string(), device.to_string()));
         }
     }
     Ok(runtimes)
@@ -72,10 +72,12 @@ pub fn remove_leftovers(store: &Store, live: &BTreeSet<Key>) -> Result<usize> {
         };
         for item in items {
             let path = item?.path();
-            let stem = path
-                .file_stem()
+            // `work/<key>`, `work/<key>.pid`, `logs/<key>.<attempt>.log`.
+            let name = path
+                .file_name()
                 .and_then(|s| s.to_str())
                 .unwrap_or_default();
+            let stem = name.split('.').next().unwrap_or_default();
             let Ok(key) = stem.parse::<Key>() else {
                 continue;
             };
@@ -87,8 +89,7 @@ pub fn remove_leftovers(store: &Store, live: &BTreeSet<Key>) -> Result<usize> {
                 continue;
             };
             if path.is_dir() {
-                make_writable(&path)?;
-                std::fs::remove_dir_all(&path)?;
+                remove_dir(&path)?;
             } else {
                 std::fs::remove_file(&path)?;
             }
@@ -96,6 +97,12 @@ pub fn remove_leftovers(store: &Store, live: &BTreeSet<Key>) -> Result<usize> {
         }
     }
     Ok(removed)
+}
+
+/// Removes a work dir, whose files a killed train may have left read-only.
+pub fn remove_dir(dir: &Path) -> Result<()> {
+    make_writable(dir)?;
+    Ok(std::fs::remove_dir_all(dir)?)
 }
 
 fn make_writable(dir: &Path) -> Result<()> {

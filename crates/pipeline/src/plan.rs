@@ -1,12 +1,13 @@
 //! The DAG: dataset stages, then one training stage per run and seed, then one render stage per
-//! figure, the report last. A plan is plain data (it can be saved and run elsewhere, as
+//! output, the report last. A plan is plain data (it can be saved and run elsewhere, as
 //! `paper slurm` does); keys are derived from it once the inputs' keys are known.
 
-use crate::profile::{Dataset, Profile, RunParams, FIGURE_IDS, REPORT};
+use crate::profile::Profile;
 use crate::tool::ToolId;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use spec::{Dataset, FigureId, RunParams};
 use std::collections::BTreeMap;
 use std::path::Path;
 use store::{Key, KeySpec};
@@ -20,7 +21,7 @@ pub enum Kind {
     Train { run: RunParams, device: String },
     /// `figures render --only <id>`.
     Render {
-        id: String,
+        id: FigureId,
         width: Option<u32>,
         height: Option<u32>,
     },
@@ -28,7 +29,7 @@ pub enum Kind {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
-    /// Unique in the plan: `dataset/<name>`, `train/<run>`, `render/<figure id>`.
+    /// Unique in the plan: `dataset/<name>`, `train/<RunParams::name()>`, `render/<figure id>`.
     pub name: String,
     pub kind: Kind,
     /// Indices of the stages this one reads, all earlier in the plan.
@@ -63,6 +64,20 @@ pub struct StageResult {
 /// The inputs a stage is keyed on, given what its dependencies produced; or why it cannot run.
 pub type Inputs = std::result::Result<BTreeMap<String, String>, String>;
 
+/// The stage name of a training run.
+pub fn train_stage(run: &RunParams) -> String {
+    format!("train/{}", run.name())
+}
+
+/// The binary that makes a dataset.
+pub fn dataset_tool(dataset: Dataset) -> &'static str {
+    if dataset.is_downloaded() {
+        "fetch"
+    } else {
+        "shapeset"
+    }
+}
+
 impl Plan {
     pub fn build(
         profile: &Profile,
@@ -77,61 +92,30 @@ impl Plan {
             tools,
         };
         let mut index: BTreeMap<String, usize> = BTreeMap::new();
-        let figures: Vec<(&str, &crate::profile::FigureEntry)> = FIGURE_IDS
-            .iter()
-            .filter_map(|id| {
-                profile
-                    .figures
-                    .get_key_value(*id)
-                    .map(|(k, v)| (k.as_str(), v))
-            })
-            .collect();
-        // Only runs some figure draws from are trained.
-        let mut runs: Vec<RunParams> = Vec::new();
-        for (_, figure) in &figures {
-            for name in &figure.runs {
-                for params in profile.run_params(name) {
-                    if !runs.contains(&params) {
-                        runs.push(params);
-                    }
-                }
-            }
-        }
+        let outputs = profile.outputs()?;
+        let runs = profile.runs()?;
         let mut datasets: Vec<Dataset> = runs.iter().map(|r| r.dataset).collect();
         datasets.sort();
         datasets.dedup();
         for dataset in datasets {
-            let tool = if dataset == Dataset::Shapeset {
-                "shapeset"
-            } else {
-                "fetch"
-            };
-            plan.push(
-                &mut index,
-                format!("dataset/{dataset}"),
-                Kind::Dataset { dataset },
-                vec![],
-                tool,
-            );
+            let kind = Kind::Dataset { dataset };
+            let tool = dataset_tool(dataset);
+            plan.push(&mut index, format!("dataset/{dataset}"), kind, vec![], tool);
         }
         for run in runs {
             let deps = vec![index[&format!("dataset/{}", run.dataset)]];
+            let name = train_stage(&run);
             let kind = Kind::Train {
-                run: run.clone(),
+                run,
                 device: device_flag(device).into(),
             };
-            plan.push(&mut index, run.stage_name(), kind, deps, "train");
+            plan.push(&mut index, name, kind, deps, "train");
         }
         let mut rendered = Vec::new();
-        for (id, figure) in &figures {
-            let mut deps: Vec<usize> = figure
-                .runs
-                .iter()
-                .flat_map(|name| profile.run_params(name))
-                .map(|params| index[&params.stage_name()])
-                .collect();
-            if *id == REPORT {
-                // The report shows every figure, so it follows all of them and all their runs.
+        for output in outputs {
+            let mut deps: Vec<usize> = output.runs.iter().map(|r| index[&train_stage(r)]).collect();
+            if output.id == FigureId::Report {
+                // The report shows every output, so it follows all of them and all their runs.
                 deps.extend(
                     rendered
                         .iter()
@@ -139,14 +123,15 @@ impl Plan {
                 );
                 deps.extend(rendered.iter().copied());
             }
-            deps.sort();
+            deps.sort_unstable();
             deps.dedup();
             let kind = Kind::Render {
-                id: id.to_string(),
-                width: figure.width,
-                height: figure.height,
+                id: output.id,
+                width: output.size.width,
+                height: output.size.height,
             };
-            rendered.push(plan.push(&mut index, format!("render/{id}"), kind, deps, "figures"));
+            let name = format!("render/{}", output.id);
+            rendered.push(plan.push(&mut index, name, kind, deps, "figures"));
         }
         plan.check_order()?;
         Ok(plan)
@@ -222,37 +207,59 @@ impl Plan {
         Ok(plan)
     }
 
-    /// The inputs stage `i` is keyed on. A training run needs its dataset; a render draws from
-    /// whichever of its runs exist (figures skips what it lacks) but needs at least one when it
-    /// names any.
+    /// The inputs stage `i` is keyed on. A training run needs its dataset. A render needs
+    /// every run it draws, so that it never replaces a published output with a poorer one;
+    /// only runs whose dataset could not be had at all are left out, as if the profile did
+    /// not train that dataset (Fig 12 and Table 1 have a panel or column per dataset).
     pub fn inputs(&self, i: usize, results: &[Option<StageResult>]) -> Inputs {
         let stage = &self.stages[i];
-        let mut inputs = BTreeMap::new();
         match &stage.kind {
-            Kind::Dataset { .. } => {}
+            Kind::Dataset { .. } => Ok(BTreeMap::new()),
             Kind::Train { .. } => {
                 let dataset = stage.deps[0];
                 let Some(data) = &results[dataset] else {
                     return Err(format!("{} is not available", self.stages[dataset].name));
                 };
                 // The dataset's own content key, not the stage's: retrain only when the bytes change.
-                inputs.insert("data".into(), data.output_key.to_string());
+                Ok(BTreeMap::from([(
+                    "data".into(),
+                    data.output_key.to_string(),
+                )]))
             }
-            Kind::Render { .. } => {
-                for &dep in &stage.deps {
-                    if let Some(result) = &results[dep] {
-                        inputs.insert(self.stages[dep].name.clone(), result.key.to_string());
-                    }
+            Kind::Render { .. } => self.render_inputs(i, results),
+        }
+    }
+
+    fn render_inputs(&self, i: usize, results: &[Option<StageResult>]) -> Inputs {
+        let mut inputs = BTreeMap::new();
+        let (mut runs, mut lacking) = (0, Vec::new());
+        for &dep in &self.stages[i].deps {
+            let is_run = matches!(self.stages[dep].kind, Kind::Train { .. });
+            match &results[dep] {
+                Some(result) => {
+                    inputs.insert(self.stages[dep].name.clone(), result.key.to_string());
+                    runs += usize::from(is_run);
                 }
-                let runs = stage
-                    .deps
-                    .iter()
-                    .filter(|&&d| matches!(self.stages[d].kind, Kind::Train { .. }));
-                let total = runs.clone().count();
-                if total > 0 && runs.filter(|&&d| results[d].is_some()).count() == 0 {
-                    return Err(format!("none of its {total} runs is available"));
+                None if is_run && results[self.stages[dep].deps[0]].is_some() => {
+                    lacking.push(self.stages[dep].name.clone());
                 }
+                None => {}
             }
+        }
+        if !lacking.is_empty() {
+            return Err(format!(
+                "lacks {} of its runs ({}); what was published stays",
+                lacking.len(),
+                crate::status::list(&lacking)
+            ));
+        }
+        let total = self.stages[i]
+            .deps
+            .iter()
+            .filter(|&&d| matches!(self.stages[d].kind, Kind::Train { .. }))
+            .count();
+        if total > 0 && runs == 0 {
+            return Err(format!("none of its {total} runs is available"));
         }
         Ok(inputs)
     }
@@ -267,7 +274,7 @@ impl Plan {
                 serde_json::to_value(run).expect("run params are JSON"),
             ),
             Kind::Render { id, width, height } => {
-                let mut params = json!({ "id": id });
+                let mut params = json!({ "id": id.id() });
                 for (field, value) in [("width", width), ("height", height)] {
                     if let Some(v) = value {
                         params[field] = json!(v);
@@ -330,40 +337,37 @@ mod tests {
             .collect()
     }
 
-    fn profile() -> Profile {
-        Profile::parse(
-            r#"
+    pub(crate) const PROFILE: &str = r#"
             description = "t"
             [train]
-            hidden_layers = 2
             width = 32
             batch_size = 10
             updates = 100
             probe_every = 50
             seeds = [0]
+            [datasets]
+            shapeset = {}
+            mnist = { seeds = [0, 1] }
             [lr]
+            sigmoid = 0.1
             tanh = 0.1
-            [runs]
-            tanh = { dataset = "shapeset", activation = "tanh", init = "standard" }
-            tanh-n = { dataset = "shapeset", activation = "tanh", init = "normalized" }
-            mnist = { dataset = "mnist", activation = "tanh", init = "standard", seeds = [0, 1] }
-            unused = { dataset = "cifar10", activation = "tanh", init = "standard" }
+            softsign = 0.1
             [figures]
             report = {}
-            fig6 = { runs = ["tanh", "tanh-n"] }
+            fig6 = {}
             fig5 = { width = 640 }
-            fig12 = { runs = ["mnist"] }
-            table1 = { runs = ["tanh", "tanh-n", "mnist"] }
-            "#,
-        )
-        .unwrap()
+            fig12 = {}
+            "#;
+
+    fn profile() -> Profile {
+        Profile::parse(PROFILE).unwrap()
     }
 
     fn plan() -> Plan {
         Plan::build(
             &profile(),
             "test",
-            tools("train src=1 libtorch=x device=cpu"),
+            tools("train src=1 runtime={} device=cpu"),
             "cpu",
         )
         .unwrap()
@@ -385,27 +389,43 @@ mod tests {
     fn stages_come_in_dependency_order_with_the_report_last() {
         let plan = plan();
         let order: Vec<&str> = plan.stages.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(
-            order,
+        let mnist = |a: &str, i: &str, s: u8| format!("train/mnist-{a}-{i}-l5-w32-s{s}");
+        let mut expected = vec![
+            "dataset/shapeset".to_string(),
+            "dataset/mnist".into(),
+            "train/shapeset-tanh-standard-l5-w32-s0".into(),
+            "train/shapeset-tanh-normalized-l5-w32-s0".into(),
+        ];
+        for (a, i) in spec::figure::table1_rows() {
+            for seed in [0, 1] {
+                expected.push(mnist(a.id(), i.id(), seed));
+            }
+        }
+        expected.extend(
             [
-                "dataset/shapeset",
-                "dataset/mnist",
-                "train/shapeset-tanh-standard-l2-w32-s0",
-                "train/shapeset-tanh-normalized-l2-w32-s0",
-                "train/mnist-tanh-standard-l2-w32-s0",
-                "train/mnist-tanh-standard-l2-w32-s1",
                 "render/fig5",
                 "render/fig6",
                 "render/fig12",
-                "render/table1",
                 "render/report",
-            ],
-            "cifar10 is not fetched: no figure draws the run that needs it"
+            ]
+            .map(String::from),
+        );
+        assert_eq!(
+            order, expected,
+            "cifar10 is not fetched: the profile does not train it"
         );
         plan.check_order().unwrap();
         let report = &plan.stages[plan.find("render/report").unwrap()];
-        assert_eq!(report.deps.len(), 4 + 4, "every run and every other figure");
+        assert_eq!(
+            report.deps.len(),
+            12 + 3,
+            "every run and every other output"
+        );
         assert_eq!(names(&plan, &plan.stages[4].deps), ["dataset/mnist"]);
+        let Kind::Train { run, .. } = &plan.stages[4].kind else {
+            panic!()
+        };
+        assert_eq!(plan.stages[4].name, format!("train/{}", run.name()));
     }
 
     #[test]
@@ -419,7 +439,7 @@ mod tests {
     fn keys_follow_params_inputs_and_tool() {
         let plan = plan();
         let mut results: Vec<Option<StageResult>> = vec![None; plan.stages.len()];
-        let train = plan.find("train/shapeset-tanh-standard-l2-w32-s0").unwrap();
+        let train = plan.find("train/shapeset-tanh-standard-l5-w32-s0").unwrap();
         assert_eq!(
             plan.key(train, &results).unwrap_err(),
             "dataset/shapeset is not available"
@@ -445,7 +465,7 @@ mod tests {
         let other_tool = Plan::build(
             &profile(),
             "test",
-            tools("train src=2 libtorch=x device=cpu"),
+            tools("train src=2 runtime={} device=cpu"),
             "cpu",
         )
         .unwrap();
@@ -459,24 +479,24 @@ mod tests {
         let wider = Plan::build(
             &wider,
             "test",
-            tools("train src=1 libtorch=x device=cpu"),
+            tools("train src=1 runtime={} device=cpu"),
             "cpu",
         )
         .unwrap();
         let wide_train = wider
-            .find("train/shapeset-tanh-standard-l2-w64-s0")
+            .find("train/shapeset-tanh-standard-l5-w64-s0")
             .unwrap();
         assert_ne!(key, wider.key(wide_train, &results).unwrap().1);
     }
 
     #[test]
-    fn renders_draw_from_the_runs_that_exist() {
+    fn a_render_waits_for_every_run_whose_dataset_is_there() {
         let plan = plan();
         let mut results: Vec<Option<StageResult>> = vec![None; plan.stages.len()];
         let fig12 = plan.find("render/fig12").unwrap();
         assert_eq!(
             plan.key(fig12, &results).unwrap_err(),
-            "none of its 2 runs is available"
+            "none of its 10 runs is available"
         );
         let fig5 = plan.find("render/fig5").unwrap();
         let (spec, _) = plan.key(fig5, &results).unwrap();
@@ -486,21 +506,23 @@ mod tests {
             "a run-free figure needs nothing"
         );
 
-        let table1 = plan.find("render/table1").unwrap();
+        let fig6 = plan.find("render/fig6").unwrap();
         let k: Key = "c".repeat(64).parse().unwrap();
-        let tanh = plan.find("train/shapeset-tanh-standard-l2-w32-s0").unwrap();
+        results[0] = done(&k);
+        let tanh = plan.find("train/shapeset-tanh-standard-l5-w32-s0").unwrap();
         results[tanh] = done(&k);
-        let (partial, _) = plan.key(table1, &results).unwrap();
-        assert_eq!(
-            partial.inputs.keys().collect::<Vec<_>>(),
-            [&plan.stages[tanh].name]
+        let err = plan.key(fig6, &results).unwrap_err();
+        assert!(
+            err.starts_with("lacks 1 of its runs (train/shapeset-tanh-normalized-l5-w32-s0)"),
+            "a failed run must not make a poorer figure: {err}"
         );
         let tanh_n = plan
-            .find("train/shapeset-tanh-normalized-l2-w32-s0")
+            .find("train/shapeset-tanh-normalized-l5-w32-s0")
             .unwrap();
         results[tanh_n] = done(&k);
-        let (more, _) = plan.key(table1, &results).unwrap();
-        assert_ne!(partial.key(), more.key(), "one more run, another table");
+        let (spec, _) = plan.key(fig6, &results).unwrap();
+        assert_eq!(spec.inputs.len(), 2);
+        assert_eq!(spec.params, json!({"id": "fig6"}));
     }
 
     #[test]

@@ -1,14 +1,21 @@
-//! Profiles: named tables of the training runs each figure needs.
+//! Profiles: the scale of a reproduction, not its contents.
 //!
-//! A profile is a TOML file (the built-in ones live in `crates/pipeline/profiles/`):
-//! `[train]` holds the defaults every run inherits, `[runs]` names each run (dataset, activation,
-//! init, and any default it overrides) and `[figures]` lists, per figure id, the runs it is drawn
-//! from and optionally its size in pixels. Each run is trained once per seed.
+//! A profile is a TOML file (the built-in ones live in `crates/pipeline/profiles/`). It states
+//! only what `spec` cannot know: how big and how long the runs are (`[train]`), which datasets
+//! are trained and with which seeds (`[datasets]`), the learning rate of each activation
+//! (`[lr]`, fixed by the profile) and which outputs to make, with their sizes in pixels
+//! (`[figures]`). Which runs an output needs is [`spec::FigureId::needs`]'s business: a
+//! profile cannot list runs, so it cannot disagree with `figures` about them.
+//!
+//! Everything is validated when the profile is read, before anything is written: a profile
+//! that cannot give some needed run its parameters is refused with a line naming the output
+//! and the run.
 
 use anyhow::{bail, ensure, Context, Result};
-use serde::{Deserialize, Serialize};
+use clap::ValueEnum;
+use serde::Deserialize;
+use spec::{Activation, Dataset, FigureId, RunParams, Selector};
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 
 /// The profiles built into `paper`, by name.
@@ -18,147 +25,80 @@ pub const BUILT_IN: [(&str, &str); 3] = [
     ("full", include_str!("../profiles/full.toml")),
 ];
 
-/// Every figure id `figures render --only` accepts, in the order they are rendered.
-pub const FIGURE_IDS: [&str; 14] = [
-    "fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11",
-    "fig12", "table1", "report",
-];
-
-/// The figure id whose stage depends on every other figure of its profile.
-pub const REPORT: &str = "report";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dataset {
-    Shapeset,
-    Mnist,
-    Cifar10,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Activation {
-    Sigmoid,
-    Tanh,
-    Softsign,
-    Relu,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Init {
-    Standard,
-    Normalized,
-}
-
-/// Names as the stage binaries spell them on their command lines.
-macro_rules! display_as_serde {
-    ($($t:ty),*) => {$(
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let value = serde_json::to_value(self).map_err(|_| fmt::Error)?;
-                f.write_str(value.as_str().ok_or(fmt::Error)?)
-            }
-        }
-    )*};
-}
-display_as_serde!(Dataset, Activation, Init);
-
-/// Defaults of the `[train]` table; every run inherits them.
+/// `[train]`: the scale every run of the profile shares.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TrainDefaults {
-    pub hidden_layers: u32,
-    pub width: u32,
-    pub batch_size: u32,
+pub struct Scale {
+    pub width: usize,
+    pub batch_size: usize,
     pub updates: u64,
     pub probe_every: u64,
-    pub seeds: Vec<u64>,
-}
-
-/// One named run of `[runs]`: what it trains and which defaults it overrides.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunEntry {
-    pub dataset: Dataset,
-    pub activation: Activation,
-    pub init: Init,
-    pub hidden_layers: Option<u32>,
-    pub width: Option<u32>,
-    pub batch_size: Option<u32>,
-    pub lr: Option<f64>,
-    pub updates: Option<u64>,
-    pub probe_every: Option<u64>,
+    /// Seeds of every dataset that does not name its own.
+    #[serde(default)]
     pub seeds: Option<Vec<u64>>,
+    /// What `train` uses when the flag is not given; stated here so keys never depend on a
+    /// default that `train` might change.
+    #[serde(default = "default_jacobian_examples")]
+    pub jacobian_examples: usize,
+    #[serde(default = "default_raw_every_epochs")]
+    pub raw_every_epochs: u64,
 }
 
-/// One figure of `[figures]`: the runs it is drawn from and its size (the renderer's default
-/// when absent).
+fn default_jacobian_examples() -> usize {
+    5
+}
+
+fn default_raw_every_epochs() -> u64 {
+    1
+}
+
+/// One dataset of `[datasets]`: its seeds and the scale it overrides.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct DatasetEntry {
+    pub seeds: Option<Vec<u64>>,
+    pub updates: Option<u64>,
+    pub probe_every: Option<u64>,
+}
+
+/// One output of `[figures]`: its size (the renderer's default when absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FigureEntry {
-    #[serde(default)]
-    pub runs: Vec<String>,
     pub width: Option<u32>,
     pub height: Option<u32>,
 }
 
-/// The full parameters of one training run: exactly what `train` is told, and what its key hashes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunParams {
-    pub dataset: Dataset,
-    pub activation: Activation,
-    pub init: Init,
-    pub hidden_layers: u32,
-    pub width: u32,
-    pub batch_size: u32,
-    pub lr: f64,
-    pub updates: u64,
-    pub seed: u64,
-    pub probe_every: u64,
-}
-
-impl RunParams {
-    /// The stage name of this run; it is derived from the parameters figures select runs by, so
-    /// two profiles that train the same run share its name.
-    pub fn stage_name(&self) -> String {
-        format!(
-            "train/{}-{}-{}-l{}-w{}-s{}",
-            self.dataset, self.activation, self.init, self.hidden_layers, self.width, self.seed
-        )
-    }
-
-    /// The `train` flags for these parameters (without `--device`, `--data` and `--out`).
-    pub fn train_args(&self) -> Vec<String> {
-        let pairs = [
-            ("--dataset", self.dataset.to_string()),
-            ("--activation", self.activation.to_string()),
-            ("--init", self.init.to_string()),
-            ("--hidden-layers", self.hidden_layers.to_string()),
-            ("--width", self.width.to_string()),
-            ("--batch-size", self.batch_size.to_string()),
-            ("--lr", self.lr.to_string()),
-            ("--updates", self.updates.to_string()),
-            ("--seed", self.seed.to_string()),
-            ("--probe-every", self.probe_every.to_string()),
-        ];
-        pairs
-            .into_iter()
-            .flat_map(|(flag, value)| [flag.to_string(), value])
-            .collect()
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
+/// The file as written; [`Profile`] is the same, checked and typed.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ProfileFile {
+    description: String,
+    train: Scale,
+    datasets: BTreeMap<String, DatasetEntry>,
+    #[serde(default)]
+    lr: BTreeMap<String, f64>,
+    figures: BTreeMap<String, FigureEntry>,
+}
+
+#[derive(Debug, Clone)]
 pub struct Profile {
     /// What the profile is for and what it costs; shown by `paper status`.
     pub description: String,
-    pub train: TrainDefaults,
-    /// Learning rate by activation, for runs that do not set their own.
+    pub train: Scale,
+    pub datasets: BTreeMap<Dataset, DatasetEntry>,
+    /// Learning rate by activation, fixed by the profile (the paper chose them on validation
+    /// error; see README "Deviations").
     pub lr: BTreeMap<Activation, f64>,
-    pub runs: BTreeMap<String, RunEntry>,
-    pub figures: BTreeMap<String, FigureEntry>,
+    pub figures: BTreeMap<FigureId, FigureEntry>,
+}
+
+/// An output of a profile with the runs it draws, one per needed selector and seed.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub id: FigureId,
+    pub size: FigureEntry,
+    pub runs: Vec<RunParams>,
 }
 
 impl Profile {
@@ -177,185 +117,327 @@ impl Profile {
         Profile::parse(&text).with_context(|| format!("bad profile {}", path.display()))
     }
 
+    /// Parses and validates: after this, [`Profile::outputs`] cannot fail.
     pub fn parse(text: &str) -> Result<Profile> {
-        let profile: Profile = toml::from_str(text)?;
+        // toml's messages span several lines (a source excerpt); the first says what is wrong.
+        let file: ProfileFile = toml::from_str(text).map_err(|e| {
+            anyhow::anyhow!("{}", e.message().lines().next().unwrap_or("invalid TOML"))
+        })?;
+        let profile = Profile {
+            description: file.description,
+            train: file.train,
+            datasets: typed_keys(file.datasets, "[datasets]")?,
+            lr: typed_keys(file.lr, "[lr]")?,
+            figures: typed_keys(file.figures, "[figures]")?,
+        };
         profile.validate()?;
         Ok(profile)
     }
 
     fn validate(&self) -> Result<()> {
-        for (id, figure) in &self.figures {
-            ensure!(
-                FIGURE_IDS.contains(&id.as_str()),
-                "unknown figure id {id:?} (known: {})",
-                FIGURE_IDS.join(", ")
-            );
-            for run in &figure.runs {
+        let t = &self.train;
+        let positive = [
+            ("width", t.width as u64),
+            ("batch_size", t.batch_size as u64),
+            ("updates", t.updates),
+            ("probe_every", t.probe_every),
+            ("raw_every_epochs", t.raw_every_epochs),
+        ];
+        for (field, value) in positive {
+            ensure!(value > 0, "[train] {field} must be positive, got 0");
+        }
+        for (dataset, entry) in &self.datasets {
+            for (field, value) in [
+                ("updates", entry.updates),
+                ("probe_every", entry.probe_every),
+            ] {
                 ensure!(
-                    self.runs.contains_key(run),
-                    "figure {id} names run {run:?}, which [runs] does not define"
+                    value != Some(0),
+                    "[datasets] {dataset}.{field} must be positive, got 0"
                 );
             }
         }
-        for (name, run) in &self.runs {
+        for (activation, lr) in &self.lr {
             ensure!(
-                !run.seeds.as_ref().unwrap_or(&self.train.seeds).is_empty(),
-                "run {name} has no seeds"
-            );
-            ensure!(
-                run.lr.is_some() || self.lr.contains_key(&run.activation),
-                "run {name} has no learning rate: give it `lr` or add {} to [lr]",
-                run.activation
+                lr.is_finite() && *lr > 0.0,
+                "[lr] {activation} = {lr}: a learning rate must be a finite positive number"
             );
         }
-        let mut names: BTreeMap<String, (&str, RunParams)> = BTreeMap::new();
-        for (run, params) in self.expanded_runs() {
-            if let Some((other, earlier)) = names.get(&params.stage_name()) {
-                if *earlier != params {
-                    bail!(
-                        "runs {other} and {run} both make {} but with different parameters",
-                        params.stage_name()
-                    );
+        ensure!(
+            !self.figures.is_empty(),
+            "[figures] names no output to make"
+        );
+        self.outputs().map(|_| ())
+    }
+
+    /// The datasets the profile trains, in `spec` order.
+    pub fn dataset_list(&self) -> Vec<Dataset> {
+        self.datasets.keys().copied().collect()
+    }
+
+    /// Every output the profile makes, in [`FigureId::ALL`] order (the report last), with the
+    /// runs [`FigureId::needs`] says it draws on the profile's datasets.
+    pub fn outputs(&self) -> Result<Vec<Output>> {
+        let available = self.dataset_list();
+        let mut outputs = Vec::new();
+        for id in FigureId::ALL {
+            let Some(size) = self.figures.get(&id) else {
+                continue;
+            };
+            let needs = id.needs(&available);
+            if needs.is_empty() && !id.datasets().is_empty() {
+                bail!(
+                    "{id} draws runs on {}, none of which [datasets] trains: add one or drop {id} from [figures]",
+                    names(id.datasets())
+                );
+            }
+            let mut runs = Vec::new();
+            for selector in needs {
+                runs.extend(self.runs_of(id, selector)?);
+            }
+            outputs.push(Output {
+                id,
+                size: size.clone(),
+                runs,
+            });
+        }
+        Ok(outputs)
+    }
+
+    /// The runs of one selector, one per seed, or why the profile cannot give them.
+    fn runs_of(&self, id: FigureId, s: Selector) -> Result<Vec<RunParams>> {
+        let entry = self.datasets.get(&s.dataset).cloned().unwrap_or_default();
+        let Some(&lr) = self.lr.get(&s.activation) else {
+            bail!(
+                "{id} needs run {s}, but [lr] has no learning rate for {}: add `{} = <rate>` to [lr]",
+                s.activation,
+                s.activation
+            );
+        };
+        let seeds = entry.seeds.clone().or_else(|| self.train.seeds.clone());
+        let seeds = seeds.filter(|seeds| !seeds.is_empty()).with_context(|| {
+            format!(
+                "{id} needs run {s}, but no seeds are given for {}: set `seeds` in [train] or [datasets] {}",
+                s.dataset, s.dataset
+            )
+        })?;
+        seeds
+            .into_iter()
+            .map(|seed| {
+                let params = RunParams {
+                    dataset: s.dataset,
+                    activation: s.activation,
+                    init: s.init,
+                    hidden_layers: s.hidden_layers,
+                    width: self.train.width,
+                    batch_size: self.train.batch_size,
+                    lr,
+                    updates: entry.updates.unwrap_or(self.train.updates),
+                    seed,
+                    probe_every: entry.probe_every.unwrap_or(self.train.probe_every),
+                    jacobian_examples: self.train.jacobian_examples,
+                    raw_every_epochs: self.train.raw_every_epochs,
+                };
+                params
+                    .validate()
+                    .with_context(|| format!("{id} needs run {}", params.name()))?;
+                Ok(params)
+            })
+            .collect()
+    }
+
+    /// Every run the profile trains, once each, in the order outputs first need them.
+    pub fn runs(&self) -> Result<Vec<RunParams>> {
+        let mut runs: Vec<RunParams> = Vec::new();
+        for output in self.outputs()? {
+            for run in output.runs {
+                if !runs.iter().any(|r| r.name() == run.name()) {
+                    runs.push(run);
                 }
             }
-            names.insert(params.stage_name(), (run, params));
         }
-        Ok(())
+        Ok(runs)
     }
+}
 
-    /// Every (run name, parameters) pair, one per seed, in name then seed order.
-    pub fn expanded_runs(&self) -> Vec<(&str, RunParams)> {
-        self.runs
-            .iter()
-            .flat_map(|(name, run)| {
-                self.params(run)
-                    .into_iter()
-                    .map(move |params| (name.as_str(), params))
-            })
-            .collect()
-    }
+/// Table keys as `spec` values, refusing unknown ones with the list of known ones.
+fn typed_keys<K: ValueEnum + Ord, V>(
+    table: BTreeMap<String, V>,
+    name: &str,
+) -> Result<BTreeMap<K, V>> {
+    table
+        .into_iter()
+        .map(|(key, value)| match K::from_str(&key, false) {
+            Ok(typed) => Ok((typed, value)),
+            Err(_) => {
+                let known: Vec<String> = K::value_variants()
+                    .iter()
+                    .filter_map(ValueEnum::to_possible_value)
+                    .map(|v| v.get_name().to_string())
+                    .collect();
+                bail!(
+                    "unknown key {key:?} in {name} (known: {})",
+                    known.join(", ")
+                )
+            }
+        })
+        .collect()
+}
 
-    /// The parameters of a named run, one per seed.
-    pub fn run_params(&self, name: &str) -> Vec<RunParams> {
-        self.runs
-            .get(name)
-            .map(|r| self.params(r))
-            .unwrap_or_default()
-    }
-
-    fn params(&self, run: &RunEntry) -> Vec<RunParams> {
-        let d = &self.train;
-        run.seeds
-            .as_ref()
-            .unwrap_or(&d.seeds)
-            .iter()
-            .map(|&seed| RunParams {
-                dataset: run.dataset,
-                activation: run.activation,
-                init: run.init,
-                hidden_layers: run.hidden_layers.unwrap_or(d.hidden_layers),
-                width: run.width.unwrap_or(d.width),
-                batch_size: run.batch_size.unwrap_or(d.batch_size),
-                lr: run
-                    .lr
-                    .or_else(|| self.lr.get(&run.activation).copied())
-                    .expect("validated: every run has a learning rate"),
-                updates: run.updates.unwrap_or(d.updates),
-                seed,
-                probe_every: run.probe_every.unwrap_or(d.probe_every),
-            })
-            .collect()
-    }
+fn names(datasets: &[Dataset]) -> String {
+    let names: Vec<&str> = datasets.iter().map(|d| d.id()).collect();
+    names.join(" or ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spec::Init;
+
+    const BASE: &str = "description = \"t\"\n[train]\nwidth = 8\nbatch_size = 1\nupdates = 10\n\
+                        probe_every = 5\nseeds = [0]\n[datasets]\nshapeset = {}\n[lr]\ntanh = 0.1\n";
+
+    fn err(text: &str) -> String {
+        format!("{:#}", Profile::parse(text).unwrap_err())
+    }
 
     #[test]
-    fn built_in_profiles_parse() {
+    fn built_in_profiles_parse_and_keep_their_scale() {
         for (name, _) in BUILT_IN {
             let profile = Profile::built_in(name).unwrap();
-            assert!(!profile.figures.is_empty(), "{name} makes no figure");
+            assert!(!profile.runs().unwrap().is_empty(), "{name} trains nothing");
         }
-    }
-
-    #[test]
-    fn ci_profile_is_shapeset_only_and_draws_every_shapeset_figure() {
+        let quick = Profile::built_in("quick").unwrap();
+        let runs = quick.runs().unwrap();
+        assert!(runs.iter().all(|r| r.updates == 20_000 && r.width == 1000));
+        let seeds = |d: Dataset| runs.iter().filter(|r| r.dataset == d).map(|r| r.seed).max();
+        assert_eq!(
+            (seeds(Dataset::Shapeset), seeds(Dataset::Mnist)),
+            (Some(1), Some(0))
+        );
         let ci = Profile::built_in("ci").unwrap();
-        assert!(ci
-            .expanded_runs()
-            .iter()
-            .all(|(_, p)| p.dataset == Dataset::Shapeset));
-        for id in FIGURE_IDS.iter().filter(|id| **id != "fig12") {
-            assert!(ci.figures.contains_key(*id), "ci lacks {id}");
+        let ci_runs = ci.runs().unwrap();
+        assert!(ci_runs.iter().all(|r| r.updates == 3000 && r.seed == 0));
+        assert!(ci_runs.iter().all(|r| r.dataset == Dataset::Shapeset));
+        for profile in [&quick, &ci] {
+            assert!(profile.figures.contains_key(&FigureId::ExtHe));
+            let he = profile.runs().unwrap();
+            assert!(he
+                .iter()
+                .any(|r| r.init == Init::He && r.activation == Activation::Relu));
+        }
+        let lr = |a| quick.lr[&a];
+        assert_eq!(
+            (
+                lr(Activation::Sigmoid),
+                lr(Activation::Tanh),
+                lr(Activation::Relu)
+            ),
+            (0.1, 0.01, 0.01)
+        );
+    }
+
+    #[test]
+    fn the_ci_profile_makes_every_output_shapeset_can() {
+        let ci = Profile::built_in("ci").unwrap();
+        for id in FigureId::ALL {
+            let shapeset = id.datasets().is_empty() || id.datasets().contains(&Dataset::Shapeset);
+            assert_eq!(ci.figures.contains_key(&id), shapeset, "{id}");
         }
     }
 
     #[test]
-    fn runs_inherit_defaults_and_expand_per_seed() {
-        let profile = Profile::parse(
-            r#"
-            description = "t"
-            [train]
-            hidden_layers = 5
-            width = 32
-            batch_size = 10
-            updates = 100
-            probe_every = 50
-            seeds = [0, 1]
-            [lr]
-            tanh = 0.1
-            [runs]
-            a = { dataset = "shapeset", activation = "tanh", init = "normalized", width = 64 }
-            [figures]
-            fig3 = { runs = ["a"], width = 800 }
-            "#,
-        )
+    fn runs_come_from_the_needs_of_the_figures() {
+        let profile = Profile::parse(&format!(
+            "{BASE}[figures]\nfig6 = {{ width = 640 }}\nreport = {{}}\n"
+        ))
         .unwrap();
-        let runs = profile.run_params("a");
-        assert_eq!(runs.len(), 2);
+        let outputs = profile.outputs().unwrap();
+        assert_eq!(outputs[0].id, FigureId::Fig6);
+        assert_eq!(outputs[0].size.width, Some(640));
+        let names: Vec<String> = outputs[0].runs.iter().map(RunParams::name).collect();
         assert_eq!(
-            (runs[0].width, runs[0].hidden_layers, runs[1].seed),
-            (64, 5, 1)
+            names,
+            [
+                "shapeset-tanh-standard-l5-w8-s0",
+                "shapeset-tanh-normalized-l5-w8-s0"
+            ]
         );
-        assert_eq!(
-            runs[0].stage_name(),
-            "train/shapeset-tanh-normalized-l5-w64-s0"
-        );
-        let args = runs[0].train_args().join(" ");
+        assert_eq!(outputs[1].id, FigureId::Report);
+        assert!(outputs[1].runs.is_empty());
+        let args = outputs[0].runs[0].to_args().join(" ");
         assert!(
-            args.contains("--init normalized --hidden-layers 5 --width 64"),
-            "{args}"
-        );
-        assert!(
-            args.contains("--lr 0.1 --updates 100 --seed 0 --probe-every 50"),
+            args.contains("--lr 0.1 --updates 10 --seed 0 --probe-every 5"),
             "{args}"
         );
     }
 
     #[test]
-    fn bad_profiles_are_refused_with_the_reason() {
-        let base = "description = \"t\"\n[train]\nhidden_layers = 1\nwidth = 8\nbatch_size = 1\n\
-                    updates = 1\nprobe_every = 1\nseeds = [0]\n[lr]\ntanh = 0.1\n";
-        let err = |tail: &str| {
-            format!(
-                "{:#}",
-                Profile::parse(&format!("{base}{tail}")).unwrap_err()
-            )
-        };
-        assert!(err("[runs]\n[figures]\nfig13 = {}\n").contains("unknown figure id \"fig13\""));
-        assert!(err("[runs]\n[figures]\nfig3 = { runs = [\"x\"] }\n").contains("names run \"x\""));
-        let twice = "[runs]\na = { dataset = \"mnist\", activation = \"tanh\", init = \"standard\" }\n\
-                     b = { dataset = \"mnist\", activation = \"tanh\", init = \"standard\", lr = 1.0 }\n\
-                     [figures]\n";
-        assert!(err(twice).contains("runs a and b both make"));
-        assert!(err("[runs]\na = { dataset = \"svhn\" }\n[figures]\n").contains("svhn"));
-        let no_lr =
-            "[runs]\na = { dataset = \"mnist\", activation = \"softsign\", init = \"standard\" }\n\
-                     [figures]\n";
+    fn a_profile_that_cannot_give_a_needed_run_names_the_figure_and_the_run() {
+        let e = err(&format!("{BASE}[figures]\next-he = {{}}\n"));
         assert!(
-            err(no_lr).contains("run a has no learning rate: give it `lr` or add softsign to [lr]")
+            e.contains(
+                "ext-he needs run shapeset-relu-he-l5, but [lr] has no learning rate for relu"
+            ),
+            "{e}"
         );
+        let no_seeds = BASE.replace("seeds = [0]\n", "");
+        let e = err(&format!("{no_seeds}[figures]\nfig10 = {{}}\n"));
+        assert!(
+            e.contains(
+                "fig10 needs run shapeset-tanh-normalized-l5, but no seeds are given for shapeset"
+            ),
+            "{e}"
+        );
+        let e = err(&format!("{}[figures]\nfig12 = {{}}\n", BASE));
+        assert!(e.contains("fig12 draws runs on mnist or cifar10"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_refused_up_front_with_the_field() {
+        let figs = "[figures]\nfig10 = {}\n";
+        let cases = [
+            ("tanh = 0.1", "tanh = nan", "[lr] tanh = NaN"),
+            ("tanh = 0.1", "tanh = 0.0", "[lr] tanh = 0"),
+            ("tanh = 0.1", "tanh = -1.0", "[lr] tanh = -1"),
+            ("tanh = 0.1", "tanh = inf", "[lr] tanh = inf"),
+            (
+                "updates = 10",
+                "updates = 0",
+                "[train] updates must be positive",
+            ),
+            ("width = 8", "width = 0", "[train] width must be positive"),
+            (
+                "batch_size = 1",
+                "batch_size = 0",
+                "[train] batch_size must be positive",
+            ),
+            (
+                "probe_every = 5",
+                "probe_every = 0",
+                "[train] probe_every must be positive",
+            ),
+            ("seeds = [0]", "seeds = []", "no seeds are given"),
+            (
+                "shapeset = {}",
+                "svhn = {}",
+                "unknown key \"svhn\" in [datasets]",
+            ),
+            (
+                "shapeset = {}",
+                "shapeset = { updates = 0 }",
+                "shapeset.updates must be positive",
+            ),
+            ("width = 8", "width = 4000000000000", "overflows"),
+            ("tanh = 0.1", "gelu = 0.1", "unknown key \"gelu\" in [lr]"),
+        ];
+        for (from, to, expected) in cases {
+            let e = err(&format!("{}{figs}", BASE.replace(from, to)));
+            assert!(e.contains(expected), "{to}: {e}");
+        }
+        assert!(err(&format!("{BASE}[figures]\nfig13 = {{}}\n")).contains("unknown key \"fig13\""));
+        assert!(err(&format!("{BASE}[figures]\nfig6 = {{ runs = [\"a\"] }}\n")).contains("runs"));
+        assert!(err(&format!("{BASE}[runs]\n[figures]\n")).contains("runs"));
+        assert!(err(&format!("{BASE}[figures]\n")).contains("names no output"));
     }
 }

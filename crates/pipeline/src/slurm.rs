@@ -5,12 +5,22 @@
 //!   task runs `paper run-stage`, which runs that run's exact `train` command into the store;
 //! - `finish.sbatch`, which renders and publishes once the array has ended (training nothing);
 //! - `submit.sh`, which submits both, the second depending on the first.
+//!
+//! Each array task may be requeued: `--requeue`, and `--signal=B:USR1@<s>` warns the batch shell
+//! [`REQUEUE_WARNING_S`] seconds before the time limit, which then requeues its own task
+//! (`scontrol requeue`). The requeued task runs `paper run-stage` again, which resumes `train`
+//! from the checkpoint its work directory holds (the last probe), as it does after `scancel`
+//! and a resubmission. `XAVIER_SLURM_THROTTLE=N ./submit.sh` runs at most N tasks at once
+//! (`--array=0-<last>%N`). Task logs are appended to, so a requeued task's log keeps every start.
 
 use crate::exec::{train_args, work_dir, Context};
 use crate::plan::{Kind, Plan};
 use crate::status::resolve;
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
+
+/// Seconds before a task's time limit at which Slurm signals it (USR1) to requeue itself.
+pub const REQUEUE_WARNING_S: u32 = 300;
 
 /// What the scripts need besides the plan.
 pub struct Cluster {
@@ -92,7 +102,11 @@ pub fn write(plan: &Plan, ctx: &Context, cluster: &Cluster) -> Result<Vec<Task>>
         let train = train_script(plan, cluster, &tasks, &common, &plan_path);
         write_script(&dir.join("train.sbatch"), &train)?;
         submit.push_str(&format!(
-            "train=$(sbatch --parsable train.sbatch)\ntrain=${{train%%;*}}\necho \"training: job array $train, {} runs\"\n",
+            "# XAVIER_SLURM_THROTTLE=N: at most N training tasks at once.\n\
+             throttle=()\n\
+             if [[ -n ${{XAVIER_SLURM_THROTTLE:-}} ]]; then throttle=(--array=0-{}%\"$XAVIER_SLURM_THROTTLE\"); fi\n\
+             train=$(sbatch --parsable \"${{throttle[@]}}\" train.sbatch)\ntrain=${{train%%;*}}\necho \"training: job array $train, {} runs\"\n",
+            tasks.len() - 1,
             tasks.len()
         ));
         finish_after = " --dependency=afterany:$train".into();
@@ -139,6 +153,9 @@ fn train_script(
     if let Some(gres) = &cluster.gres {
         s.push_str(&format!("#SBATCH --gres={gres}\n"));
     }
+    s.push_str(&format!(
+        "#SBATCH --requeue\n#SBATCH --signal=B:USR1@{REQUEUE_WARNING_S}\n#SBATCH --open-mode=append\n"
+    ));
     s.push_str("set -euo pipefail\n");
     s.push_str(common);
     s.push_str("stages=(\n");
@@ -151,13 +168,37 @@ fn train_script(
         ));
     }
     s.push_str(")\n");
+    s.push_str(REQUEUE_ON_USR1);
     s.push_str(&format!(
-        "exec {} run-stage --plan {} \"${{stages[$SLURM_ARRAY_TASK_ID]}}\"\n",
+        "{} run-stage --plan {} \"${{stages[$SLURM_ARRAY_TASK_ID]}}\" &\n",
         quote(&cluster.paper),
         quote(plan_path)
     ));
+    s.push_str(WAIT_FOR_STAGE);
     s
 }
+
+/// Near the time limit Slurm sends USR1 to the batch shell only (`B:`), so the run goes on
+/// until the requeue ends the task; the next start resumes from the last checkpoint.
+const REQUEUE_ON_USR1: &str = r#"task="${SLURM_ARRAY_JOB_ID:-}_${SLURM_ARRAY_TASK_ID}"
+requeue() {
+  echo "paper slurm: task $task is near its time limit: requeueing; it resumes from its last checkpoint"
+  scontrol requeue "$task"
+}
+trap requeue USR1
+echo "paper slurm: task $task, stage ${stages[$SLURM_ARRAY_TASK_ID]}, start ${SLURM_RESTART_COUNT:-0}"
+"#;
+
+/// `wait` returns early (status > 128) when a trapped signal arrives: wait again for the stage.
+const WAIT_FOR_STAGE: &str = r#"stage=$!
+status=0
+wait "$stage" || status=$?
+while ((status > 128)) && kill -0 "$stage" 2>/dev/null; do
+  status=0
+  wait "$stage" || status=$?
+done
+exit "$status"
+"#;
 
 fn finish_script(plan: &Plan, cluster: &Cluster, common: &str, plan_path: &Path) -> String {
     let mut s = format!(

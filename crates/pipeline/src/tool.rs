@@ -1,10 +1,13 @@
 //! Tool identities: what a stage binary is, as far as a key is concerned.
 //!
 //! A binary's identity is the sha256 over the sources of its crate and of the workspace crates it
-//! depends on by path (`src/**`, `Cargo.toml`, `build.rs`; not tests), plus `Cargo.lock` and the
-//! root `Cargo.toml`, plus files outside the crates that a crate embeds (`datasets/` for `data`).
-//! `train` adds the libtorch version and the device class, since GPU arithmetic is not
-//! bit-reproducible across devices.
+//! depends on by path (`src/**`, `Cargo.toml`, `build.rs`; not tests), plus the `Cargo.lock`
+//! packages in its dependency closure and the root `Cargo.toml` as its crates see it
+//! (`lockfile.rs`: another crate's new dependency does not re-key this one), plus files outside the crates that a crate embeds (`datasets/` for `fetch`
+//! and `shapeset`). `train` adds what the binary itself reports with `train identity` (the
+//! versions of tch, libtorch and HDF5 it was built with) and the device class, since GPU
+//! arithmetic is not bit-reproducible across devices. Nothing is read from the caller's
+//! environment (`$LIBTORCH` above all): the same binaries give the same keys.
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -14,20 +17,20 @@ use std::path::{Path, PathBuf};
 
 /// The stage binaries and the workspace crate that builds each.
 pub const BINARIES: [(&str, &str); 4] = [
-    ("fetch", "data"),
-    ("shapeset", "data"),
+    ("fetch", "fetch"),
+    ("shapeset", "shapeset"),
     ("train", "train"),
     ("figures", "figures"),
 ];
 
 /// Directories outside a crate that the crate embeds with `include_str!`, by crate.
-const EMBEDDED: [(&str, &str); 1] = [("data", "datasets")];
+const EMBEDDED: [(&str, &str); 2] = [("fetch", "datasets"), ("shapeset", "datasets")];
 
 /// The identity of one stage binary, with the per-file hashes it was computed from so that
 /// `paper explain` can say which file changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolId {
-    /// The string that goes into keys: `<binary> src=<sha256>[ libtorch=<v> device=<class>]`.
+    /// The string that goes into keys: `<binary> src=<sha256>[ runtime=<json> device=<class>]`.
     pub identity: String,
     /// Repository-relative path to sha256 of every file hashed.
     pub files: BTreeMap<String, String>,
@@ -36,7 +39,9 @@ pub struct ToolId {
 /// What a `train` identity adds to its sources: both change the numbers a run produces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Runtime {
-    pub libtorch: String,
+    /// What `train identity` reports of its libraries, as canonical JSON (`unknown` when the
+    /// binary cannot say).
+    pub versions: String,
     /// `cpu` or `cuda:<gpu name>`.
     pub device_class: String,
 }
@@ -64,13 +69,7 @@ fn identity(repo: &Path, binary: &str, krate: &str, runtime: Option<&Runtime>) -
             hash_tree(repo, &repo.join(embedded), &mut files)?;
         }
     }
-    for file in ["Cargo.lock", "Cargo.toml"] {
-        let path = repo.join(file);
-        if !path.is_file() {
-            bail!("{} is missing: a tool identity needs it", path.display());
-        }
-        hash_file_if_present(repo, &path, &mut files)?;
-    }
+    hash_build_config(repo, krate, &mut files)?;
     let mut listing = Sha256::new();
     for (path, sha) in &files {
         listing.update(format!("{sha}  {path}\n"));
@@ -78,11 +77,41 @@ fn identity(repo: &Path, binary: &str, krate: &str, runtime: Option<&Runtime>) -
     let mut identity = format!("{binary} src={}", hex::encode(listing.finalize()));
     if let Some(rt) = runtime {
         identity.push_str(&format!(
-            " libtorch={} device={}",
-            rt.libtorch, rt.device_class
+            " runtime={} device={}",
+            rt.versions, rt.device_class
         ));
     }
     Ok(ToolId { identity, files })
+}
+
+/// Hashes what of `Cargo.lock` and the root `Cargo.toml` the binary's crates depend on, as
+/// the pseudo-files `Cargo.lock#<crate>` and `Cargo.toml#<crate>` (see `lockfile.rs`).
+fn hash_build_config(repo: &Path, krate: &str, files: &mut BTreeMap<String, String>) -> Result<()> {
+    for file in ["Cargo.lock", "Cargo.toml"] {
+        if !repo.join(file).is_file() {
+            bail!(
+                "{} is missing: a tool identity needs it",
+                repo.join(file).display()
+            );
+        }
+    }
+    let lock = std::fs::read_to_string(repo.join("Cargo.lock"))?;
+    let closure = crate_closure(repo, krate)?;
+    let used = crate::lockfile::dependency_names(repo, &closure)?;
+    let views = [
+        ("Cargo.lock", crate::lockfile::locked_closure(&lock, krate)?),
+        (
+            "Cargo.toml",
+            crate::lockfile::workspace_view(&repo.join("Cargo.toml"), &used)?,
+        ),
+    ];
+    for (file, view) in views {
+        files.insert(
+            format!("{file}#{krate}"),
+            hex::encode(Sha256::digest(view.as_bytes())),
+        );
+    }
+    Ok(())
 }
 
 /// `krate` and every workspace crate it depends on by path (normal and build dependencies),
@@ -183,23 +212,38 @@ fn hash_file_if_present(
     Ok(())
 }
 
-/// The libtorch version `train` links: `$LIBTORCH/build-version` (a libtorch download) or the
-/// `__version__` of `$LIBTORCH/version.py` (a PyTorch install); `unknown` when neither says.
-pub fn libtorch_version() -> String {
-    let Some(root) = std::env::var_os("LIBTORCH").map(PathBuf::from) else {
+/// What `<bin_dir>/train identity` says of the libraries it was built with: the string fields
+/// of its JSON line (tch, libtorch, HDF5 versions), as canonical JSON. What it sees of this
+/// machine (`cuda`, `device_classes`) is left out: the device class a run uses is keyed
+/// separately, and a CPU run must keep its key on a machine that has a GPU.
+/// `unknown` when the binary is missing or cannot say. `$LIBTORCH` is removed from its
+/// environment: a key must not depend on how the caller's shell is set up.
+pub fn train_versions(bin_dir: &Path) -> String {
+    let output = std::process::Command::new(bin_dir.join("train"))
+        .arg("identity")
+        .env_remove("LIBTORCH")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    let Ok(output) = output.as_ref().map(|o| (o.status.success(), &o.stdout)) else {
         return "unknown".into();
     };
-    if let Ok(text) = std::fs::read_to_string(root.join("build-version")) {
-        return text.trim().to_string();
-    }
-    std::fs::read_to_string(root.join("version.py"))
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("__version__ = "))
-                .map(|v| v.trim().trim_matches(['\'', '"']).to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
+    let (true, stdout) = output else {
+        return "unknown".into();
+    };
+    versions_of(&String::from_utf8_lossy(stdout)).unwrap_or_else(|| "unknown".into())
+}
+
+/// The version fields of an identity line (see [`train_versions`]).
+fn versions_of(stdout: &str) -> Option<String> {
+    let line = stdout.lines().rev().find(|l| !l.trim().is_empty())?;
+    let serde_json::Value::Object(mut fields) = serde_json::from_str(line).ok()? else {
+        return None;
+    };
+    fields.retain(|_, value| value.is_string());
+    let text = store::canonical_json(&serde_json::Value::Object(fields));
+    // The identity is split on spaces by `paper explain` and `gc`.
+    Some(text.replace(' ', "_"))
 }
 
 /// The repository root: the nearest ancestor of `start` whose Cargo.toml has `[workspace]`.
@@ -226,30 +270,34 @@ mod tests {
         std::fs::write(path, text).unwrap();
     }
 
-    /// A workspace where `train` depends on `data` (through the workspace table) and `data`
+    /// A workspace where `train` depends on `shapeset` (through the workspace table) and it
     /// on `store` (by a plain path), and `figures` stands apart.
+    const LOCK: &str = "[[package]]\nname = \"train\"\nversion = \"0.0.0\"\ndependencies = [\"tch\"]\n\n[[package]]\nname = \"tch\"\nversion = \"0.24.0\"\nchecksum = \"t1\"\n\n[[package]]\nname = \"polars\"\nversion = \"0.55.2\"\nchecksum = \"p1\"\n";
+
     fn fixture() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let files = [
             (
                 "Cargo.toml",
                 "[workspace]\nmembers = [\"crates/*\"]\n[workspace.dependencies]\n\
-                 data = { path = \"crates/data\" }\nstore = { path = \"crates/store\" }\n",
+                 shapeset = { path = \"crates/shapeset\" }\nstore = { path = \"crates/store\" }\n",
             ),
-            ("Cargo.lock", "# lock\n"),
+            ("Cargo.lock", LOCK),
             (
                 "crates/train/Cargo.toml",
-                "[package]\nname = \"train\"\n[dependencies]\ndata.workspace = true\n",
+                "[package]\nname = \"train\"\n[dependencies]\nshapeset.workspace = true\n",
             ),
             ("crates/train/src/main.rs", "fn main() {}\n"),
             ("crates/train/build.rs", "fn main() {}\n"),
             ("crates/train/tests/t.rs", "#[test] fn t() {}\n"),
             (
-                "crates/data/Cargo.toml",
-                "[package]\nname = \"data\"\n[dependencies]\nstore = { path = \"../store\" }\n",
+                "crates/shapeset/Cargo.toml",
+                "[package]\nname = \"shapeset\"\n[dependencies]\nstore = { path = \"../store\" }\n",
             ),
-            ("crates/data/src/lib.rs", "pub mod shapeset;\n"),
-            ("crates/data/src/shapeset/mod.rs", "\n"),
+            ("crates/shapeset/src/lib.rs", "pub mod gen;\n"),
+            ("crates/fetch/Cargo.toml", "[package]\nname = \"fetch\"\n"),
+            ("crates/fetch/src/main.rs", "fn main() {}\n"),
+            ("crates/shapeset/src/gen/mod.rs", "\n"),
             ("crates/store/Cargo.toml", "[package]\nname = \"store\"\n"),
             ("crates/store/src/lib.rs", "\n"),
             (
@@ -267,7 +315,7 @@ mod tests {
 
     fn cpu() -> Runtime {
         Runtime {
-            libtorch: "2.11.0".into(),
+            versions: "2.11.0".into(),
             device_class: "cpu".into(),
         }
     }
@@ -282,17 +330,17 @@ mod tests {
         let closure = crate_closure(dir.path(), "train").unwrap();
         assert_eq!(
             closure.into_iter().collect::<Vec<_>>(),
-            ["data", "store", "train"]
+            ["shapeset", "store", "train"]
         );
         let ids = identities(dir.path(), &cpu()).unwrap();
         let files: Vec<_> = ids["train"].files.keys().cloned().collect();
-        assert!(files.contains(&"crates/data/src/shapeset/mod.rs".to_string()));
+        assert!(files.contains(&"crates/shapeset/src/gen/mod.rs".to_string()));
         assert!(files.contains(&"crates/train/build.rs".to_string()));
         assert!(
             files.contains(&"datasets/mnist.toml".to_string()),
-            "data embeds datasets/"
+            "shapeset embeds datasets/"
         );
-        assert!(files.contains(&"Cargo.lock".to_string()));
+        assert!(files.contains(&"Cargo.lock#train".to_string()));
         assert!(
             !files.iter().any(|f| f.contains("tests/")),
             "tests are not sources: {files:?}"
@@ -306,7 +354,7 @@ mod tests {
         let root = dir.path();
         let before = train_id(root, &cpu());
         assert_eq!(before, train_id(root, &cpu()), "identity is deterministic");
-        assert!(before.ends_with(" libtorch=2.11.0 device=cpu"), "{before}");
+        assert!(before.ends_with(" runtime=2.11.0 device=cpu"), "{before}");
 
         write(root, "crates/train/tests/t.rs", "#[test] fn changed() {}\n");
         assert_eq!(
@@ -318,7 +366,7 @@ mod tests {
             .identity
             .clone();
 
-        write(root, "crates/data/src/shapeset/mod.rs", "// changed\n");
+        write(root, "crates/shapeset/src/gen/mod.rs", "// changed\n");
         let after_dep = train_id(root, &cpu());
         assert_ne!(before, after_dep, "a dependency's source is part of train");
         assert_eq!(
@@ -326,9 +374,15 @@ mod tests {
             identities(root, &cpu()).unwrap()["figures"].identity
         );
 
-        write(root, "Cargo.lock", "# lock 2\n");
+        write(root, "Cargo.lock", &LOCK.replace("\"p1\"", "\"p2\""));
+        assert_eq!(
+            after_dep,
+            train_id(root, &cpu()),
+            "a package train does not link"
+        );
+        write(root, "Cargo.lock", &LOCK.replace("\"t1\"", "\"t2\""));
         let after_lock = train_id(root, &cpu());
-        assert_ne!(after_dep, after_lock);
+        assert_ne!(after_dep, after_lock, "a package train links");
 
         let gpu = Runtime {
             device_class: "cuda:NVIDIA H100".into(),
@@ -336,16 +390,29 @@ mod tests {
         };
         assert_ne!(after_lock, train_id(root, &gpu));
         let torch = Runtime {
-            libtorch: "2.12.0".into(),
+            versions: "2.12.0".into(),
             ..cpu()
         };
         assert_ne!(after_lock, train_id(root, &torch));
     }
 
     #[test]
+    fn versions_come_from_the_identity_line_without_devices() {
+        let line =
+            "starting\n{\"tch\": \"0.24.0\", \"libtorch\": \"2.11.0\", \"devices\": [\"cpu\"]}\n";
+        assert_eq!(
+            versions_of(line).unwrap(),
+            r#"{"libtorch":"2.11.0","tch":"0.24.0"}"#
+        );
+        assert_eq!(versions_of("not json\n"), None);
+        let missing = tempfile::tempdir().unwrap();
+        assert_eq!(train_versions(missing.path()), "unknown");
+    }
+
+    #[test]
     fn repo_root_is_found_from_a_subdirectory() {
         let dir = fixture();
-        let found = find_repo_root(&dir.path().join("crates/data/src/shapeset")).unwrap();
+        let found = find_repo_root(&dir.path().join("crates/shapeset/src/gen")).unwrap();
         assert_eq!(found, dir.path());
     }
 }

@@ -11,6 +11,14 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
     let Some(sb) = Sandbox::new(&tiny()) else {
         return;
     };
+    let files = a_cold_run_publishes_every_file(&sb);
+    a_size_change_reruns_that_figure_and_the_report(&sb, &files);
+    a_train_change_makes_every_run_stale(&sb);
+    a_dropped_figure_is_unpublished_and_collected(&sb);
+}
+
+/// Builds everything; the manifest maps every published file to its stage, key, inputs, bytes.
+fn a_cold_run_publishes_every_file(sb: &Sandbox) -> serde_json::Map<String, serde_json::Value> {
     let first = sb.run();
     assert_eq!(
         starts(&first),
@@ -26,8 +34,8 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
         "fig5.svg",
         "fig6.png",
         "fig6.svg",
-        "table1.md",
-        "table1.csv",
+        "fig7.png",
+        "fig7.svg",
         "REPORT.md",
     ] {
         assert!(
@@ -50,16 +58,20 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
         sorted(&TINY_TRAINS)
     );
     let report_inputs = files["REPORT.md"]["inputs"].as_object().unwrap();
-    assert!(
-        report_inputs.contains_key("render/fig5") && report_inputs.contains_key("render/table1")
-    );
+    assert!(report_inputs.contains_key("render/fig5") && report_inputs.contains_key("render/fig7"));
 
     let second = sb.run_cached(7);
     assert!(
         starts(&second).is_empty(),
         "nothing changed, yet:\n{second}"
     );
+    files.clone()
+}
 
+fn a_size_change_reruns_that_figure_and_the_report(
+    sb: &Sandbox,
+    files: &serde_json::Map<String, serde_json::Value>,
+) {
     // One figure's size: that figure and the report, which depends on every figure.
     sb.set_profile(&tiny().replace("fig5   = { width = 640", "fig5   = { width = 800"));
     let status = sb.ok_on_profile(&["status"]);
@@ -90,7 +102,9 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
         "fig5 was re-rendered wider"
     );
     assert_eq!(sb.manifest()["files"]["fig6.png"]["key"], old_fig6_key);
+}
 
+fn a_train_change_makes_every_run_stale(sb: &Sandbox) {
     // A change in train's sources changes train's identity: every run goes stale.
     let main_rs = sb.repo().join("crates/train/src/main.rs");
     let source = std::fs::read_to_string(&main_rs).unwrap();
@@ -116,7 +130,9 @@ fn only_what_changed_reruns_and_the_manifest_says_why() {
             .replace("\n// a change\n", ""),
     )
     .unwrap();
+}
 
+fn a_dropped_figure_is_unpublished_and_collected(sb: &Sandbox) {
     // A figure the profile no longer makes is unpublished; the rest stay.
     sb.set_profile(&tiny().replace("fig5   = { width = 640, height = 480 }\n", ""));
     let fourth = sb.run();

@@ -1,76 +1,25 @@
 //! Spreading training runs over GPUs, one device per run. This machine has no GPU, so the stage
-//! binaries are replaced by small recorders (shell scripts that make real store entries and note
-//! the device they were given); what is under test is `paper`'s scheduling and keying.
+//! binaries are replaced by small recorders (`common::fake`: shell scripts that make real store
+//! entries and note the device they were given); what is under test is `paper`'s scheduling and
+//! keying.
 
 mod common;
 
-use common::{succeeded, Sandbox};
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use common::{fake, succeeded, Sandbox};
 
 /// Four runs (two settings, two seeds) to spread over two GPUs.
 fn four_runs() -> String {
-    common::profile(
+    common::profile_on(
         "four runs to spread over two GPUs",
-        r#"[runs]
-tanh   = { dataset = "shapeset", activation = "tanh", init = "standard", seeds = [0, 1] }
-tanh-n = { dataset = "shapeset", activation = "tanh", init = "normalized", seeds = [0, 1] }
-[figures]
-fig6 = { runs = ["tanh", "tanh-n"] }
-"#,
+        "shapeset = { seeds = [0, 1] }\n",
+        "[figures]\nfig6 = {}\n",
     )
-}
-
-/// `shapeset dataset --store S`: a real (tiny) store entry, made the way the store makes them.
-const SHAPESET: &str = r#"tmp=$(mktemp -d "$store/tmp/recorder.XXXXXX")
-printf 'not really a dataset\n' > "$tmp/dataset.h5"
-printf '{"inputs":{},"params":{},"stage":"recorder","tool":"recorder"}' > "$tmp/key.json"
-key=$(sha256sum "$tmp/key.json" | cut -c1-64)
-sha=$(sha256sum "$tmp/dataset.h5" | cut -c1-64)
-printf '{"files":{"dataset.h5":{"sha256":"%s","size":21}}}' "$sha" > "$tmp/outputs.json"
-mkdir -p "$store/${key:0:2}"
-mv -T "$tmp" "$store/${key:0:2}/$key" 2>/dev/null || rm -rf "$tmp"
-echo "shapeset $key $store/${key:0:2}/$key/dataset.h5"
-"#;
-
-/// `train ... --device D --out DIR`: notes its device and when it ran, then "trains" for a while.
-const TRAIN: &str = r#"echo "start $(date +%s.%N) ${CUDA_VISIBLE_DEVICES:-none} $device" >> "$RECORDER_LOG"
-sleep 1
-echo "end $(date +%s.%N) ${CUDA_VISIBLE_DEVICES:-none} $device" >> "$RECORDER_LOG"
-echo "${CUDA_VISIBLE_DEVICES:-none} $device" > "$out/run.h5"
-echo "$out/run.h5"
-"#;
-
-/// `figures render ... --out DIR --only ID`.
-const FIGURES: &str = r#"echo drawn > "$out/$only.txt"
-echo "$out"
-"#;
-
-/// What every recorder starts with: the options they read (`--store S`, `--device D`, `--out DIR`,
-/// `--only ID`) become shell variables (`$store`, ...); other arguments are ignored.
-const PREAMBLE: &str = r#"#!/usr/bin/env bash
-set -euo pipefail
-while [[ $# -gt 0 ]]; do
-  case $1 in --store|--device|--out|--only) declare "${1#--}=$2"; shift 2;; *) shift;; esac
-done
-"#;
-
-fn recorders(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    for (name, script) in [
-        ("shapeset", SHAPESET),
-        ("train", TRAIN),
-        ("figures", FIGURES),
-    ] {
-        std::fs::write(dir.join(name), format!("{PREAMBLE}{script}")).unwrap();
-        std::fs::set_permissions(dir.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
 }
 
 #[test]
 fn each_training_run_gets_its_own_gpu() {
     let scratch = tempfile::tempdir().unwrap();
-    recorders(&scratch.path().join("bin"));
+    fake::recorders(&scratch.path().join("bin"));
     let sb = Sandbox::with_bins(&four_runs(), scratch.path().join("bin"));
     let log = scratch.path().join("recorder.log");
     let mut args = sb.run_args();

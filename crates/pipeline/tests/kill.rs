@@ -1,13 +1,17 @@
-//! A `paper` killed with SIGKILL at a random point leaves no entry that looks complete but is
-//! not; the next `paper` resumes (a run from its checkpoint) and finishes, and the store verifies.
-//! The point is drawn from PAPER_KILL_SEED when set, else from the clock, and printed.
+//! A `paper` killed with SIGKILL leaves no entry that looks complete but is not; the next
+//! `paper` resumes (a run from its checkpoint) and finishes, the store verifies, and nothing is
+//! left over. Three points: a random one (drawn from PAPER_KILL_SEED when set, else from the
+//! clock, and printed), the middle of a run.h5 write (paper and train killed together), and
+//! the middle of publishing.
 
 mod common;
 
-use common::{starts, tiny, Sandbox};
+use common::{fake, list, starts, tiny, Sandbox};
 use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// SplitMix64: a few random numbers from one printed seed.
 fn next(state: &mut u64) -> u64 {
@@ -58,18 +62,134 @@ fn a_killed_paper_is_finished_by_the_next_one() {
     paper.wait().unwrap();
     eprintln!("killed after:\n{}", seen.join("\n"));
 
-    sb.assert_verified();
+    finished_without_orphans(&sb);
+}
+
+/// The next paper finishes; then the store verifies, no entry holds an unfinished temp file,
+/// nothing is left over and a third paper has nothing to do.
+fn finished_without_orphans(sb: &Sandbox) {
+    // Before the rerun: nothing looks complete that is not (stale temp dirs are allowed).
+    let verify = sb.ok(["verify", "--out", sb.out().to_str().unwrap()]);
+    assert!(verify.contains(" 0 damaged; 0 half;"), "{verify}");
     let rerun = sb.run();
     eprintln!("rerun:\n{rerun}");
     sb.assert_verified();
-    let work = sb.store().join("work");
-    let leftovers: Vec<_> = std::fs::read_dir(&work)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    assert!(leftovers.is_empty(), "work dirs left behind: {leftovers:?}");
+    assert!(sb.orphans().is_empty(), "left behind: {:?}", sb.orphans());
+    let sealed_temp: Vec<PathBuf> = entry_files(&sb.store())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(
+        sealed_temp.is_empty(),
+        "temp files sealed into entries: {sealed_temp:?}"
+    );
     let again = sb.run();
     assert!(
         again.lines().last().unwrap().starts_with("nothing to do"),
         "{again}"
     );
+}
+
+/// Every file under the store's entries (`<shard>/<key>/...`).
+fn entry_files(store: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut todo: Vec<PathBuf> = list(store)
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().len() == 2)
+        .collect();
+    while let Some(dir) = todo.pop() {
+        for path in list(&dir) {
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+/// SIGKILL to `paper` and everything it started (its process group), as a crash would.
+fn kill_group(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_kill_during_the_run_h5_write_leaves_no_orphan() {
+    // Many probes, so that run.h5 is rewritten often while the runs train.
+    let profile = tiny()
+        .replace("updates = 300", "updates = 3000")
+        .replace("probe_every = 100", "probe_every = 20");
+    let Some(sb) = Sandbox::new(&profile) else {
+        return;
+    };
+    let mut paper = sb
+        .command(sb.run_args())
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let work = sb.store().join("work");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut caught = None;
+    while caught.is_none() && Instant::now() < deadline {
+        caught = list(&work).iter().flat_map(|dir| list(dir)).find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".run.h5.tmp-")
+        });
+        if paper.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    kill_group(paper.id());
+    paper.wait().unwrap();
+    let caught = caught.expect("no run.h5 write was caught in flight");
+    eprintln!("killed while {} was being written", caught.display());
+    finished_without_orphans(&sb);
+}
+
+#[test]
+fn a_kill_during_publish_leaves_no_orphan() {
+    let sb = fake::sandbox(&tiny());
+    sb.run();
+    // Another size for every render: publishing has files to replace.
+    sb.set_profile(&tiny().replace("width = 640", "width = 700"));
+    let mut paper = sb
+        .command(sb.run_args())
+        .env("PAPER_FAILPOINT", "publish-commit")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    for line in BufReader::new(paper.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let at_failpoint = line.starts_with("failpoint publish-commit");
+        seen.push(line);
+        if at_failpoint {
+            break;
+        }
+    }
+    assert!(seen.last().unwrap().starts_with("failpoint"), "{seen:?}");
+    let staging: Vec<PathBuf> = list(&sb.out())
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".publish-")
+        })
+        .collect();
+    assert_eq!(staging.len(), 1, "publishing stages its copies first");
+    paper.kill().unwrap();
+    paper.wait().unwrap();
+    finished_without_orphans(&sb);
 }

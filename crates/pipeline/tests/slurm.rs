@@ -48,6 +48,17 @@ fn slurm_scripts_run_every_training_task_then_publish() {
     }
     let train = std::fs::read_to_string(dir.join("train.sbatch")).unwrap();
     assert!(train.contains("#SBATCH --array=0-1\n"), "{train}");
+    // Requeue near the time limit: USR1 to the batch shell only, which requeues its task.
+    assert!(train.contains("#SBATCH --requeue\n"), "{train}");
+    assert!(
+        train.contains(&format!(
+            "#SBATCH --signal=B:USR1@{}\n",
+            pipeline::slurm::REQUEUE_WARNING_S
+        )),
+        "{train}"
+    );
+    assert!(train.contains("#SBATCH --open-mode=append\n"), "{train}");
+    assert!(train.contains("trap requeue USR1\n"), "{train}");
     assert!(!train.contains("--gres"), "--cpu asks for no GPU");
     for run in TINY_TRAINS {
         assert!(
@@ -62,6 +73,10 @@ fn slurm_scripts_run_every_training_task_then_publish() {
     let submit = std::fs::read_to_string(dir.join("submit.sh")).unwrap();
     assert!(
         submit.contains("--dependency=afterany:$train finish.sbatch"),
+        "{submit}"
+    );
+    assert!(
+        submit.contains(r#"throttle=(--array=0-1%"$XAVIER_SLURM_THROTTLE")"#),
         "{submit}"
     );
 

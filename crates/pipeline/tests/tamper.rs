@@ -1,61 +1,77 @@
-//! A damaged input is refused: a stage that would read a run whose bytes no longer match its
-//! `outputs.json` fails with a line naming the entry, and `paper verify` reports it.
+//! Damaged entries with the real binaries: a run whose recording lost a byte is found before it
+//! is trusted, moved to the quarantine and retrained (not "FAILS on every run"), and the keys do
+//! not depend on the caller's environment (`$LIBTORCH`).
 
 mod common;
 
-use common::{tiny, Sandbox};
-use std::os::unix::fs::PermissionsExt;
+use common::{flip_byte, list, starts, tiny, Sandbox};
 
 #[test]
-fn a_render_refuses_a_tampered_run() {
+fn a_tampered_run_is_quarantined_and_retrained() {
     let Some(sb) = Sandbox::new(&tiny()) else {
         return;
     };
     let first = sb.run();
     let manifest = sb.manifest();
-    let run_key = manifest["stages"]["train/shapeset-tanh-standard-l5-w32-s0"]["key"]
+    let stage = "train/shapeset-tanh-standard-l5-w32-s0";
+    let run_key = manifest["stages"][stage]["key"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(first.contains(&run_key[..12]), "{first}");
 
     // Flip one byte of the run's recording, as a disk error or a stray edit would.
-    let run_h5 = sb.store().join(&run_key[..2]).join(&run_key).join("run.h5");
-    std::fs::set_permissions(&run_h5, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let mut bytes = std::fs::read(&run_h5).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0xff;
-    std::fs::write(&run_h5, bytes).unwrap();
-
-    // fig6 must be redrawn (new size) from that run: it fails, the paper exits non-zero.
-    sb.set_profile(&tiny().replace(
-        "fig6   = { runs = [\"tanh\", \"tanh-n\"], width = 640",
-        "fig6   = { runs = [\"tanh\", \"tanh-n\"], width = 700",
-    ));
-    let out = sb.paper(sb.run_args());
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success(), "{stdout}");
-    let failed: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FAILED")).collect();
-    assert!(
-        failed
-            .iter()
-            .any(|l| l.starts_with("FAILED  render/fig6: input entry")
-                && l.contains(&run_key)
-                && l.contains("is damaged (tampered [\"run.h5\"]")),
-        "{stdout}"
-    );
-
-    // What fig6 was published from stays published, with its record, until it can be redrawn.
-    let kept = sb.manifest();
-    assert_eq!(kept["files"]["fig6.png"], manifest["files"]["fig6.png"]);
-    assert!(sb.out().join("fig6.png").is_file());
-    assert!(stdout.contains("kept from earlier runs"), "{stdout}");
-
+    flip_byte(&sb.entry(&run_key).join("run.h5"));
     let verify = sb.paper(["verify", "--out", sb.out().to_str().unwrap()]);
     let report = String::from_utf8_lossy(&verify.stdout);
-    assert!(!verify.status.success(), "{report}");
+    assert_eq!(verify.status.code(), Some(1), "{report}");
     assert!(
-        report.contains(&format!("damaged {run_key}: tampered [\"run.h5\"]")),
+        report.contains(&format!("damaged {run_key}: run.h5 has the wrong sha256")),
         "{report}"
     );
+
+    // The next paper finds it before trusting it, moves it aside and trains it again.
+    let second = sb.run();
+    assert!(second.contains(&format!("repair  {stage}")), "{second}");
+    assert_eq!(starts(&second), [stage], "{second}");
+    assert_eq!(sb.manifest()["stages"][stage], manifest["stages"][stage]);
+    assert_eq!(list(&sb.store().join("quarantine")).len(), 1);
+    sb.assert_verified();
+    sb.run_cached(7);
+}
+
+/// Issue 14 case 7: the same binaries give the same keys whether or not the caller's shell
+/// sets `$LIBTORCH` (the train identity comes from `train identity`, not the environment).
+#[test]
+fn keys_do_not_depend_on_libtorch_in_the_environment() {
+    let Some(sb) = Sandbox::new(&tiny()) else {
+        return;
+    };
+    // The dataset must be in the store for training runs to have keys; slurm fetches it.
+    let slurm = sb.dir.path().join("slurm");
+    let tasks = |libtorch: Option<&str>| {
+        let mut cmd = sb.command([
+            "slurm",
+            "--cpu",
+            "--out",
+            slurm.to_str().unwrap(),
+            "--profile-file",
+            sb.profile().to_str().unwrap(),
+        ]);
+        match libtorch {
+            Some(dir) => cmd.env("LIBTORCH", dir),
+            None => cmd.env_remove("LIBTORCH"),
+        };
+        let stdout = common::succeeded("paper slurm", &cmd.output().unwrap());
+        let lines: Vec<String> = stdout
+            .lines()
+            .filter(|l| l.starts_with("task "))
+            .map(String::from)
+            .collect();
+        assert_eq!(lines.len(), 2, "{stdout}");
+        lines
+    };
+    let real = std::env::var("LIBTORCH").unwrap_or_else(|_| "/nonexistent/libtorch".into());
+    assert_eq!(tasks(Some(&real)), tasks(None));
+    assert_eq!(tasks(None), tasks(Some("/somewhere/else")));
 }

@@ -6,17 +6,69 @@ use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// `<pid>-<nanos>-<counter>`: unique across processes (pid), across restarts that reuse a
-/// pid (nanos) and across threads of one process (counter).
+/// `<pid>-<nanos>-<counter>-<host>`: unique across processes (pid), across restarts that
+/// reuse a pid (nanos), across threads of one process (counter) and across machines that
+/// share a store (host, the first 8 hex digits of the sha256 of the host name). The host
+/// lets a sweep tell a dead local writer from a live writer on another node: a pid is
+/// only meaningful on the machine that issued it.
 pub(crate) fn unique_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{}-{nanos}-{n}", std::process::id())
+    format!("{}-{nanos}-{n}-{}", std::process::id(), host_tag())
+}
+
+/// First 8 hex digits of the sha256 of this machine's host name (of "" if unknown).
+pub(crate) fn host_tag() -> &'static str {
+    static TAG: OnceLock<String> = OnceLock::new();
+    TAG.get_or_init(|| {
+        let name = fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_default();
+        sha256_bytes(name.trim().as_bytes())[..8].to_owned()
+    })
+}
+
+/// Who made a name built by [`unique_name`]: its pid and, for names made since host tags
+/// were added, the host tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Owner {
+    pub pid: u32,
+    pub host: Option<String>,
+}
+
+/// Parses `<pid>-<nanos>-<counter>[-<host>]`; `None` for any other name.
+pub(crate) fn parse_unique(name: &str) -> Option<Owner> {
+    let parts: Vec<&str> = name.split('-').collect();
+    let (numbers, host) = match parts[..] {
+        [_, _, _] => (&parts[..], None),
+        [_, _, _, host] => (&parts[..3], Some(host)),
+        _ => return None,
+    };
+    let digits = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    let hex8 = |h: &str| h.len() == 8 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !numbers.iter().all(digits) || host.is_some_and(|h| !hex8(h)) {
+        return None;
+    }
+    Some(Owner {
+        pid: numbers[0].parse().ok()?,
+        host: host.map(str::to_owned),
+    })
+}
+
+/// True for the name of an [`AtomicFile`] temp file, `.<name>.tmp-<unique>`: a write that
+/// was never committed (its writer was killed), which must never be sealed into an entry.
+pub fn is_temp_file_name(name: &str) -> bool {
+    name.starts_with('.')
+        && name
+            .rfind(".tmp-")
+            .is_some_and(|i| i > 0 && parse_unique(&name[i + ".tmp-".len()..]).is_some())
 }
 
 /// Hex sha256 of a byte slice.
@@ -157,6 +209,42 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = write_atomic(&dir.path().join("no/such/x"), b"x").unwrap_err();
         assert!(format!("{err:#}").contains("creating"), "{err:#}");
+    }
+
+    #[test]
+    fn temp_file_names_are_recognised() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = AtomicFile::create(dir.path().join("run.h5")).unwrap();
+        let name = file
+            .path()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(is_temp_file_name(&name), "{name}");
+        assert!(
+            is_temp_file_name(".run.h5.tmp-4242-1700000000-3"),
+            "legacy, no host"
+        );
+        for other in [
+            "run.h5",
+            ".run.h5",
+            "run.h5.tmp-1-2-3",
+            ".x.tmp-a-2-3",
+            ".x.tmp-1-2",
+        ] {
+            assert!(!is_temp_file_name(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn unique_names_carry_pid_and_host() {
+        let owner = parse_unique(&unique_name()).unwrap();
+        assert_eq!(owner.pid, std::process::id());
+        assert_eq!(owner.host.as_deref(), Some(host_tag()));
+        assert_eq!(parse_unique("7-1-0").unwrap().host, None);
+        assert!(parse_unique("7-1-0-XYZ").is_none() && parse_unique("7-1").is_none());
     }
 
     #[test]

@@ -1,19 +1,24 @@
-//! The store: put (build in temp dir, hash, fsync, rename), get, lock, verify, gc.
+//! The store: put (build in temp dir, hash, fsync, seal, rename), get, lock, verify, gc.
 
-use crate::atomic::{sha256_bytes, sha256_file, sync_dir, unique_name};
-use crate::key::{Key, KeySpec};
+use crate::atomic::{self, sha256_bytes, sha256_file, sync_dir, unique_name};
+use crate::check::{self, Problem};
+use crate::key::{canonical_json, Key, KeySpec};
 use crate::lock::{self, LockGuard};
 use crate::walk;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-const OUTPUTS: &str = "outputs.json";
-const KEY_JSON: &str = "key.json";
+pub(crate) const OUTPUTS: &str = "outputs.json";
+pub(crate) const KEY_JSON: &str = "key.json";
+/// `{"key": "<key>", "outputs_sha256": "<sha256 of the outputs.json bytes>"}`, canonical
+/// JSON: binds this outputs.json to this key (see the crate doc).
+pub(crate) const SEAL_JSON: &str = "seal.json";
+/// The files the store itself writes into every entry, in the order `seal` writes them.
+pub(crate) const RECORDS: [&str; 3] = [KEY_JSON, OUTPUTS, SEAL_JSON];
 /// A temp dir untouched this long is stale even if a process with its pid is running
 /// (pids get reused); builds that take longer must touch their temp dir.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -26,21 +31,42 @@ pub struct FileRecord {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Outputs {
-    files: BTreeMap<String, FileRecord>,
+pub(crate) struct Outputs {
+    pub files: BTreeMap<String, FileRecord>,
+}
+
+/// The contents of `seal.json`.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Seal {
+    pub key: String,
+    pub outputs_sha256: String,
+}
+
+impl Seal {
+    /// The canonical bytes of the seal binding `outputs` (the exact outputs.json bytes) to `key`.
+    pub(crate) fn bytes(key: &Key, outputs: &[u8]) -> Vec<u8> {
+        let seal =
+            serde_json::json!({"key": key.as_str(), "outputs_sha256": sha256_bytes(outputs)});
+        canonical_json(&seal).into_bytes()
+    }
 }
 
 /// A complete entry: its directory and the files `outputs.json` records (which exclude
-/// `outputs.json` and `key.json` themselves).
+/// the store's own records `outputs.json`, `key.json` and `seal.json`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub key: Key,
     pub dir: PathBuf,
     pub files: BTreeMap<String, FileRecord>,
+    /// sha256 of the entry's `outputs.json`, as sealed: one hash that vouches for every
+    /// file of the entry. A caller that records it somewhere the store cannot rewrite
+    /// (a MANIFEST in git) can later detect an entry forged along with its seal.
+    pub outputs_sha256: String,
 }
 
 impl Entry {
-    /// Path of a file of the entry from its `/`-separated relative path.
+    /// Path of a file of the entry from its `/`-separated relative path (the paths in
+    /// [`Entry::files`] were checked with [`crate::path::safe_relative`] when read).
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.join(rel)
     }
@@ -105,18 +131,29 @@ impl Store {
         self.root.join(key.shard()).join(key.as_str())
     }
 
-    /// True for complete entries only (the directory exists and `outputs.json` parses).
+    /// True for complete entries only; see [`Store::get`].
     pub fn contains(&self, key: &Key) -> bool {
         self.get(key).is_some()
     }
 
+    /// The entry for `key` if it is complete: a real directory whose `key.json` hashes to
+    /// the key, whose `outputs.json` parses and names only safe relative paths, and whose
+    /// `seal.json` binds that `outputs.json` to the key. This reads only the three small
+    /// records; the files themselves are checked by [`Store::check`] /
+    /// [`Store::get_checked`], which a caller should use before trusting an entry it did
+    /// not just build.
     pub fn get(&self, key: &Key) -> Option<Entry> {
         let dir = self.entry_dir(key);
-        let outputs: Outputs = serde_json::from_slice(&fs::read(dir.join(OUTPUTS)).ok()?).ok()?;
+        if !fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+            return None;
+        }
+        let (records, problems) = check::read_records(&dir, key);
+        let records = records.filter(|_| problems.is_empty())?;
         Some(Entry {
             key: key.clone(),
             dir,
-            files: outputs.files,
+            files: records.files,
+            outputs_sha256: records.outputs_sha256,
         })
     }
 
@@ -129,54 +166,84 @@ impl Store {
 
     /// Builds an entry: `build` fills a fresh temp dir, which is then hashed, fsynced and
     /// renamed into place. If the entry already exists (another writer won), the new build
-    /// is discarded and the existing entry returned. A failed build leaves nothing behind.
+    /// is discarded and the existing entry returned. A failed build, or one the store
+    /// refuses to seal, leaves nothing behind.
     pub fn put(&self, spec: &KeySpec, build: impl FnOnce(&Path) -> Result<()>) -> Result<Entry> {
         let temp = self.temp_dir()?;
         if let Err(e) = build(&temp) {
             let _ = walk::remove_tree(&temp);
             return Err(e.context(format!("building store entry for stage {}", spec.stage)));
         }
-        self.put_dir(spec, &temp)
+        self.put_dir(spec, &temp).inspect_err(|_| {
+            if temp.exists() {
+                let _ = walk::remove_tree(&temp);
+            }
+        })
     }
 
     /// Moves an already built directory `src` (on the same filesystem as the store, e.g.
     /// from [`Store::temp_dir`]) into place as the entry for `spec`. `src` is consumed on
     /// success; on error it is left in place for inspection.
+    ///
+    /// Refuses `src` if it holds a store record name, a symlink or special file, or an
+    /// uncommitted [`crate::atomic::AtomicFile`] temp file (its writer was killed; sealing
+    /// it would make a half-written file part of an immutable entry). A half or unsealed
+    /// directory already at the entry's place is quarantined first, so a damaged key can
+    /// always be rebuilt, and so is an existing entry that fails a [`crate::Depth::Quick`]
+    /// check.
     pub fn put_dir(&self, spec: &KeySpec, src: &Path) -> Result<Entry> {
         let key = spec.key();
-        if let Some(entry) = self.get(&key) {
+        // A quick check (sizes, no hashing) so a truncated or half entry is replaced, not
+        // returned; callers that need every byte checked use `get_checked` first.
+        let existing = self.get_checked(&key, crate::Depth::Quick)?;
+        if let Some(entry) = existing.into_entry() {
             walk::remove_tree(src)?;
             return Ok(entry);
         }
-        let files = seal(spec, src)?;
+        let (files, outputs_sha256) = seal(spec, src)?;
         let dest = self.entry_dir(&key);
         let shard = dest.parent().expect("entry dir has a shard parent");
         fs::create_dir_all(shard).with_context(|| format!("creating {}", shard.display()))?;
-        if let Err(e) = fs::rename(src, &dest) {
-            if let Some(entry) = self.get(&key) {
-                walk::remove_tree(src)?;
-                return Ok(entry);
-            }
-            return Err(e).with_context(|| {
-                format!(
-                    "moving {} into the store at {}",
-                    src.display(),
-                    dest.display()
-                )
-            });
+        if let Some(entry) = self.move_into_place(&key, src, &dest)? {
+            walk::remove_tree(src)?;
+            return Ok(entry);
         }
         sync_dir(shard)?;
-        for file in files.keys().map(String::as_str).chain([OUTPUTS, KEY_JSON]) {
-            walk::set_mode(&dest.join(file), 0o444)?;
-        }
-        for dir in walk::dirs_bottom_up(&dest)? {
-            walk::set_mode(&dir, 0o555)?;
-        }
+        make_read_only(&dest, files.keys().map(String::as_str))?;
         Ok(Entry {
             key,
             dir: dest,
             files,
+            outputs_sha256,
         })
+    }
+
+    /// Renames `src` to `dest`; `Some(entry)` when another writer's complete entry won.
+    /// A directory at `dest` that is not a complete entry (a half entry: its records were
+    /// deleted, or it predates seals) would block the rename forever ("Directory not
+    /// empty"), so it is quarantined and the rename retried.
+    fn move_into_place(&self, key: &Key, src: &Path, dest: &Path) -> Result<Option<Entry>> {
+        let mut attempts = 0;
+        loop {
+            let Err(e) = fs::rename(src, dest) else {
+                return Ok(None);
+            };
+            if let Some(entry) = self.get(key) {
+                return Ok(Some(entry));
+            }
+            attempts += 1;
+            let blocked = fs::symlink_metadata(dest).is_ok();
+            if !blocked || attempts > 3 {
+                return Err(e).with_context(|| {
+                    format!(
+                        "moving {} into the store at {}",
+                        src.display(),
+                        dest.display()
+                    )
+                });
+            }
+            self.quarantine_incomplete(key)?;
+        }
     }
 
     /// Blocking exclusive lock for `key`, held until the guard drops.
@@ -211,48 +278,60 @@ impl Store {
         Ok((self.put(spec, build)?, true))
     }
 
-    /// Rehashes every file of an entry against `outputs.json` and `key.json` against the key.
+    /// Rehashes every file of an entry against `outputs.json`, `key.json` against the key
+    /// and `seal.json` against both ([`Store::check`] at [`crate::Depth::Full`], in the
+    /// older report shape). A half entry reports its missing records; only an absent
+    /// entry is an error.
     pub fn verify(&self, key: &Key) -> Result<VerifyReport> {
-        let entry = self
-            .get(key)
-            .with_context(|| format!("no complete store entry {key}"))?;
+        let check = self.check(key, crate::Depth::Full)?;
+        if check.state == crate::State::Absent {
+            bail!("no complete store entry {key}");
+        }
         let mut report = VerifyReport::default();
-        let key_json = entry.dir.join(KEY_JSON);
-        match fs::read(&key_json) {
-            Ok(bytes) if sha256_bytes(&bytes) == key.as_str() => {}
-            Ok(_) => report.tampered.push(KEY_JSON.into()),
-            Err(_) => report.missing.push(KEY_JSON.into()),
-        }
-        for (rel, record) in &entry.files {
-            let path = entry.path(rel);
-            match fs::metadata(&path) {
-                Err(e) if e.kind() == ErrorKind::NotFound => report.missing.push(rel.clone()),
-                Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-                Ok(meta) => {
-                    if meta.len() != record.size || sha256_file(&path)? != record.sha256 {
-                        report.tampered.push(rel.clone());
-                    }
+        for problem in check.problems {
+            let (list, rel) = match problem {
+                Problem::MissingRecord(rel) | Problem::Missing(rel) => (&mut report.missing, rel),
+                Problem::KeyMismatch => (&mut report.tampered, KEY_JSON.to_owned()),
+                Problem::SealMismatch => (&mut report.tampered, SEAL_JSON.to_owned()),
+                Problem::BadOutputs(_) => (&mut report.tampered, OUTPUTS.to_owned()),
+                Problem::Unreadable(rel) | Problem::WrongSize(rel) | Problem::WrongHash(rel) => {
+                    (&mut report.tampered, rel)
                 }
-            }
+                Problem::Undeclared(rel) | Problem::NotRegular(rel) => {
+                    (&mut report.unexpected, rel)
+                }
+            };
+            list.push(rel);
         }
-        report.unexpected = walk::files(&entry.dir)?
-            .into_iter()
-            .filter(|rel| rel != OUTPUTS && rel != KEY_JSON && !entry.files.contains_key(rel))
-            .collect();
-        report.tampered.sort();
-        report.missing.sort();
+        for list in [
+            &mut report.tampered,
+            &mut report.missing,
+            &mut report.unexpected,
+        ] {
+            list.sort();
+            list.dedup();
+        }
         Ok(report)
     }
 
+    /// [`Store::verify`] of every entry directory, complete or not ([`Store::entry_keys`]).
     pub fn verify_all(&self) -> Result<Vec<(Key, VerifyReport)>> {
-        self.keys()?
+        self.entry_keys()?
             .into_iter()
             .map(|key| Ok((key.clone(), self.verify(&key)?)))
             .collect()
     }
 
-    /// Keys of all complete entries, sorted.
+    /// Keys of all complete entries ([`Store::get`]), sorted.
     pub fn keys(&self) -> Result<Vec<Key>> {
+        let mut keys = self.entry_keys()?;
+        keys.retain(|key| self.contains(key));
+        Ok(keys)
+    }
+
+    /// Keys of every entry directory `<root>/<shard>/<key>`, complete, half or damaged,
+    /// sorted: what a verify must look at, since a half entry is not in [`Store::keys`].
+    pub fn entry_keys(&self) -> Result<Vec<Key>> {
         let mut keys = Vec::new();
         for shard in read_dir_names(&self.root)? {
             let is_shard = shard.len() == 2
@@ -264,7 +343,7 @@ impl Store {
             }
             for name in read_dir_names(&self.root.join(&shard))? {
                 if let Ok(key) = name.parse::<Key>() {
-                    if key.shard() == shard && self.contains(&key) {
+                    if key.shard() == shard {
                         keys.push(key);
                     }
                 }
@@ -300,19 +379,10 @@ impl Store {
             let _ = fs::remove_dir(dir.parent().expect("entry dir has a shard parent"));
             report.removed.push(key);
         }
-        let temp_root = self.root.join("tmp");
-        for name in read_dir_names(&temp_root)? {
-            let path = temp_root.join(&name);
-            if is_stale_temp(&name, &path) {
-                report.bytes_freed += walk::size(&path);
-                if path.is_dir() {
-                    walk::remove_tree(&path)?;
-                } else {
-                    fs::remove_file(&path)
-                        .with_context(|| format!("removing {}", path.display()))?;
-                }
-                report.removed_temp.push(path);
-            }
+        for path in self.stale_temp()? {
+            report.bytes_freed += walk::size(&path);
+            remove_path(&path)?;
+            report.removed_temp.push(path);
         }
         let lock_root = self.root.join("locks");
         for name in read_dir_names(&lock_root)? {
@@ -328,17 +398,47 @@ impl Store {
     }
 }
 
-/// Hashes and fsyncs every file under `dir`, writes `outputs.json` and `key.json`, and
-/// fsyncs every directory, so that a rename makes a complete, durable entry.
-fn seal(spec: &KeySpec, dir: &Path) -> Result<BTreeMap<String, FileRecord>> {
+/// Makes the files of a placed entry (and its records) 0o444 and its directories 0o555,
+/// so no tool can write into an entry by accident.
+pub(crate) fn make_read_only<'a>(dir: &Path, files: impl Iterator<Item = &'a str>) -> Result<()> {
+    for file in files.chain(RECORDS) {
+        walk::set_mode(&dir.join(file), 0o444)?;
+    }
+    for sub in walk::dirs_bottom_up(dir)? {
+        walk::set_mode(&sub, 0o555)?;
+    }
+    Ok(())
+}
+
+/// Refuses a file that must not become part of an entry: the store's own record names,
+/// and uncommitted atomic-write temp files (`.<name>.tmp-<pid>-<nanos>-<n>[-<host>]`).
+fn refuse_unsealable(dir: &Path, rel: &str) -> Result<()> {
+    if RECORDS.contains(&rel) {
+        bail!(
+            "{} is reserved for the store and must not be built",
+            dir.join(rel).display()
+        );
+    }
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    if atomic::is_temp_file_name(name) {
+        bail!(
+            "refusing to seal {}: it is an unfinished atomic write (a temp file left by a killed writer); remove it and rebuild",
+            dir.join(rel).display()
+        );
+    }
+    Ok(())
+}
+
+/// Hashes and fsyncs every file under `dir`, writes `key.json`, `outputs.json` and
+/// `seal.json`, and fsyncs every directory, so that a rename makes a complete, durable
+/// entry. Returns the file records and the sha256 of `outputs.json`.
+fn seal(spec: &KeySpec, dir: &Path) -> Result<(BTreeMap<String, FileRecord>, String)> {
     let mut files = BTreeMap::new();
-    for rel in walk::files(dir)? {
-        if rel == OUTPUTS || rel == KEY_JSON {
-            bail!(
-                "{} is reserved for the store and must not be built",
-                dir.join(&rel).display()
-            );
-        }
+    let listing = walk::files(dir)?;
+    for rel in &listing {
+        refuse_unsealable(dir, rel)?;
+    }
+    for rel in listing {
         let path = dir.join(&rel);
         let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
         file.sync_all()
@@ -355,11 +455,21 @@ fn seal(spec: &KeySpec, dir: &Path) -> Result<BTreeMap<String, FileRecord>> {
     let outputs = serde_json::to_vec_pretty(&Outputs { files })?;
     write_synced(&dir.join(KEY_JSON), spec.canonical().as_bytes())?;
     write_synced(&dir.join(OUTPUTS), &outputs)?;
+    write_synced(&dir.join(SEAL_JSON), &Seal::bytes(&spec.key(), &outputs))?;
     for sub in walk::dirs_bottom_up(dir)? {
         sync_dir(&sub)?;
     }
     let Outputs { files } = serde_json::from_slice(&outputs)?;
-    Ok(files)
+    Ok((files, sha256_bytes(&outputs)))
+}
+
+/// Removes a file or a whole tree (opening up read-only directories first).
+pub(crate) fn remove_path(path: &Path) -> Result<()> {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        walk::remove_tree(path)
+    } else {
+        fs::remove_file(path).with_context(|| format!("removing {}", path.display()))
+    }
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -371,7 +481,7 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn read_dir_names(dir: &Path) -> Result<Vec<String>> {
+pub(crate) fn read_dir_names(dir: &Path) -> Result<Vec<String>> {
     let mut names = Vec::new();
     for item in fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
         let item = item.with_context(|| format!("listing {}", dir.display()))?;
@@ -382,18 +492,23 @@ fn read_dir_names(dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-fn is_stale_temp(name: &str, path: &Path) -> bool {
-    let too_old = fs::metadata(path)
+/// A temp dir is stale when it is older than [`STALE_TEMP_AGE`], or when its name says it
+/// was made on this machine (or before names carried a host) by a process that is gone.
+/// A dir made on another host (a shared store under slurm) is judged by age alone: its
+/// pid means nothing here.
+pub(crate) fn is_stale_temp(name: &str, path: &Path) -> bool {
+    let too_old = fs::symlink_metadata(path)
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| SystemTime::now().duration_since(t).ok())
         .is_some_and(|age| age > STALE_TEMP_AGE);
-    let owner_gone = name
-        .split('-')
-        .next()
-        .and_then(|pid| pid.parse::<u32>().ok())
-        .is_some_and(|pid| {
-            Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
-        });
+    let owner_gone = atomic::parse_unique(name).is_some_and(|owner| {
+        let here = owner
+            .host
+            .as_deref()
+            .is_none_or(|h| h == atomic::host_tag());
+        let pid = owner.pid;
+        here && Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
+    });
     too_old || owner_gone
 }

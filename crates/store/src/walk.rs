@@ -5,33 +5,54 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+/// What a tree holds: regular files, and everything else (symlinks, fifos, sockets,
+/// devices, names that are not UTF-8), both as `/`-separated relative paths, sorted.
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    pub files: Vec<String>,
+    pub others: Vec<String>,
+}
+
 /// Regular files under `root` as `/`-separated relative paths, sorted. Symlinks and other
 /// special files are refused: an entry must be plain bytes that hash the same everywhere.
 pub(crate) fn files(root: &Path) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    collect(root, "", &mut out)?;
-    out.sort();
-    Ok(out)
+    let listing = list(root)?;
+    if let Some(other) = listing.others.first() {
+        bail!(
+            "{} is not a regular file or directory (or its name is not UTF-8)",
+            root.join(other).display()
+        );
+    }
+    Ok(listing.files)
 }
 
-fn collect(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<()> {
+/// Lists a tree without following symlinks, so a check can report what it finds instead
+/// of failing at the first odd file.
+pub(crate) fn list(root: &Path) -> Result<Listing> {
+    let mut listing = Listing::default();
+    collect(root, "", &mut listing)?;
+    listing.files.sort();
+    listing.others.sort();
+    Ok(listing)
+}
+
+fn collect(dir: &Path, prefix: &str, out: &mut Listing) -> Result<()> {
     for item in fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
         let item = item.with_context(|| format!("listing {}", dir.display()))?;
         let name = item.file_name();
         let Some(name) = name.to_str() else {
-            bail!("non-UTF-8 file name {:?} in {}", name, dir.display());
+            out.others
+                .push(format!("{prefix}{}", name.to_string_lossy()));
+            continue;
         };
         let rel = format!("{prefix}{name}");
         let kind = item.file_type()?;
         if kind.is_dir() {
             collect(&item.path(), &format!("{rel}/"), out)?;
         } else if kind.is_file() {
-            out.push(rel);
+            out.files.push(rel);
         } else {
-            bail!(
-                "{} is not a regular file or directory",
-                item.path().display()
-            );
+            out.others.push(rel);
         }
     }
     Ok(())

@@ -80,6 +80,16 @@ fn child() {
                 .unwrap();
             println!("BUILT {built}");
         }
+        "killed-mid-write" => {
+            // A writer killed between AtomicFile::create and commit, inside a build dir.
+            let dir = store.temp_dir().unwrap();
+            fs::write(dir.join("done.bin"), b"finished part").unwrap();
+            let file = store::atomic::AtomicFile::create(dir.join("run.h5")).unwrap();
+            fs::write(file.path(), vec![1u8; 28 << 10]).unwrap();
+            fs::write(scratch.join("dir"), dir.to_str().unwrap()).unwrap();
+            std::thread::sleep(Duration::from_secs(60));
+            panic!("the parent should have killed this process");
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -132,6 +142,67 @@ fn writer_killed_mid_put_leaves_no_entry() {
     );
     assert!(report.bytes_freed >= 1 << 20);
     assert!(report.removed.is_empty() && store.contains(&key));
+}
+
+#[test]
+fn temp_file_of_a_writer_killed_mid_write_is_never_sealed_and_its_dir_is_swept() {
+    let root = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let store = Store::open(root.path()).unwrap();
+    let mut child = spawn_child("killed-mid-write", root.path(), scratch.path());
+    wait_for(&scratch.path().join("dir"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let dir = PathBuf::from(fs::read_to_string(scratch.path().join("dir")).unwrap());
+
+    // The pipeline's path: a killed build dir is later sealed with put_dir.
+    let err = store.put_dir(&spec(), &dir).unwrap_err();
+    let message = format!("{err:#}");
+    assert!(message.contains(".run.h5.tmp-"), "{message}");
+    assert!(!store.contains(&spec().key()));
+
+    // The dead writer's temp dir is stale; a live writer's is not.
+    let live = store.temp_dir().unwrap();
+    assert_eq!(store.stale_temp().unwrap(), std::slice::from_ref(&dir));
+    assert_eq!(store.sweep_stale_tmp().unwrap(), std::slice::from_ref(&dir));
+    assert!(!dir.exists() && live.exists());
+    assert!(store.sweep_stale_tmp().unwrap().is_empty());
+}
+
+#[test]
+fn temp_dirs_of_other_hosts_are_judged_by_age_not_pid() {
+    let root = tempfile::tempdir().unwrap();
+    let store = Store::open(root.path()).unwrap();
+    // A finished child: its pid is dead here.
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    let local_legacy = root.path().join(format!("tmp/{pid}-1-0"));
+    // The same dead pid, on a host whose tag is not ours (the tag is 8 hex digits).
+    let ours = store.temp_dir().unwrap();
+    let our_tag = ours
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .rsplit('-')
+        .next()
+        .unwrap()
+        .to_owned();
+    let other_tag = if our_tag == "00000000" {
+        "11111111"
+    } else {
+        "00000000"
+    };
+    let remote = root.path().join(format!("tmp/{pid}-1-0-{other_tag}"));
+    let local = root.path().join(format!("tmp/{pid}-1-0-{our_tag}"));
+    for dir in [&local_legacy, &remote, &local] {
+        fs::create_dir(dir).unwrap();
+    }
+    let mut want = vec![local_legacy, local];
+    want.sort();
+    assert_eq!(store.stale_temp().unwrap(), want);
+    assert!(remote.exists());
 }
 
 #[test]

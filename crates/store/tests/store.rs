@@ -226,7 +226,8 @@ fn gc_removes_dead_entries_and_keeps_live_ones() {
     let len = |p: PathBuf| fs::metadata(p).unwrap().len();
     let dead_bytes: u64 = dead.files.values().map(|f| f.size).sum::<u64>()
         + len(dead.dir.join("outputs.json"))
-        + len(dead.dir.join("key.json"));
+        + len(dead.dir.join("key.json"))
+        + len(dead.dir.join("seal.json"));
 
     let report = store.gc(&BTreeSet::from([live.key.clone()])).unwrap();
     assert_eq!(report.removed, std::slice::from_ref(&dead.key));

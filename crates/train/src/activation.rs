@@ -1,13 +1,21 @@
 //! The hidden-layer non-linearities and their slopes, the slope written in terms of the
-//! layer's OUTPUT h so that backward needs no stored pre-activations.
+//! layer's OUTPUT h so that backward needs no stored pre-activations. `spec::Activation`
+//! names them; this trait computes them (spec must not know tch).
 
+use spec::Activation;
 use tch::Tensor;
 
-use crate::config::Activation;
-
-impl Activation {
+pub trait Nonlinearity {
     /// h = f(s), in place on the pre-activation.
-    pub fn apply_(self, s: &mut Tensor) {
+    fn apply_(self, s: &mut Tensor);
+    /// dCost/ds = dCost/dh * f'(s), from h = f(s).
+    fn backward(self, grad_h: &Tensor, h: &Tensor) -> Tensor;
+    /// f'(s) from h = f(s).
+    fn slope(self, h: &Tensor) -> Tensor;
+}
+
+impl Nonlinearity for Activation {
+    fn apply_(self, s: &mut Tensor) {
         match self {
             Activation::Sigmoid => _ = s.sigmoid_(),
             Activation::Tanh => _ = s.tanh_(),
@@ -20,10 +28,10 @@ impl Activation {
         }
     }
 
-    /// dCost/ds = dCost/dh * f'(s), with f'(s) from h = f(s): sigmoid h(1-h), tanh 1-h^2,
-    /// softsign (1-|h|)^2, relu [h>0]. ATen's fused backward kernels where they exist: on
-    /// a GPU a step at batch 10 is bound by kernel launches, not arithmetic.
-    pub fn backward(self, grad_h: &Tensor, h: &Tensor) -> Tensor {
+    /// f'(s) from h: sigmoid h(1-h), tanh 1-h^2, softsign (1-|h|)^2, relu [h>0]. ATen's
+    /// fused backward kernels where they exist: on a GPU a step at batch 10 is bound by
+    /// kernel launches, not arithmetic.
+    fn backward(self, grad_h: &Tensor, h: &Tensor) -> Tensor {
         match self {
             Activation::Sigmoid => Tensor::sigmoid_backward(grad_h, h),
             Activation::Tanh => Tensor::tanh_backward(grad_h, h),
@@ -32,18 +40,7 @@ impl Activation {
         }
     }
 
-    /// f'(s) from h = f(s).
-    pub fn slope(self, h: &Tensor) -> Tensor {
+    fn slope(self, h: &Tensor) -> Tensor {
         self.backward(&h.ones_like(), h)
-    }
-
-    /// The range an activation histogram covers: the activation's image, or for relu
-    /// (unbounded) None, meaning "fix it from the data at step 0".
-    pub fn range(self) -> Option<(f64, f64)> {
-        match self {
-            Activation::Sigmoid => Some((0.0, 1.0)),
-            Activation::Tanh | Activation::Softsign => Some((-1.0, 1.0)),
-            Activation::Relu => None,
-        }
     }
 }

@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
+use spec::{Activation, Init};
 use tch::{Device, Kind, Tensor};
 
-use crate::config::{Activation, Init};
 use crate::model::Mlp;
 use crate::rng::SplitMix64;
 

@@ -1,27 +1,34 @@
 //! The checkpoint directory `<out>/checkpoint/`, from which `--resume` continues a run to
 //! the same history as an uninterrupted one:
 //! - `state.json`: step, recording so far, timings and the name of the weights file;
-//! - `weights-step<s>.ot`: every layer's weight and bias (tch `save_multi`);
+//! - `weights-step<s>.ot`: every layer's weight and bias (tch's named-tensor archive);
 //! - `raw/step<s>.ot`: raw probe arrays, written once when taken (they are large, so
 //!   they are not kept in memory nor rewritten at each checkpoint).
 //!
 //! Each file is written atomically; the weights file is written before the `state.json`
 //! that names it and the old one removed after, so a crash at any point leaves a
 //! consistent pair. Batches need no saved position: they are a function of the step.
+//!
+//! Tensors are serialized into memory and written with std I/O: libtorch's own file
+//! writer throws from a destructor when the disk fills, which aborts the process and
+//! leaves its temp file. Here a full disk is an ordinary error, and the `AtomicFile` guard
+//! removes the temp file. Reads go through memory too, and torch's errors are cut to their
+//! first line by the caller's error convention.
 
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
-use store::atomic::{write_atomic, AtomicFile};
+use spec::recording::Recording;
+use spec::run_h5::RawSnapshot;
+use spec::RunConfig;
+use store::atomic::write_atomic;
 use tch::{Device, Tensor};
 
-use crate::config::RunConfig;
 use crate::model::Mlp;
 use crate::probe::Probe;
-use crate::record::RawSnapshot;
-use crate::recording::Recording;
 
 /// Wall seconds spent so far, by activity.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
@@ -61,7 +68,6 @@ impl Checkpoint {
 
     /// Saves the raw arrays of a probe at `step` (weight gradients only if `weight_grad`).
     pub fn save_raw(&self, step: u64, probe: &Probe, weight_grad: bool) -> Result<()> {
-        std::fs::create_dir_all(self.dir.join("raw"))?;
         let mut named = Vec::new();
         for (k, layer) in probe.layers.iter().enumerate() {
             named.push((
@@ -79,18 +85,13 @@ impl Checkpoint {
                 ));
             }
         }
-        let path = self.raw_path(step);
-        let file = AtomicFile::create(&path)?;
-        Tensor::save_multi(&named, file.path())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        file.commit()
+        write_tensors(&self.raw_path(step), &named)
     }
 
     /// Loads the raw arrays saved at `step` for `hidden_layers` layers.
     pub fn load_raw(&self, step: u64, hidden_layers: usize) -> Result<RawSnapshot> {
         let path = self.raw_path(step);
-        let named = Tensor::load_multi(&path)
-            .with_context(|| format!("cannot read raw snapshot {}", path.display()))?;
+        let named = read_tensors(&path).context("cannot read a raw snapshot")?;
         let find = |name: String| {
             named
                 .iter()
@@ -115,8 +116,8 @@ impl Checkpoint {
 
     /// Saves the model and the state at `state.step`, replacing the previous checkpoint.
     pub fn save(&self, state: &mut State, model: &Mlp) -> Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
-        let previous = self.dir.join(&state.weights_file);
+        let previous_name = state.weights_file.clone();
+        let previous = self.dir.join(&previous_name);
         state.weights_file = format!("weights-step{}.ot", state.step);
         let weights_path = self.dir.join(&state.weights_file);
         let mut named = Vec::new();
@@ -124,11 +125,14 @@ impl Checkpoint {
             named.push((format!("weight{k}"), layer.weight.to_device(Device::Cpu)));
             named.push((format!("bias{k}"), layer.bias.to_device(Device::Cpu)));
         }
-        let file = AtomicFile::create(&weights_path)?;
-        Tensor::save_multi(&named, file.path())
-            .with_context(|| format!("cannot write {}", weights_path.display()))?;
-        file.commit()?;
-        write_atomic(&self.dir.join("state.json"), &serde_json::to_vec(state)?)?;
+        write_tensors(&weights_path, &named)?;
+        let written = write_atomic(&self.dir.join("state.json"), &serde_json::to_vec(state)?);
+        if let Err(err) = written {
+            // The previous state.json still names the previous weights: drop the new ones.
+            let _ = std::fs::remove_file(&weights_path);
+            state.weights_file = previous_name;
+            return Err(err);
+        }
         if previous != weights_path && previous.is_file() {
             std::fs::remove_file(&previous)?;
         }
@@ -147,8 +151,7 @@ impl Checkpoint {
         let state: State = serde_json::from_str(&text)
             .with_context(|| format!("corrupt checkpoint {}", state_path.display()))?;
         let weights_path = self.dir.join(&state.weights_file);
-        let named = Tensor::load_multi(&weights_path)
-            .with_context(|| format!("cannot read {}", weights_path.display()))?;
+        let named = read_tensors(&weights_path).context("corrupt checkpoint")?;
         for (k, layer) in model.layers.iter_mut().enumerate() {
             for (name, target) in [
                 (format!("weight{k}"), &mut layer.weight),
@@ -165,16 +168,46 @@ impl Checkpoint {
                     saved.1.size(),
                     target.size()
                 );
-                target.copy_(&saved.1);
+                target
+                    .f_copy_(&saved.1)
+                    .with_context(|| format!("cannot load {name} of {}", weights_path.display()))?;
             }
         }
         Ok(state)
+    }
+
+    /// The step of the saved checkpoint, if a readable `state.json` exists.
+    pub fn saved_step(&self) -> Option<u64> {
+        #[derive(Deserialize)]
+        struct Step {
+            step: u64,
+        }
+        let text = std::fs::read(self.dir.join("state.json")).ok()?;
+        serde_json::from_slice::<Step>(&text).ok().map(|s| s.step)
     }
 
     pub fn remove(&self) -> Result<()> {
         std::fs::remove_dir_all(&self.dir)
             .with_context(|| format!("cannot remove {}", self.dir.display()))
     }
+}
+
+/// Writes named tensors atomically: serialized into memory by torch, written by std I/O.
+fn write_tensors(path: &Path, named: &[(String, Tensor)]) -> Result<()> {
+    let mut bytes = Vec::new();
+    Tensor::save_multi_to_stream(named, &mut bytes)
+        .with_context(|| format!("cannot serialize {}", path.display()))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    write_atomic(path, &bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Reads named tensors written by [`write_tensors`] (onto the CPU).
+fn read_tensors(path: &Path) -> Result<Vec<(String, Tensor)>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Tensor::load_multi_from_stream(Cursor::new(bytes))
+        .with_context(|| format!("{} is not a tensor archive", path.display()))
 }
 
 pub fn to_array2(t: &Tensor) -> Result<Array2<f32>> {

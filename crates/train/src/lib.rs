@@ -1,19 +1,23 @@
-//! The paper's MLPs in tch: inits (eq. 1 and eq. 16), activations, a hand-written
+//! The paper's MLPs in tch: inits (eq. 1, eq. 16 and He), activations, a hand-written
 //! backward with fused plain-SGD updates, probes (activations, dCost/ds, weight gradients,
 //! Jacobian singular values, valid/test error), `run.h5` recording and checkpoints.
 //!
+//! The vocabulary (datasets, activations, inits, run parameters, the `run.h5` layout and
+//! its writer) is `spec`'s; this crate only computes.
+//!
 //! Must not know: how figures look. It records numbers; `figures` decides how to draw
-//! them. The `run.h5` layout is documented in [`record`].
+//! them.
 
 pub mod activation;
 pub mod bench;
 pub mod checkpoint;
-pub mod config;
+pub mod identity;
+pub mod memory;
 pub mod model;
 pub mod probe;
-pub mod record;
-pub mod recording;
 pub mod rng;
+pub mod rundir;
+pub mod signals;
 pub mod source;
 pub mod stats;
 pub mod trainer;

@@ -5,9 +5,10 @@
 //! Layer k maps h_{k} to s_{k+1} = h_k W_k + b_k with W_k stored `[fan_in, fan_out]`, so
 //! dCost/dW_k = h_k^T g_k has the same layout as W_k and the update is one `addmm_`.
 
+use spec::{Activation, Init};
 use tch::{Device, Kind, Tensor};
 
-use crate::config::{Activation, Init};
+use crate::activation::Nonlinearity;
 use crate::rng::SplitMix64;
 
 pub struct Layer {
@@ -29,18 +30,48 @@ pub struct Trace {
     pub logits: Tensor,
 }
 
-/// The bound `a` of the uniform init U[-a, a] (eq. 1 and eq. 16 of the paper).
-pub fn init_bound(init: Init, fan_in: usize, fan_out: usize) -> f64 {
+/// The bound `a` of a uniform init U[-a, a] (eq. 1 and eq. 16 of the paper); None for
+/// He's, which is normal and unbounded.
+pub fn init_bound(init: Init, fan_in: usize, fan_out: usize) -> Option<f64> {
     match init {
-        Init::Standard => 1.0 / (fan_in as f64).sqrt(),
-        Init::Normalized => 6f64.sqrt() / ((fan_in + fan_out) as f64).sqrt(),
+        Init::Standard => Some(1.0 / (fan_in as f64).sqrt()),
+        Init::Normalized => Some(6f64.sqrt() / ((fan_in + fan_out) as f64).sqrt()),
+        Init::He => None,
+    }
+}
+
+/// The standard deviation of a weight under `init`: a / sqrt(3) for U[-a, a], and
+/// sqrt(2 / fan_in) for He et al. (2015), which keeps Var[relu(s)] constant across layers.
+pub fn init_std(init: Init, fan_in: usize, fan_out: usize) -> f64 {
+    match init_bound(init, fan_in, fan_out) {
+        Some(bound) => bound / 3f64.sqrt(),
+        None => (2.0 / fan_in as f64).sqrt(),
+    }
+}
+
+/// A layer's initial weights, row-major `[fan_in, fan_out]`, drawn from `rng` in order.
+pub fn init_weights(init: Init, fan_in: usize, fan_out: usize, rng: &mut SplitMix64) -> Vec<f32> {
+    let count = fan_in * fan_out;
+    match init_bound(init, fan_in, fan_out) {
+        Some(bound) => {
+            let bound = bound as f32;
+            (0..count)
+                .map(|_| (2.0 * rng.next_f32() - 1.0) * bound)
+                .collect()
+        }
+        None => {
+            let std = init_std(init, fan_in, fan_out);
+            (0..count)
+                .map(|_| (rng.next_normal() * std) as f32)
+                .collect()
+        }
     }
 }
 
 impl Mlp {
-    /// A fresh network: `sizes` from input to output, weights uniform per `init` with each
-    /// layer's true fan-in (the output layer included), biases 0. Layer k draws from its
-    /// own SplitMix64 stream, so the weights depend only on (seed, k, sizes).
+    /// A fresh network: `sizes` from input to output, weights per `init` with each layer's
+    /// true fan-in (the output layer included), biases 0. Layer k draws from its own
+    /// SplitMix64 stream, so the weights depend only on (seed, k, sizes).
     pub fn new(
         sizes: &[usize],
         activation: Activation,
@@ -53,11 +84,8 @@ impl Mlp {
             .enumerate()
             .map(|(k, pair)| {
                 let (fan_in, fan_out) = (pair[0], pair[1]);
-                let bound = init_bound(init, fan_in, fan_out) as f32;
                 let mut rng = SplitMix64::new(seed, k as u64);
-                let values: Vec<f32> = (0..fan_in * fan_out)
-                    .map(|_| (2.0 * rng.next_f32() - 1.0) * bound)
-                    .collect();
+                let values = init_weights(init, fan_in, fan_out, &mut rng);
                 let weight = Tensor::from_slice(&values)
                     .view([fan_in as i64, fan_out as i64])
                     .to_device(device);

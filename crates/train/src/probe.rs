@@ -4,11 +4,12 @@
 
 use tch::{Kind, Tensor};
 
+use crate::activation::Nonlinearity;
 use crate::model::{nll_and_residual, Mlp};
 use crate::source::{DeviceSet, InputScale};
 
 /// Rows evaluated per forward pass over valid/test: bounds the activations' memory.
-const EVAL_CHUNK: i64 = 2000;
+pub const EVAL_CHUNK: i64 = 2000;
 
 /// One hidden layer's probed arrays (on the device).
 pub struct LayerProbe {

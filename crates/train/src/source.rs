@@ -7,10 +7,12 @@
 //! permutation. A resumed run therefore needs only its step count to continue exactly.
 
 use anyhow::{ensure, Context, Result};
-use data::dataset::{Dataset, Split};
+use spec::cli::usage;
+use spec::dataset_h5::{Dataset as DatasetFile, Split};
+use spec::layout::PROBE_EXAMPLES;
+use spec::{Dataset, RunConfig, SHAPESET_EPOCH_UPDATES};
 use tch::{Device, Kind, Tensor};
 
-use crate::config::{DatasetName, RunConfig, PROBE_EXAMPLES};
 use crate::rng::SplitMix64;
 
 /// Stream ids of the run's SplitMix64 generators that are not weight layers.
@@ -18,7 +20,7 @@ const SHAPESET_STREAM: u64 = 1 << 32;
 const SHUFFLE: u64 = 2 << 32;
 
 /// Steps whose batches are gathered and converted in one go: fewer, larger kernels.
-const CHUNK_STEPS: u64 = 100;
+pub const CHUNK_STEPS: u64 = 100;
 
 /// u8 pixels to the network's input range: Shapeset [-1, 1] (as the original), others [0, 1].
 #[derive(Clone, Copy, Debug)]
@@ -28,13 +30,13 @@ pub struct InputScale {
 }
 
 impl InputScale {
-    pub fn for_dataset(dataset: DatasetName) -> InputScale {
+    pub fn for_dataset(dataset: Dataset) -> InputScale {
         match dataset {
-            DatasetName::Shapeset => InputScale {
+            Dataset::Shapeset => InputScale {
                 mul: 2.0 / 255.0,
                 add: -1.0,
             },
-            DatasetName::Mnist | DatasetName::Cifar10 => InputScale {
+            Dataset::Mnist | Dataset::Cifar10 => InputScale {
                 mul: 1.0 / 255.0,
                 add: 0.0,
             },
@@ -76,56 +78,71 @@ pub struct EvalData {
     pub train: Option<DeviceSet>,
 }
 
-/// Puts the evaluation sets (and the training split, if any) of `dataset` on `device`;
-/// for Shapeset without a `dataset.h5`, generates the pinned valid/test sets.
-pub fn load(config: &RunConfig, dataset: Option<Dataset>, device: Device) -> Result<EvalData> {
-    let dim = config.input_dim();
-    let (train, valid, test) = match dataset {
-        None => {
-            ensure!(
-                config.dataset == DatasetName::Shapeset,
-                "--data FILE (dataset.h5) is required for {}",
-                config.dataset.as_str()
-            );
-            let sets = data::shapeset::eval_sets().context("cannot generate Shapeset eval sets")?;
-            (None, sets.valid, sets.test)
+/// Checks a dataset file against the run before anything is allocated or written, and
+/// returns the epoch length in updates: 20,000 on the Shapeset stream, else train examples
+/// per batch. Without a file only Shapeset can run (its eval sets are generated).
+pub fn check(dataset: Dataset, file: Option<&DatasetFile>, batch_size: usize) -> Result<u64> {
+    let Some(file) = file else {
+        if dataset == Dataset::Shapeset {
+            return Ok(SHAPESET_EPOCH_UPDATES);
         }
-        Some(ds) => {
-            let name = config.dataset.as_str();
-            ensure!(
-                ds.name == name,
-                "the data file holds dataset {}, not {name}",
-                ds.name
-            );
-            ensure!(
-                ds.dim == dim && ds.classes == config.classes(),
-                "the data file has dim {} and {} classes, {name} needs {dim} and {}",
-                ds.dim,
-                ds.classes,
-                config.classes()
-            );
-            ensure!(
-                ds.train.is_some() || config.dataset == DatasetName::Shapeset,
-                "the data file has no train split"
-            );
-            let train = ds.train.filter(|_| config.dataset != DatasetName::Shapeset);
-            (train, ds.valid, ds.test)
-        }
+        return Err(usage(format!(
+            "--data FILE (dataset.h5) is required for {dataset}"
+        )));
     };
     ensure!(
-        test.n >= PROBE_EXAMPLES,
-        "the test set has {} examples, the probes need {PROBE_EXAMPLES}",
-        test.n
+        file.name == dataset.id(),
+        "the data file holds dataset {}, not {dataset}",
+        file.name
     );
-    if let Some(train) = &train {
-        ensure!(
-            train.n >= config.batch_size,
-            "the train split has {} examples, fewer than one batch of {}",
-            train.n,
-            config.batch_size
-        );
+    let (dim, classes) = (dataset.input_dim(), dataset.classes());
+    ensure!(
+        file.dim == dim && file.classes == classes,
+        "the data file has dim {} and {} classes, {dataset} needs {dim} and {classes}",
+        file.dim,
+        file.classes
+    );
+    ensure!(file.valid.n > 0, "the valid split is empty");
+    ensure!(
+        file.test.n >= PROBE_EXAMPLES,
+        "the test split has {} examples, the probes need {PROBE_EXAMPLES}",
+        file.test.n
+    );
+    if dataset == Dataset::Shapeset {
+        return Ok(SHAPESET_EPOCH_UPDATES);
     }
-    let scale = InputScale::for_dataset(config.dataset);
+    let train = file
+        .train
+        .as_ref()
+        .context("the data file has no train split")?;
+    // A batch size of 0 is refused with the other flags; here it must not divide.
+    let batch = batch_size.max(1);
+    ensure!(
+        train.n >= batch,
+        "the train split has {} examples, fewer than one batch of {batch_size}",
+        train.n
+    );
+    Ok((train.n / batch) as u64)
+}
+
+/// Puts the evaluation sets (and the training split, if any) of `file` on `device`; for
+/// Shapeset without a file, generates the pinned valid/test sets. `check` has passed.
+pub fn load(config: &RunConfig, file: Option<DatasetFile>, device: Device) -> Result<EvalData> {
+    let dataset = config.params.dataset;
+    let dim = dataset.input_dim();
+    let (train, valid, test) = match file {
+        None => {
+            let sets = shapeset::eval_sets().context("cannot generate Shapeset eval sets")?;
+            (None, sets.valid, sets.test)
+        }
+        // The Shapeset stream replaces any train split a file has.
+        Some(file) => (
+            file.train.filter(|_| dataset != Dataset::Shapeset),
+            file.valid,
+            file.test,
+        ),
+    };
+    let scale = InputScale::for_dataset(dataset);
     let test = DeviceSet::new(&test, dim, device);
     Ok(EvalData {
         probe_x: scale.convert(&test.x.narrow(0, 0, PROBE_EXAMPLES as i64)),
@@ -164,18 +181,18 @@ impl Batches {
             // Below 2^32, where datasets/shapeset.toml keeps training streams: the pinned
             // valid/test seeds are above it, so training never replays them.
             None => Origin::Shapeset {
-                stream_seed: SplitMix64::new(config.seed, SHAPESET_STREAM).next_u64() >> 32,
+                stream_seed: SplitMix64::new(config.params.seed, SHAPESET_STREAM).next_u64() >> 32,
             },
             Some(set) => Origin::Fixed {
                 set,
-                seed: config.seed,
+                seed: config.params.seed,
                 epoch_order: None,
             },
         };
         Batches {
             origin,
-            batch: config.batch_size,
-            scale: InputScale::for_dataset(config.dataset),
+            batch: config.params.batch_size,
+            scale: InputScale::for_dataset(config.params.dataset),
             device,
             next_step: step,
             chunk: None,
@@ -206,7 +223,7 @@ impl Batches {
         match &mut self.origin {
             Origin::Shapeset { stream_seed } => {
                 let count = batch * steps as usize;
-                let (x, y) = data::shapeset::batch(*stream_seed, first * batch as u64, count);
+                let (x, y) = shapeset::batch(*stream_seed, first * batch as u64, count);
                 let x = Tensor::from_slice(&x)
                     .view([count as i64, -1])
                     .to_device(self.device);

@@ -2,15 +2,11 @@
 //! 100-bin histogram over bin edges fixed for the whole run, computed on the device and
 //! read back in one transfer.
 
+use spec::layout::BINS;
+use spec::Activation;
 use tch::{Kind, Tensor};
 
-use crate::config::Activation;
 use crate::probe::{LayerProbe, Probe};
-
-pub const BINS: usize = 100;
-
-/// Scalars before the histogram in a summary row: mean, std, p02, p50, p98.
-pub const SCALARS: usize = 5;
 
 /// Width of a histogram of gradients, in units of the largest per-layer std at step 0.
 pub const GRADIENT_SPAN_STDS: f64 = 5.0;
@@ -94,6 +90,7 @@ pub fn initial_edges(probe: &Probe, activation: Activation) -> Vec<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spec::layout::SCALARS;
 
     #[test]
     fn summary_matches_hand_numbers() {

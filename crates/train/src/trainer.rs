@@ -1,28 +1,31 @@
 //! One training run from start (or checkpoint) to `run.h5`: SGD steps, probes on
-//! schedule, checkpoints, and the failure path for a non-finite loss.
+//! schedule, checkpoints, and the failure paths (a non-finite loss, an I/O error, a
+//! signal). Every input is checked before `--out` is created (see [`run`]).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
-use data::dataset::Dataset;
+use anyhow::{bail, ensure, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use spec::cli::usage;
+use spec::dataset_h5::Dataset as DatasetFile;
+use spec::layout::{Quantity, BINS, SCALARS};
+use spec::recording::Recording;
+use spec::run_h5::{export_seed_layout, write_run_h5, RunInfo};
+use spec::RunConfig;
+use store::atomic::write_atomic;
 use tch::{Device, Kind, Tensor};
 
 use crate::checkpoint::{Checkpoint, State, Timing};
-use crate::config::RunConfig;
 use crate::model::Mlp;
-use crate::probe::{evaluate, probe};
-use crate::record::{export_seed_layout, write_run_h5, RunInfo};
-use crate::recording::{Recording, QUANTITIES};
+use crate::probe::{evaluate, probe, Probe};
+use crate::rundir::RunDir;
 use crate::source::{self, Batches, EvalData, InputScale};
-use crate::stats::{initial_edges, summary_row, BINS, SCALARS};
+use crate::stats::{initial_edges, summary_row};
+use crate::{identity, memory, signals};
 
 /// Steps between host reads of the running loss: the cheap non-finite check.
 const FINITE_CHECK_EVERY: u64 = 100;
-
-/// The tch and libtorch versions this binary was built against.
-pub const LIBTORCH: &str = concat!("tch 0.24.0, libtorch ", env!("XAVIER_LIBTORCH_VERSION"));
 
 pub struct Options {
     pub out: PathBuf,
@@ -33,83 +36,94 @@ pub struct Options {
     pub stop_after: Option<u64>,
 }
 
-/// `cpu`, `cuda` (= `cuda:0`) or `cuda:N`.
-pub fn parse_device(name: &str) -> Result<Device> {
-    match name {
-        "cpu" => Ok(Device::Cpu),
-        "cuda" => Ok(Device::Cuda(0)),
-        _ => {
-            let index = name
-                .strip_prefix("cuda:")
-                .and_then(|i| i.parse::<usize>().ok())
-                .with_context(|| {
-                    format!("unknown device {name:?}: use auto, cpu, cuda or cuda:N")
-                })?;
-            Ok(Device::Cuda(index))
-        }
-    }
+/// `auto` (CUDA if libtorch sees it, else the CPU), `cpu`, `cuda` (= `cuda:0`) or
+/// `cuda:N`, resolved to the name a config records; an unknown name is a usage error.
+pub fn resolve_device(name: &str) -> Result<String> {
+    let resolved = match name {
+        "auto" if tch::Cuda::is_available() => "cuda:0".to_string(),
+        "auto" => "cpu".to_string(),
+        "cuda" => "cuda:0".to_string(),
+        other => other.to_string(),
+    };
+    parse_device(&resolved)?;
+    Ok(resolved)
 }
 
-/// Runs `config` on `dataset` (None: the Shapeset stream and its generated eval sets)
-/// into `options.out`; returns the path of the complete `run.h5`.
-pub fn run(config: &RunConfig, dataset: Option<Dataset>, options: &Options) -> Result<PathBuf> {
-    config.validate()?;
-    let device = parse_device(&config.device)?;
+/// `cpu` or `cuda:N`.
+pub fn parse_device(name: &str) -> Result<Device> {
+    if name == "cpu" {
+        return Ok(Device::Cpu);
+    }
+    let index = name
+        .strip_prefix("cuda:")
+        .and_then(|i| i.parse::<usize>().ok())
+        .ok_or_else(|| {
+            usage(format!(
+                "unknown device {name:?}: use auto, cpu, cuda or cuda:N"
+            ))
+        })?;
+    Ok(Device::Cuda(index))
+}
+
+fn check_device(device: Device) -> Result<()> {
     if let Device::Cuda(index) = device {
         let count = tch::Cuda::device_count();
-        if index as i64 >= count {
-            bail!(
-                "device {} requested but {count} CUDA device(s) are visible",
-                config.device
-            );
-        }
+        ensure!(
+            (index as i64) < count,
+            "device cuda:{index} requested but {count} CUDA device(s) are visible"
+        );
     }
-    std::fs::create_dir_all(&options.out)
-        .with_context(|| format!("cannot create {}", options.out.display()))?;
-    let mut data = source::load(config, dataset, device)?;
-    let mut model = Mlp::new(
-        &config.layer_sizes(),
-        config.activation,
-        config.init,
-        config.seed,
-        device,
+    Ok(())
+}
+
+/// The bytes of a dataset file's arrays.
+fn data_bytes(file: Option<&DatasetFile>) -> u64 {
+    file.map_or(0, |f| {
+        f.splits()
+            .iter()
+            .map(|(_, s)| (s.x.len() + s.y.len()) as u64)
+            .sum()
+    })
+}
+
+/// Runs `config` on `file` (None: the Shapeset stream and its generated eval sets) into
+/// `options.out`; returns the path of the complete `run.h5`. The parameters, the data, the
+/// device and the memory a run needs are all checked before `--out` is created.
+pub fn run(config: &RunConfig, file: Option<DatasetFile>, options: &Options) -> Result<PathBuf> {
+    let params = &config.params;
+    params.validate().map_err(|e| usage(format!("{e:#}")))?;
+    let per_epoch = source::check(params.dataset, file.as_ref(), params.batch_size)?;
+    ensure!(
+        per_epoch == config.updates_per_epoch,
+        "the config has {} updates per epoch, the data gives {per_epoch}",
+        config.updates_per_epoch
     );
-    let checkpoint = Checkpoint::new(&options.out);
-    let state = if options.resume {
-        let state = checkpoint.load(&mut model)?;
-        if state.config != *config {
-            bail!(
-                "the checkpoint in {} was made by a different config: {}",
-                options.out.display(),
-                serde_json::to_string(&state.config)?
-            );
+    let device = parse_device(&config.device)?;
+    check_device(device)?;
+    memory::check(params, data_bytes(file.as_ref()), device)?;
+    let data = source::load(config, file, device)?;
+    let sizes = params.layer_sizes();
+    let model = Mlp::new(&sizes, params.activation, params.init, params.seed, device);
+    let dir = RunDir::open(&options.out, options.resume)?;
+    let mut run = match Run::start(config, options, data, model) {
+        Ok(run) => run,
+        Err(err) if options.resume => {
+            // A resume that cannot start leaves the directory as it found it.
+            dir.finish();
+            return Err(err);
         }
-        state
-    } else {
-        if checkpoint.dir().exists() {
-            checkpoint.remove()?;
-        }
-        State {
-            config: config.clone(),
-            step: 0,
-            weights_file: String::new(),
-            timing: Timing::default(),
-            recording: Recording::new(config.hidden_layers),
-        }
+        Err(err) => return Err(err),
     };
-    let config_json = serde_json::to_string_pretty(config)?;
-    store::atomic::write_atomic(&options.out.join("config.json"), config_json.as_bytes())?;
-    let batches = Batches::new(config, data.train.take(), state.step, device);
-    let mut run = Run {
-        config,
-        options,
-        data,
-        model,
-        checkpoint,
-        state,
-        batches,
-    };
-    run.train()
+    match run.train() {
+        Ok(path) => {
+            dir.finish();
+            Ok(path)
+        }
+        Err(err) => Err(match dir.kept_note() {
+            Some(note) => err.context(note),
+            None => err,
+        }),
+    }
 }
 
 struct Run<'a> {
@@ -122,50 +136,101 @@ struct Run<'a> {
     batches: Batches,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// A new run, or the checkpointed one when resuming (its config must be this one).
+    fn start(
+        config: &'a RunConfig,
+        options: &'a Options,
+        mut data: EvalData,
+        mut model: Mlp,
+    ) -> Result<Run<'a>> {
+        let checkpoint = Checkpoint::new(&options.out);
+        let state = if options.resume {
+            let state = checkpoint.load(&mut model)?;
+            if state.config != *config {
+                bail!(
+                    "the checkpoint in {} was made by a different config: {}",
+                    options.out.display(),
+                    serde_json::to_string(&state.config)?
+                );
+            }
+            state
+        } else {
+            if checkpoint.dir().exists() {
+                checkpoint.remove()?;
+            }
+            State {
+                config: config.clone(),
+                step: 0,
+                weights_file: String::new(),
+                timing: Timing::default(),
+                recording: Recording::new(config.params.hidden_layers),
+            }
+        };
+        let config_json = serde_json::to_string_pretty(config)?;
+        write_atomic(&options.out.join("config.json"), config_json.as_bytes())?;
+        let device = data.probe_x.device();
+        let batches = Batches::new(config, data.train.take(), state.step, device);
+        Ok(Run {
+            config,
+            options,
+            data,
+            model,
+            checkpoint,
+            state,
+            batches,
+        })
+    }
+
     fn train(&mut self) -> Result<PathBuf> {
         let config = self.config;
-        let device = self.data.probe_x.device();
-        let progress = progress_bar(config.updates, self.state.step);
+        let params = &config.params;
+        let progress = progress_bar(params.updates, self.state.step);
         if self.state.step == 0 {
             self.probe(None)?;
         }
-        let mut loss_sum = Tensor::zeros([], (Kind::Double, device));
+        let mut loss_sum = Tensor::zeros([], (Kind::Double, self.data.probe_x.device()));
         let mut since_probe = 0u64;
         let mut clock = Instant::now();
-        while self.state.step < config.updates {
+        while self.state.step < params.updates {
+            if let Some(signal) = signals::received() {
+                let name = signals::name(signal);
+                bail!("interrupted by {name} at step {}", self.state.step);
+            }
             let (x, y) = self.batches.next_batch();
-            loss_sum += self.model.sgd_step(&x, &y, config.lr);
+            loss_sum += self.model.sgd_step(&x, &y, params.lr);
             self.state.step += 1;
             since_probe += 1;
             let step = self.state.step;
             let probe_now = config.is_probe_step(step);
-            if step.is_multiple_of(FINITE_CHECK_EVERY) || probe_now {
-                let total = loss_sum.double_value(&[]);
-                if !total.is_finite() {
-                    self.state.timing.train_s += clock.elapsed().as_secs_f64();
-                    return Err(self.fail(step));
-                }
-                progress.set_position(step);
+            if !probe_now && !step.is_multiple_of(FINITE_CHECK_EVERY) {
+                continue;
             }
-            if probe_now {
+            // The one host read of the running loss: the finite check and the train loss.
+            let total = loss_sum.double_value(&[]);
+            progress.set_position(step);
+            if !total.is_finite() {
                 self.state.timing.train_s += clock.elapsed().as_secs_f64();
-                let examples = (since_probe * config.batch_size as u64) as f64;
-                let train_loss = loss_sum.double_value(&[]) / examples;
-                let valid_error = self.probe(Some(train_loss))?;
-                progress.set_message(format!("valid error {:.2}%", 100.0 * valid_error));
-                _ = loss_sum.zero_();
-                since_probe = 0;
-                if step < config.updates {
-                    self.save_checkpoint()?;
-                    if self.options.stop_after.is_some_and(|stop| step >= stop) {
-                        progress.finish_and_clear();
-                        eprintln!("train: stopped after step {step}; continue with --resume");
-                        return Ok(self.options.out.join("run.h5"));
-                    }
-                }
-                clock = Instant::now();
+                return Err(self.fail(step));
             }
+            if !probe_now {
+                continue;
+            }
+            self.state.timing.train_s += clock.elapsed().as_secs_f64();
+            let examples = (since_probe * params.batch_size as u64) as f64;
+            let valid_error = self.probe(Some(total / examples))?;
+            progress.set_message(format!("valid error {:.2}%", 100.0 * valid_error));
+            _ = loss_sum.zero_();
+            since_probe = 0;
+            if step < params.updates {
+                self.save_checkpoint()?;
+                if self.options.stop_after.is_some_and(|stop| step >= stop) {
+                    progress.finish_and_clear();
+                    eprintln!("train: stopped after step {step}; continue with --resume");
+                    return Ok(self.options.out.join("run.h5"));
+                }
+            }
+            clock = Instant::now();
         }
         progress.finish_and_clear();
         self.finish()
@@ -175,22 +240,38 @@ impl Run<'_> {
     /// the run if a loss is not finite.
     fn probe(&mut self, train_loss: Option<f64>) -> Result<f64> {
         let clock = Instant::now();
-        let config = self.config;
         let step = self.state.step;
-        let scale = InputScale::for_dataset(config.dataset);
+        let (row, probe) = self.measure()?;
+        self.record(train_loss, &row);
+        let losses = [train_loss.unwrap_or(0.0), row[0], row[2]];
+        if losses.iter().any(|l| !l.is_finite()) {
+            self.state.timing.probe_s += clock.elapsed().as_secs_f64();
+            return Err(self.fail(step));
+        }
+        if self.config.is_raw_step(step) {
+            let weight_grad = step == 0 || step == self.config.params.updates;
+            self.checkpoint.save_raw(step, &probe, weight_grad)?;
+            self.state.recording.raw_steps.push(step);
+        }
+        self.state.timing.probe_s += clock.elapsed().as_secs_f64();
+        Ok(row[1] / self.data.valid.n as f64)
+    }
+
+    /// Everything a probe measures, in one host transfer: `[valid loss, valid errors,
+    /// test loss, test errors, jacobian_sv_mean per layer, then per layer and quantity a
+    /// summary row]`, plus the probe's arrays for a raw snapshot.
+    fn measure(&mut self) -> Result<(Vec<f64>, Probe)> {
+        let config = self.config;
+        let params = &config.params;
+        let scale = InputScale::for_dataset(params.dataset);
         let (valid_loss, valid_errors) = evaluate(&self.model, &self.data.valid, scale);
         let (test_loss, test_errors) = evaluate(&self.model, &self.data.test, scale);
-        let probe = probe(
-            &mut self.model,
-            &self.data.probe_x,
-            &self.data.probe_y,
-            config.jacobian_examples,
-        );
+        let (x, y) = (&self.data.probe_x, &self.data.probe_y);
+        let probe = probe(&mut self.model, x, y, params.jacobian_examples);
         let rec = &mut self.state.recording;
         if rec.edges.is_empty() {
-            rec.edges = initial_edges(&probe, config.activation);
+            rec.edges = initial_edges(&probe, params.activation);
         }
-        // Everything measured goes into one device tensor: one transfer per probe.
         let mut parts = vec![
             valid_loss.view([1]),
             valid_errors.to_kind(Kind::Double).view([1]),
@@ -198,10 +279,11 @@ impl Run<'_> {
             test_errors.to_kind(Kind::Double).view([1]),
             probe.jacobian_sv_mean.shallow_clone(),
         ];
+        let device = probe.jacobian_sv_mean.device();
         let edges: Vec<Tensor> = rec
             .edges
             .iter()
-            .map(|e| Tensor::from_slice(e).to_device(probe.jacobian_sv_mean.device()))
+            .map(|e| Tensor::from_slice(e).to_device(device))
             .collect();
         for layer in &probe.layers {
             let arrays = [&layer.activation, &layer.preact_grad, &layer.weight_grad];
@@ -209,48 +291,34 @@ impl Run<'_> {
                 parts.push(summary_row(values, edges));
             }
         }
-        let row = Vec::<f64>::try_from(Tensor::cat(&parts, 0))?;
+        let row = Vec::<f64>::try_from(Tensor::cat(&parts, 0)).context("reading a probe")?;
+        Ok((row, probe))
+    }
+
+    /// Appends a probe's row (see [`Run::measure`]) to the recording.
+    fn record(&mut self, train_loss: Option<f64>, row: &[f64]) {
+        let step = self.state.step;
         let (valid_n, test_n) = (self.data.valid.n as f64, self.data.test.n as f64);
+        let rec = &mut self.state.recording;
         let h = &mut rec.history;
         h.step.push(step);
-        h.epoch.push(config.epoch(step));
+        h.epoch.push(self.config.epoch(step));
         h.train_loss.push(train_loss.unwrap_or(f64::NAN));
         h.valid_loss.push(row[0] / valid_n);
         h.valid_error.push(row[1] / valid_n);
         h.test_loss.push(row[2] / test_n);
         h.test_error.push(row[3] / test_n);
-        let hidden = config.hidden_layers;
-        let mut rest = &row[4..];
-        for layer in rec.layers.iter_mut() {
-            layer.jacobian_sv_mean.push(rest[0]);
-            rest = &rest[1..];
+        let hidden = rec.layers.len();
+        for (layer, value) in rec.layers.iter_mut().zip(&row[4..4 + hidden]) {
+            layer.jacobian_sv_mean.push(*value);
         }
-        rest = &row[4 + hidden..];
-        for layer in rec.layers.iter_mut() {
-            for q in 0..QUANTITIES.len() {
+        let mut rest = &row[4 + hidden..];
+        for layer in &mut rec.layers {
+            for q in 0..Quantity::ALL.len() {
                 layer.quantities[q].push(&rest[..SCALARS + BINS]);
                 rest = &rest[SCALARS + BINS..];
             }
         }
-        let losses = [train_loss.unwrap_or(0.0), row[0], row[2]];
-        if losses.iter().any(|l| !l.is_finite()) {
-            self.state.timing.probe_s += clock.elapsed().as_secs_f64();
-            return Err(self.fail(step));
-        }
-        if config.is_raw_step(step) {
-            let weight_grad = step == 0 || step == config.updates;
-            self.checkpoint.save_raw(step, &probe, weight_grad)?;
-            self.state.recording.raw_steps.push(step);
-        }
-        self.state.timing.probe_s += clock.elapsed().as_secs_f64();
-        Ok(self
-            .state
-            .recording
-            .history
-            .valid_error
-            .last()
-            .copied()
-            .unwrap_or(f64::NAN))
     }
 
     fn save_checkpoint(&mut self) -> Result<()> {
@@ -265,35 +333,36 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Writes `run.h5` with `status`. Its `timing` attribute holds only the update count:
+    /// wall-clock seconds go to `timing.json`, so that the same run gives the same bytes.
     fn write_run_h5(&self, status: &str) -> Result<PathBuf> {
         let path = self.options.out.join("run.h5");
-        let timing = self.state.timing;
-        let timing_json = serde_json::json!({
-            "train_s": timing.train_s,
-            "probe_s": timing.probe_s,
-            "checkpoint_s": timing.checkpoint_s,
-            "updates": self.state.step,
-        })
-        .to_string();
+        let timing_json = serde_json::json!({ "updates": self.state.step }).to_string();
         let info = RunInfo {
             config_json: &serde_json::to_string(self.config)?,
             device: &self.config.device,
-            libtorch: LIBTORCH,
+            libtorch: &identity::libtorch_attr(),
             status,
             timing_json: &timing_json,
         };
-        let hidden = self.config.hidden_layers;
+        let hidden = self.config.params.hidden_layers;
         write_run_h5(&path, &info, &self.state.recording, |step| {
             self.checkpoint.load_raw(step, hidden)
         })?;
         Ok(path)
     }
 
-    /// Records the failure in `run.h5` and returns the error that ends the run.
+    /// Records the failure in `run.h5` and returns the error that ends the run. The
+    /// checkpoint goes: resuming from it would diverge again.
     fn fail(&self, step: u64) -> anyhow::Error {
         let reason = format!("non-finite loss at step {step}");
-        match self.write_run_h5(&format!("failed: {reason}")) {
-            Ok(_) => anyhow::anyhow!("{reason} (learning rate {} too large?)", self.config.lr),
+        let written = self.write_run_h5(&format!("failed: {reason}"));
+        let _ = std::fs::remove_dir_all(self.checkpoint.dir());
+        match written {
+            Ok(_) => anyhow::anyhow!(
+                "{reason} (learning rate {} too large?)",
+                self.config.params.lr
+            ),
             Err(err) => err.context(reason),
         }
     }
@@ -302,7 +371,7 @@ impl Run<'_> {
         let clock = Instant::now();
         let path = self.write_run_h5("complete")?;
         if self.options.export_seed_layout {
-            let hidden = self.config.hidden_layers;
+            let hidden = self.config.params.hidden_layers;
             export_seed_layout(
                 &self.options.out,
                 &self.state.recording,
@@ -312,6 +381,16 @@ impl Run<'_> {
         }
         self.checkpoint.remove()?;
         let t = self.state.timing;
+        let timing = serde_json::json!({
+            "train_s": t.train_s,
+            "probe_s": t.probe_s,
+            "checkpoint_s": t.checkpoint_s,
+            "updates": self.state.step,
+        });
+        write_atomic(
+            &self.options.out.join("timing.json"),
+            timing.to_string().as_bytes(),
+        )?;
         eprintln!(
             "train: {} updates in {:.1} s; probes {:.1} s ({:.1}% of training), checkpoints {:.1} s, final write {:.1} s",
             self.state.step,

@@ -1,8 +1,8 @@
 //! The model's maths against the paper's formulas and against tch autograd.
 
+use spec::{Activation, Init};
 use tch::{Device, Kind, Tensor};
-use train::config::{Activation, Init};
-use train::model::{init_bound, Mlp};
+use train::model::{init_bound, init_std, Mlp};
 use train::probe::probe;
 
 fn variance(t: &Tensor) -> f64 {
@@ -22,6 +22,7 @@ fn init_variance_follows_eq1_and_eq16_with_true_fan_in() {
                 Init::Standard => 1.0 / (3.0 * fan_in as f64),
                 // eq. 16: Var[W] = 2 / (n_in + n_out)
                 Init::Normalized => 2.0 / (fan_in + fan_out) as f64,
+                Init::He => unreachable!("tested below"),
             };
             let measured = variance(&layer.weight);
             // The relative sd of a uniform sample variance is sqrt(0.8 / n): 2% at n = 2304.
@@ -34,7 +35,7 @@ fn init_variance_follows_eq1_and_eq16_with_true_fan_in() {
                 (measured / expected - 1.0).abs() < tolerance,
                 "{init:?} layer {k}: variance {measured} vs {expected}"
             );
-            let bound = init_bound(init, fan_in, fan_out);
+            let bound = init_bound(init, fan_in, fan_out).unwrap();
             let max = layer.weight.abs().max().double_value(&[]);
             assert!(
                 max <= bound && max > 0.99 * bound,
@@ -43,6 +44,46 @@ fn init_variance_follows_eq1_and_eq16_with_true_fan_in() {
             assert_eq!(layer.bias.abs().sum(Kind::Double).double_value(&[]), 0.0);
         }
     }
+}
+
+/// He et al. (2015): W ~ N(0, 2 / fan_in), biases 0. A normal, not a uniform of the same
+/// variance: the kurtosis tells them apart (3 against 1.8).
+#[test]
+fn he_init_is_normal_with_variance_two_over_fan_in() {
+    let sizes = [1000, 1000, 10];
+    let model = Mlp::new(&sizes, Activation::Relu, Init::He, 4, Device::Cpu);
+    let weight = model.layers[0].weight.to_kind(Kind::Double);
+    let expected = 2.0 / 1000.0;
+    assert!((init_std(Init::He, 1000, 1000).powi(2) / expected - 1.0).abs() < 1e-12);
+    let mean = weight.mean(Kind::Double).double_value(&[]);
+    let measured = variance(&weight);
+    let kurtosis = (&weight - mean)
+        .pow_tensor_scalar(4)
+        .mean(Kind::Double)
+        .double_value(&[])
+        / (measured * measured);
+    // n = 1e6: the sample variance's relative sd is sqrt(2 / n) = 0.14%, the kurtosis' sd
+    // about 0.005, the mean's sd 4.5e-5.
+    assert!(
+        (measured / expected - 1.0).abs() < 0.01,
+        "variance {measured} vs {expected}"
+    );
+    assert!((kurtosis - 3.0).abs() < 0.05, "kurtosis {kurtosis}");
+    assert!(mean.abs() < 3e-4, "mean {mean}");
+    // The output layer has its own fan-in (1000) too; biases start at 0.
+    let top = variance(&model.layers[1].weight);
+    assert!(
+        (top / expected - 1.0).abs() < 0.05,
+        "output layer variance {top}"
+    );
+    for layer in &model.layers {
+        assert_eq!(layer.bias.abs().sum(Kind::Double).double_value(&[]), 0.0);
+    }
+    let again = Mlp::new(&sizes, Activation::Relu, Init::He, 4, Device::Cpu);
+    assert!(
+        again.layers[0].weight.equal(&model.layers[0].weight),
+        "not deterministic"
+    );
 }
 
 #[test]

@@ -79,34 +79,51 @@ impl CostSurfaceFigure {
         chart.draw_series(s.w2.iter().enumerate().flat_map(|(r, &w2)| {
             s.w1.iter().enumerate().map(move |(c, &w1)| {
                 let color = ramp((cost[r][c] - lo) / (hi - lo).max(1e-12));
-                Rectangle::new(
-                    [(w1 - half, w2 - half), (w1 + half, w2 + half)],
-                    color.filled(),
-                )
+                let (x0, y0) = (style::snap(w1 - half), style::snap(w2 - half));
+                let (x1, y1) = (style::snap(w1 + half), style::snap(w2 + half));
+                Rectangle::new([(x0, y0), (x1, y1)], color.filled())
             })
         }))?;
-        // The colour bar: the cost scale of this panel.
-        let mut bar = ChartBuilder::on(&bar_area)
-            .margin_top((px * 2.5) as i32)
-            .margin_bottom((px * 4.0) as i32)
-            .margin_right(px as i32)
-            .y_label_area_size((px * 3.2) as i32)
-            .build_cartesian_2d(0.0..1.0, lo..hi.max(lo + 1e-12))?;
-        bar.configure_mesh()
-            .disable_x_mesh()
-            .disable_x_axis()
-            .disable_y_mesh()
-            .y_label_formatter(&|v| style::tick(*v, hi - lo))
-            .label_style(style::font(px * 0.85))
-            .draw()?;
-        let levels = 100;
-        bar.draw_series((0..levels).map(|i| {
-            let (a, b) = (i as f64 / levels as f64, (i + 1) as f64 / levels as f64);
-            let (c0, c1) = (lo + a * (hi - lo), lo + b * (hi - lo));
-            Rectangle::new([(0.0, c0), (1.0, c1)], ramp(a).filled())
-        }))?;
-        Ok(())
+        colour_bar(&bar_area, px, lo, hi)
     }
+}
+
+/// The cost scale of one panel beside its map, ticks and name on its right so that no label
+/// runs into the map or past the canvas edge.
+fn colour_bar<DB: DrawingBackend>(
+    bar_area: &DrawingArea<DB, Shift>,
+    px: f64,
+    lo: f64,
+    hi: f64,
+) -> DrawResult<DB> {
+    let (lo, hi) = (style::snap(lo), style::snap(hi.max(lo + 1e-12)));
+    let mut bar = ChartBuilder::on(bar_area)
+        .margin_top((px * 2.5) as i32)
+        .margin_bottom((px * 4.0) as i32)
+        .margin_left((px * 0.5) as i32)
+        .margin_right((px * 0.3) as i32)
+        .right_y_label_area_size((px * 4.5) as i32)
+        .build_cartesian_2d(0.0..1.0, lo..hi)?;
+    bar.configure_mesh()
+        .disable_x_mesh()
+        .disable_x_axis()
+        .disable_y_mesh()
+        .y_desc("cost")
+        .y_labels(6)
+        .y_label_formatter(&|v| style::tick(*v, hi - lo))
+        .label_style(style::font(px * 0.85))
+        .axis_desc_style(style::font(px * 0.85))
+        .draw()?;
+    let levels = 100;
+    bar.draw_series((0..levels).map(|i| {
+        let (a, b) = (i as f64 / levels as f64, (i + 1) as f64 / levels as f64);
+        let (c0, c1) = (
+            style::snap(lo + a * (hi - lo)),
+            style::snap(lo + b * (hi - lo)),
+        );
+        Rectangle::new([(0.0, c0), (1.0, c1)], ramp(a).filled())
+    }))?;
+    Ok(())
 }
 
 #[cfg(test)]

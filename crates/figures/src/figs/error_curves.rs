@@ -1,16 +1,16 @@
-//! Test error during training (Figs 11, 12): one panel per dataset, one curve per
-//! activation x init (mean over seeds, a +-1 std band when there are several seeds), legend
-//! ordered by final error like the paper's.
+//! Test error during training (Figs 11, 12, and the left panel of ext-he): one panel per
+//! dataset, one curve per configuration (mean over seeds, a +-1 std band when there are
+//! several seeds), legend ordered by final error like the paper's. Also the shared
+//! measurement of those figures: the order of final test errors.
 
-use crate::aggregate::{error_curve, Curve};
+use crate::aggregate::{error_curve, final_errors, Curve};
 use crate::canvas::{DrawResult, Plot};
-use crate::config::{Dataset, Selector};
 use crate::runs::Catalog;
-use crate::style::{self, TimeAxis};
-use crate::target::{paper_depth_selectors, PAPER_DEPTH};
+use crate::style::{self, snap, TimeAxis};
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use spec::{Activation, Dataset, Init, Selector, PAPER_DEPTH};
 
 pub struct Series {
     pub selector: Selector,
@@ -21,6 +21,24 @@ pub struct Series {
 impl Series {
     pub fn final_error(&self) -> f64 {
         self.curve.mean.last().copied().unwrap_or(f64::NAN)
+    }
+
+    /// "Tanh N", or "Sigmoid (4 layers)" off the paper's depth.
+    pub fn name(&self) -> String {
+        series_name(&self.selector)
+    }
+}
+
+/// A configuration's legend name: the paper's row name, plus the depth when it is not 5.
+pub fn series_name(selector: &Selector) -> String {
+    if selector.hidden_layers == PAPER_DEPTH {
+        selector.short_name()
+    } else {
+        format!(
+            "{} ({} layers)",
+            selector.short_name(),
+            selector.hidden_layers
+        )
     }
 }
 
@@ -38,35 +56,90 @@ pub struct ErrorCurvesFigure {
 }
 
 impl ErrorCurvesFigure {
-    /// One panel per dataset in `datasets` that has paper-depth runs.
-    pub fn read(catalog: &Catalog, datasets: &[Dataset], caption: String) -> Result<Self> {
+    /// One panel per dataset among `selectors` that has runs, in `Dataset::ALL` order; one
+    /// curve per selector that has runs.
+    pub fn read(catalog: &Catalog, selectors: &[Selector], caption: String) -> Result<Self> {
         let mut panels = Vec::new();
-        for &dataset in datasets {
-            let mut series = Vec::new();
-            let mut updates_per_epoch = 1;
-            for selector in paper_depth_selectors(catalog, &[dataset]) {
-                let seeds = catalog.seeds(&selector);
-                updates_per_epoch = seeds[0].config.updates_per_epoch;
-                series.push(Series {
-                    selector,
-                    curve: error_curve(seeds)?,
-                    seeds: seeds.len(),
-                });
+        for dataset in Dataset::ALL {
+            let here: Vec<Selector> = selectors
+                .iter()
+                .filter(|s| s.dataset == dataset)
+                .copied()
+                .collect();
+            if let Some(panel) = ErrorPanel::read(catalog, dataset, &catalog.present(&here))? {
+                panels.push(panel);
             }
-            if series.is_empty() {
-                continue;
-            }
-            series.sort_by(|a, b| a.final_error().total_cmp(&b.final_error()));
-            let last_step =
-                style::bounds(series.iter().flat_map(|s| s.curve.step.iter().copied())).1;
-            panels.push(ErrorPanel {
-                dataset,
-                axis: TimeAxis::new(last_step, updates_per_epoch),
-                last_step,
-                series,
-            });
         }
         Ok(ErrorCurvesFigure { panels, caption })
+    }
+}
+
+impl ErrorPanel {
+    /// The curves of `selectors` (all with runs) on one dataset; None when there are none.
+    pub fn read(
+        catalog: &Catalog,
+        dataset: Dataset,
+        selectors: &[Selector],
+    ) -> Result<Option<Self>> {
+        let mut series = Vec::new();
+        let mut updates_per_epoch = 1;
+        for &selector in selectors {
+            let seeds = catalog.seeds(&selector);
+            updates_per_epoch = seeds[0].config.updates_per_epoch;
+            series.push(Series {
+                selector,
+                curve: error_curve(seeds)?,
+                seeds: seeds.len(),
+            });
+        }
+        if series.is_empty() {
+            return Ok(None);
+        }
+        series.sort_by(|a, b| a.final_error().total_cmp(&b.final_error()));
+        let last_step = style::bounds(series.iter().flat_map(|s| s.curve.step.iter().copied())).1;
+        Ok(Some(ErrorPanel {
+            dataset,
+            axis: TimeAxis::new(last_step, updates_per_epoch),
+            last_step,
+            series,
+        }))
+    }
+
+    /// "Shapeset-3x2 (mean of up to 2 seeds, band = +-1 std)".
+    pub fn title(&self) -> String {
+        let seeds = self.series.iter().map(|s| s.seeds).max().unwrap_or(1);
+        let seeds = if seeds > 1 {
+            format!("mean of up to {seeds} seeds, band = +-1 std")
+        } else {
+            "1 seed".to_string()
+        };
+        format!("{} ({seeds})", self.dataset.title())
+    }
+
+    /// Draws the panel into `area` under `title`; `px` is the figure's text size.
+    pub fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        px: f64,
+        title: &str,
+    ) -> DrawResult<DB> {
+        let top = style::bounds(self.series.iter().flat_map(|s| {
+            let c = &s.curve;
+            (0..c.mean.len()).map(move |i| c.mean[i] + c.std[i].max(0.0))
+        }))
+        .1;
+        let mut chart = style::chart(
+            area,
+            px,
+            title,
+            self.axis.range(self.last_step),
+            0.0..(top * 1.08).clamp(1.0, 100.0),
+            (&self.axis.label(), "test error (%)"),
+        )?;
+        for series in &self.series {
+            draw_series(&mut chart, &self.axis, series)?;
+        }
+        style::legend(&mut chart, SeriesLabelPosition::MiddleRight, px)
     }
 }
 
@@ -74,38 +147,9 @@ impl Plot for ErrorCurvesFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let body = style::with_caption(root, &self.caption)?;
         let px = style::text_px(root);
-        for (area, panel) in body
-            .split_evenly((1, self.panels.len()))
-            .iter()
-            .zip(&self.panels)
-        {
-            let top = style::bounds(panel.series.iter().flat_map(|s| {
-                let c = &s.curve;
-                (0..c.mean.len()).map(move |i| c.mean[i] + c.std[i].max(0.0))
-            }))
-            .1;
-            let seeds = panel.series.iter().map(|s| s.seeds).max().unwrap_or(1);
-            let title = format!(
-                "{} ({PAPER_DEPTH} hidden layers, {})",
-                panel.dataset.title(),
-                if seeds > 1 {
-                    format!("mean of up to {seeds} seeds, band = +-1 std")
-                } else {
-                    "1 seed".to_string()
-                }
-            );
-            let mut chart = style::chart(
-                area,
-                px,
-                &title,
-                panel.axis.range(panel.last_step),
-                0.0..(top * 1.08).clamp(1.0, 100.0),
-                (&panel.axis.label(), "test error (%)"),
-            )?;
-            for series in &panel.series {
-                draw_series(&mut chart, &panel.axis, series)?;
-            }
-            style::legend(&mut chart, SeriesLabelPosition::MiddleRight, px)?;
+        let areas = body.split_evenly((1, self.panels.len().max(1)));
+        for (area, panel) in areas.iter().zip(&self.panels) {
+            panel.draw(area, px, &panel.title())?;
         }
         Ok(())
     }
@@ -117,7 +161,7 @@ fn draw_series<'a, DB: DrawingBackend + 'a>(
     series: &Series,
 ) -> DrawResult<DB> {
     let c = &series.curve;
-    let color = style::activation_color(series.selector.activation);
+    let color = style::series_color(&series.selector);
     let x: Vec<f64> = c.step.iter().map(|&s| axis.at(s)).collect();
     let banded: Vec<usize> = (0..x.len())
         .filter(|&i| c.n[i] > 1 && c.std[i].is_finite())
@@ -128,16 +172,16 @@ fn draw_series<'a, DB: DrawingBackend + 'a>(
             .iter()
             .rev()
             .map(|&i| (x[i], (c.mean[i] - c.std[i]).max(0.0)));
+        let outline: Vec<(f64, f64)> = upper
+            .chain(lower)
+            .map(|(x, y)| (snap(x), snap(y)))
+            .collect();
         chart.draw_series(std::iter::once(Polygon::new(
-            upper.chain(lower).collect::<Vec<_>>(),
+            outline,
             color.mix(0.18).filled(),
         )))?;
     }
-    let label = format!(
-        "{}: {:.2}%",
-        series.selector.short_name(),
-        series.final_error()
-    );
+    let label = format!("{}: {:.2}%", series.name(), series.final_error());
     let points = x.iter().copied().zip(c.mean.iter().copied()).collect();
     style::draw_line(
         chart,
@@ -146,4 +190,71 @@ fn draw_series<'a, DB: DrawingBackend + 'a>(
         style::is_dashed(series.selector.init),
         Some(&label),
     )
+}
+
+/// The order of final test errors per dataset among `selectors` at the paper's depth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorOrder {
+    /// One line per dataset with runs: "MNIST: Tanh N 3.66% (n=1) < ...".
+    pub lines: Vec<String>,
+    /// Per dataset where both were run: (dataset, Tanh N's mean < Tanh's mean).
+    pub tanh_normalized_wins: Vec<(Dataset, bool)>,
+    /// Shapeset only: whether sigmoid (if run) ends worst.
+    pub sigmoid_worst: Option<bool>,
+}
+
+impl ErrorOrder {
+    pub fn measure(catalog: &Catalog, selectors: &[Selector]) -> Result<ErrorOrder> {
+        let errors: Vec<_> = final_errors(catalog)?
+            .into_iter()
+            .filter(|e| e.selector.hidden_layers == PAPER_DEPTH && selectors.contains(&e.selector))
+            .collect();
+        let mut order = ErrorOrder {
+            lines: Vec::new(),
+            tanh_normalized_wins: Vec::new(),
+            sigmoid_worst: None,
+        };
+        for dataset in Dataset::ALL {
+            let mut here: Vec<_> = errors
+                .iter()
+                .filter(|e| e.selector.dataset == dataset)
+                .collect();
+            if here.is_empty() {
+                continue;
+            }
+            here.sort_by(|a, b| a.error_pct.mean.total_cmp(&b.error_pct.mean));
+            let names: Vec<String> = here
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {:.2}% (n={})",
+                        e.selector.short_name(),
+                        e.error_pct.mean,
+                        e.error_pct.n
+                    )
+                })
+                .collect();
+            order
+                .lines
+                .push(format!("{}: {}", dataset.title(), names.join(" < ")));
+            let mean_of = |a, i| {
+                here.iter()
+                    .find(|e| e.selector.activation == a && e.selector.init == i)
+                    .map(|e| e.error_pct.mean)
+            };
+            let tanh = (
+                mean_of(Activation::Tanh, Init::Normalized),
+                mean_of(Activation::Tanh, Init::Standard),
+            );
+            if let (Some(n), Some(s)) = tanh {
+                order.tanh_normalized_wins.push((dataset, n < s));
+            }
+            if let (Dataset::Shapeset, Some(sigmoid)) =
+                (dataset, mean_of(Activation::Sigmoid, Init::Standard))
+            {
+                order.sigmoid_worst = Some(here.iter().all(|e| e.error_pct.mean <= sigmoid));
+            }
+        }
+        Ok(order)
+    }
 }

@@ -2,12 +2,13 @@
 //! `stats/layer<k>/<q>/{mean,std,p98}`.
 
 use crate::canvas::{DrawResult, Plot};
-use crate::recording::{LayerStats, Quantity};
 use crate::runs::Run;
-use crate::style::{self, TimeAxis};
+use crate::style::{self, snap, TimeAxis};
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use spec::run_h5::read::LayerStats;
+use spec::Quantity;
 use std::ops::Range;
 
 /// How a panel draws each layer.
@@ -49,7 +50,7 @@ impl LayerStatsFigure {
         let mut panels = Vec::new();
         for (run, title) in runs.iter().zip(titles) {
             let recording = run.open()?;
-            let layers = (1..=run.config.hidden_layers)
+            let layers = (1..=run.hidden_layers())
                 .map(|k| recording.layer_stats(k, quantity))
                 .collect::<Result<Vec<_>>>()?;
             panels.push(Panel {
@@ -144,7 +145,8 @@ impl LayerStatsFigure {
                 style::draw_line(chart, means.collect(), color, false, None)?;
                 chart.draw_series((0..x.len()).map(|i| {
                     let (m, s) = (stats.mean[i], stats.std[i]);
-                    ErrorBar::new_vertical(x[i], m - s, m, m + s, color.stroke_width(2), 8)
+                    let (x, lo, mid, hi) = (snap(x[i]), snap(m - s), snap(m), snap(m + s));
+                    ErrorBar::new_vertical(x, lo, mid, hi, color.stroke_width(2), 8)
                 }))?;
             }
             Look::StdWith98thMarkers => {
@@ -153,7 +155,7 @@ impl LayerStatsFigure {
                 chart.draw_series(
                     x.iter()
                         .zip(&stats.p98)
-                        .map(|(&x, &p)| TriangleMarker::new((x, p), 6, color.filled())),
+                        .map(|(&x, &p)| TriangleMarker::new((snap(x), snap(p)), 6, color.filled())),
                 )?;
             }
         }

@@ -1,184 +1,152 @@
-//! The figures: which runs, titles and caption each one gets, and which family draws it.
+//! One module per output: each `fig*.rs` (and `table1.rs`, `ext_he.rs`) holds, for its
+//! output, the paper's claim, the rule, the measurement and the rendering, so that a claim
+//! and the picture it is judged on cannot drift apart. The outputs that look alike share a
+//! renderer family (`layer_stats`, `histograms`, `error_curves`, `cost_surface`, `sheet`),
+//! which knows how to draw and nothing of claims.
+//!
+//! [`Figure`] is what every output module implements; [`definition`] maps each
+//! [`FigureId`] to its module, and [`findings`] walks them all for REPORT.md.
 
 pub mod cost_surface;
 pub mod error_curves;
+pub mod ext_he;
+pub mod fig1;
+pub mod fig10;
+pub mod fig11;
+pub mod fig12;
+pub mod fig2;
+pub mod fig3;
+pub mod fig4;
+pub mod fig5;
+pub mod fig6;
+pub mod fig7;
+pub mod fig8;
+pub mod fig9;
 pub mod histograms;
 pub mod layer_stats;
 pub mod sheet;
+pub mod sheet_grid;
+pub mod table1;
 
-use crate::canvas;
-use crate::recording::Quantity;
-use crate::runs::{Catalog, Run};
-use crate::surface::cost_surface;
-use crate::target::Target;
+use crate::report::ReportOutput;
+use crate::runs::{Catalog, Missing, Run};
+use crate::verdict::{Assessment, Finding, Verdict};
 use anyhow::Result;
-use error_curves::ErrorCurvesFigure;
-use histograms::{HistogramFigure, Snapshot};
-use layer_stats::{LayerStatsFigure, Look};
+use spec::{Dataset, FigureId};
 use std::path::{Path, PathBuf};
 
-/// The seed of Fig 5's random network, input and target.
-pub const SURFACE_SEED: u64 = 5;
+/// One output of `figures render`: what the paper claims about it, the rule that judges the
+/// claim on our runs, and how it is drawn.
+pub trait Figure: Sync {
+    fn id(&self) -> FigureId;
 
-/// Renders one figure into `out`; the caller has checked `target.requirement(catalog)`.
-pub fn render(
-    target: Target,
-    catalog: &Catalog,
-    out: &Path,
-    size: (u32, u32),
-) -> Result<Vec<PathBuf>> {
-    let runs = catalog.lowest_seeds(&target.selectors())?;
-    let id = target.id();
-    let titles = |names: &[&str]| -> Vec<String> {
-        names
-            .iter()
-            .zip(&runs)
-            .map(|(n, r)| format!("{n} ({})", about(r)))
-            .collect()
-    };
-    match target {
-        Target::Fig1 => sheet::render(
-            out,
-            "Fig. 1. Shapeset-3x2 samples (T triangle, P parallelogram, E ellipse), generator seed 0",
-        ),
-        Target::Fig2 => {
-            let figure = LayerStatsFigure::read(
-                &runs,
-                &titles(&["Sigmoid, standard init"]),
-                Quantity::Activation,
-                Look::MeanWithStdBars,
-                "activation value (mean, bars +-1 std)",
-                "Fig. 2. Sigmoid network with 4 hidden layers on Shapeset-3x2: mean and std of each \
-                 hidden layer's activations\non the 300 fixed test examples during training"
-                    .into(),
-            )?;
-            canvas::save(&figure, out, id, size)
-        }
-        Target::Fig3 | Target::Fig10 => {
-            let (names, caption): (&[&str], _) = if target == Target::Fig3 {
-                (
-                    &["Tanh, standard init", "Softsign, standard init"],
-                    "Fig. 3. 98th percentile (markers) and standard deviation (lines) of the activations \
-                     of each hidden layer during training\ntop: tanh, bottom: softsign (standard init, \
-                     Shapeset-3x2)",
-                )
-            } else {
-                (
-                    &["Tanh, normalized init"],
-                    "Fig. 10. As Fig. 3 for tanh with normalized initialization: 98th percentile \
-                     (markers) and std (lines) of the activations per layer",
-                )
-            };
-            let figure = LayerStatsFigure::read(
-                &runs,
-                &titles(names),
-                Quantity::Activation,
-                Look::StdWith98thMarkers,
-                "activation: 98th pct (markers), std (lines)",
-                caption.into(),
-            )?;
-            canvas::save(&figure, out, id, size)
-        }
-        Target::Fig9 => {
-            let figure = LayerStatsFigure::read(
-                &runs,
-                &titles(&["Tanh, standard init", "Tanh, normalized init"]),
-                Quantity::WeightGrad,
-                Look::MeanWithStdBars,
-                "dCost/dW (mean, bars +-1 std)",
-                "Fig. 9. Standard deviation intervals of the weight gradients of each layer during \
-                 training, tanh, Shapeset-3x2\ntop: standard init, bottom: normalized init (each panel has its own scale)"
-                    .into(),
-            )?;
-            canvas::save(&figure, out, id, size)
-        }
-        Target::Fig4 | Target::Fig6 | Target::Fig7 | Target::Fig8 => {
-            let (snapshot, quantity, x_desc, names, caption) = histogram_spec(target);
-            let figure =
-                HistogramFigure::read(&runs, &titles(names), snapshot, quantity, x_desc, caption.into())?;
-            canvas::save(&figure, out, id, size)
-        }
-        Target::Fig5 => {
-            let figure = cost_surface::CostSurfaceFigure {
-                surface: cost_surface(SURFACE_SEED),
-                caption: format!(
-                    "Fig. 5. Cost of a 1-hidden-layer tanh network (10-10-2, normalized init, 10 random \
-                     inputs and targets, seed {SURFACE_SEED})\nas one weight of each layer varies: \
-                     cross-entropy (left) vs quadratic (right); plateau = slope under 5% of the span \
-                     across the grid"
-                ),
-            };
-            canvas::save(&figure, out, id, size)
-        }
-        Target::Fig11 | Target::Fig12 => {
-            let mut figure = ErrorCurvesFigure::read(catalog, target.datasets(), String::new())?;
-            figure.caption = if target == Target::Fig11 {
-                "Fig. 11. Test error during online training on Shapeset-3x2 for each activation and \
-                 initialization (dashed: standard, solid: normalized);\nlegend ordered by final test error"
-                    .into()
-            } else {
-                let names: Vec<&str> = figure.panels.iter().map(|p| p.dataset.title()).collect();
-                format!(
-                    "Fig. 12. Test error during training on {} for each activation and \
-                     initialization (dashed: standard, solid: normalized)",
-                    names.join(" and ")
-                )
-            };
-            canvas::save(&figure, out, id, size)
-        }
-        Target::Table1 | Target::Report => unreachable!("{id} is not a figure"),
+    /// What the paper says, in a sentence or two ("" for outputs that state nothing).
+    fn claim(&self) -> &'static str;
+
+    /// The rule that turns [`Figure::assess`]'s numbers into a verdict, in words.
+    fn rule(&self) -> String;
+
+    /// Ok when the catalog holds what this output draws. Default: every run of
+    /// `FigureId::needs`, the panels of a per-run figure.
+    fn requirement(&self, catalog: &Catalog) -> Result<(), Missing> {
+        catalog.lowest_seeds(&self.selectors()).map(|_| ())
+    }
+
+    /// Measures the claim on the runs and applies the rule; called only when
+    /// [`Figure::requirement`] holds.
+    fn assess(&self, catalog: &Catalog) -> Result<Assessment>;
+
+    /// Draws the output into `out`; returns the files written. Called only when
+    /// [`Figure::requirement`] holds.
+    fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>>;
+
+    /// Every claim judged on this output's runs, for REPORT.md: by default one.
+    fn findings(&self, catalog: &Catalog) -> Result<Vec<Finding>> {
+        Ok(vec![finding(self, self.id().id(), catalog)?])
+    }
+
+    /// The runs this output draws, in panel order.
+    fn selectors(&self) -> Vec<spec::Selector> {
+        self.id().needs(&Dataset::ALL)
     }
 }
 
-/// What a histogram figure reads and how it is labelled.
-fn histogram_spec(
-    target: Target,
-) -> (
-    Snapshot,
-    Quantity,
-    &'static str,
-    &'static [&'static str],
-    &'static str,
-) {
-    let inits: &[&str] = &["Tanh, standard init", "Tanh, normalized init"];
-    match target {
-        Target::Fig4 => (
-            Snapshot::End,
-            Quantity::Activation,
-            "activation value",
-            &["Tanh, standard init", "Softsign, standard init"],
-            "Fig. 4. Normalized histograms of the activations of each hidden layer at the end of \
-             training (all units, 300 test examples)\ntop: tanh, bottom: softsign",
-        ),
-        Target::Fig6 => (
-            Snapshot::Init,
-            Quantity::Activation,
-            "activation value",
-            inits,
-            "Fig. 6. Activation histograms of each hidden layer at initialization (tanh, 300 test \
-             examples)\ntop: standard init, bottom: normalized init",
-        ),
-        Target::Fig7 => (
-            Snapshot::Init,
-            Quantity::PreactGrad,
-            "back-propagated gradient dCost/ds",
-            inits,
-            "Fig. 7. Histograms of the back-propagated gradients dCost/ds of each layer at \
-             initialization (tanh)\ntop: standard init, bottom: normalized init (each panel has its own x scale)",
-        ),
-        _ => (
-            Snapshot::Init,
-            Quantity::WeightGrad,
-            "weight gradient dCost/dW",
-            inits,
-            "Fig. 8. Histograms of the weight gradients of each layer just after initialization \
-             (tanh)\ntop: standard init, bottom: normalized init (each panel has its own x scale)",
-        ),
+/// The module that defines `id`.
+pub fn definition(id: FigureId) -> &'static dyn Figure {
+    match id {
+        FigureId::Fig1 => &fig1::Fig1,
+        FigureId::Fig2 => &fig2::Fig2,
+        FigureId::Fig3 => &fig3::Fig3,
+        FigureId::Fig4 => &fig4::Fig4,
+        FigureId::Fig5 => &fig5::Fig5,
+        FigureId::Fig6 => &fig6::Fig6,
+        FigureId::Fig7 => &fig7::Fig7,
+        FigureId::Fig8 => &fig8::Fig8,
+        FigureId::Fig9 => &fig9::Fig9,
+        FigureId::Fig10 => &fig10::Fig10,
+        FigureId::Fig11 => &fig11::Fig11,
+        FigureId::Fig12 => &fig12::Fig12,
+        FigureId::Table1 => &table1::Table1Output,
+        FigureId::ExtHe => &ext_he::ExtHe,
+        FigureId::Report => &ReportOutput,
     }
+}
+
+/// Every claim of every output but the report, in the report's order.
+pub fn findings(catalog: &Catalog) -> Result<Vec<Finding>> {
+    let mut all = Vec::new();
+    for id in FigureId::ALL
+        .into_iter()
+        .filter(|&id| id != FigureId::Report)
+    {
+        all.extend(definition(id).findings(catalog)?);
+    }
+    Ok(all)
+}
+
+/// The finding of `figure`'s claim under `anchor`: assessed when its runs exist, else
+/// "not run" with what is missing.
+pub fn finding<F: Figure + ?Sized>(
+    figure: &F,
+    anchor: &'static str,
+    catalog: &Catalog,
+) -> Result<Finding> {
+    let assessment = match figure.requirement(catalog) {
+        Ok(()) => figure.assess(catalog)?,
+        Err(missing) => Assessment::new(vec![missing.to_string()], Verdict::NotRun),
+    };
+    Ok(Finding {
+        anchor,
+        figure: figure.id(),
+        claim: figure.claim(),
+        rule: figure.rule(),
+        measured: assessment.measured,
+        verdict: assessment.verdict,
+    })
+}
+
+/// The lowest-seed run of each panel of `figure`.
+pub fn panel_runs<'c, F: Figure + ?Sized>(
+    figure: &F,
+    catalog: &'c Catalog,
+) -> Result<Vec<&'c Run>> {
+    Ok(catalog.lowest_seeds(&figure.selectors())?)
+}
+
+/// A panel title: "Tanh, standard init (seed 0, 1000 units, 20000 updates)".
+pub fn panel_title(run: &Run) -> String {
+    let p = run.params();
+    format!("{}, {} init ({})", p.activation.title(), p.init, about(run))
 }
 
 /// "seed 0, 1000 units, 20000 updates": what a panel was drawn from.
-fn about(run: &Run) -> String {
-    let c = &run.config;
-    format!("seed {}, {} units, {} updates", c.seed, c.width, c.updates)
+pub fn about(run: &Run) -> String {
+    let p = run.params();
+    format!("seed {}, {} units, {} updates", p.seed, p.width, p.updates)
+}
+
+/// "Fig. 6. <title>": the first caption line of a paper figure, from its one title.
+pub fn caption_head(id: FigureId) -> String {
+    let number = id.id().trim_start_matches("fig");
+    format!("Fig. {number}. {}", id.title())
 }

@@ -1,5 +1,5 @@
-//! Fig 1: the Shapeset-3x2 sample sheet. The data crate draws the sheet
-//! (`data::shapeset::grid_png`); this adds the caption line and an SVG. The sheet is pixels by
+//! Fig 1: the Shapeset-3x2 sample sheet. `sheet_grid` draws the sheet
+//! (`sheet_grid::grid_png`); this adds the caption line and an SVG. The sheet is pixels by
 //! nature, so `fig1.svg` embeds the PNG (base64) instead of redrawing 65k pixels as vectors,
 //! and both keep the sheet's own size (`--width/--height` do not apply).
 
@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 pub const SHEET_SEED: u64 = 0;
 
 pub fn render(out: &Path, caption: &str) -> Result<Vec<PathBuf>> {
-    let scratch = tempfile::TempDir::new_in(out)
-        .with_context(|| format!("creating a scratch dir in {}", out.display()))?;
+    // The sheet goes through a file in the system's temp dir, never in `out`, so that a
+    // killed render leaves nothing half-made among the outputs.
+    let scratch = tempfile::TempDir::new().context("creating a scratch dir")?;
     let grid_path = scratch.path().join("grid.png");
-    data::shapeset::grid_png(SHEET_SEED, &grid_path)?;
+    super::sheet_grid::grid_png(SHEET_SEED, &grid_path)?;
     let (rgb, (width, height)) = decode_rgb(&std::fs::read(&grid_path)?)?;
 
     style::register_fonts();

@@ -1,0 +1,71 @@
+//! Fig 10: tanh with normalized init does not saturate layer after layer as in Fig 3. Judged
+//! against the standard-init tanh run of Fig 3, with Fig 3's measurement.
+
+use super::fig3::{describe_saturation, render_saturation, saturation_steps, SATURATED_P98};
+use super::{panel_runs, Figure};
+use crate::runs::Catalog;
+use crate::verdict::{run_name, Assessment, Verdict};
+use anyhow::Result;
+use spec::{Activation, Dataset, FigureId, Init, Selector, PAPER_DEPTH};
+use std::path::{Path, PathBuf};
+
+pub struct Fig10;
+
+impl Figure for Fig10 {
+    fn id(&self) -> FigureId {
+        FigureId::Fig10
+    }
+
+    fn claim(&self) -> &'static str {
+        "Tanh with normalized init does not show the sequential saturation of Fig 3 (it looks \
+         like softsign)."
+    }
+
+    fn rule(&self) -> String {
+        format!(
+            "reproduced if fewer tanh layers ever reach p98 >= {SATURATED_P98} with normalized \
+             init than with standard init"
+        )
+    }
+
+    fn assess(&self, catalog: &Catalog) -> Result<Assessment> {
+        let normalized = panel_runs(self, catalog)?[0];
+        let n = saturation_steps(normalized)?;
+        let mut measured = vec![format!(
+            "tanh normalized {}: {}",
+            run_name(normalized),
+            describe_saturation(&n)
+        )];
+        let standard = Selector::new(
+            Dataset::Shapeset,
+            Activation::Tanh,
+            Init::Standard,
+            PAPER_DEPTH,
+        );
+        let Some(standard_run) = catalog.seeds(&standard).first() else {
+            measured.push(format!("needs run {standard} for the comparison"));
+            return Ok(Assessment::new(measured, Verdict::NotRun));
+        };
+        let s = saturation_steps(standard_run)?;
+        measured.push(format!(
+            "tanh standard {}: {}",
+            run_name(standard_run),
+            describe_saturation(&s)
+        ));
+        let (count_n, count_s) = (n.iter().flatten().count(), s.iter().flatten().count());
+        measured.push(format!(
+            "saturated layers: normalized {count_n}, standard {count_s}"
+        ));
+        Ok(Assessment::new(measured, Verdict::of(count_n < count_s)))
+    }
+
+    fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
+        render_saturation(
+            self.id(),
+            catalog,
+            out,
+            size,
+            "as Fig. 3, for tanh with normalized initialization",
+        )
+    }
+}

@@ -1,0 +1,148 @@
+//! Fig 3: with standard init, tanh layers saturate one after another from layer 1 up;
+//! softsign does not. The measurement (when each layer's 98th percentile first reaches the
+//! saturation level) is shared with Fig 10, which reads it on the normalized-init run.
+
+use super::layer_stats::{LayerStatsFigure, Look};
+use super::{caption_head, panel_runs, panel_title, Figure};
+use crate::canvas;
+use crate::runs::{Catalog, Run};
+use crate::verdict::{run_name, Assessment, Verdict};
+use anyhow::Result;
+use spec::{FigureId, Quantity};
+use std::path::{Path, PathBuf};
+
+/// A tanh/softsign layer whose 98th percentile reaches this is saturated at +-1.
+pub const SATURATED_P98: f64 = 0.95;
+
+pub struct Fig3;
+
+/// Per layer (from 1): the first probe step at which p98 >= [`SATURATED_P98`], if any.
+pub fn saturation_steps(run: &Run) -> Result<Vec<Option<f64>>> {
+    let recording = run.open()?;
+    (1..=run.hidden_layers())
+        .map(|k| {
+            let stats = recording.layer_stats(k, Quantity::Activation)?;
+            Ok((0..stats.p98.len())
+                .find(|&i| stats.p98[i] >= SATURATED_P98)
+                .map(|i| stats.step[i]))
+        })
+        .collect()
+}
+
+/// "layer 1 at step 1000, layer 2 never, ...".
+pub fn describe_saturation(steps: &[Option<f64>]) -> String {
+    let parts: Vec<String> = steps
+        .iter()
+        .enumerate()
+        .map(|(k, s)| match s {
+            Some(step) => format!("layer {} at step {step}", k + 1),
+            None => format!("layer {} never", k + 1),
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// Layer 1 saturates, at least 2 tanh layers do, as a prefix 1..m in non-decreasing time,
+/// and fewer softsign layers do.
+pub fn sequential(tanh: &[Option<f64>], softsign: &[Option<f64>]) -> (bool, bool) {
+    let saturated: Vec<f64> = tanh.iter().flatten().copied().collect();
+    let prefix = tanh.iter().take_while(|s| s.is_some()).count() == saturated.len();
+    let ordered = prefix && saturated.windows(2).all(|w| w[0] <= w[1]);
+    let softsign_count = softsign.iter().flatten().count();
+    let pass = tanh.first().is_some_and(Option::is_some)
+        && saturated.len() >= 2
+        && ordered
+        && softsign_count < saturated.len();
+    (pass, ordered)
+}
+
+impl Figure for Fig3 {
+    fn id(&self) -> FigureId {
+        FigureId::Fig3
+    }
+
+    fn claim(&self) -> &'static str {
+        "Tanh, standard init: the layers saturate (98th percentile near +-1) one after another, \
+         starting with layer 1; softsign does not saturate like this."
+    }
+
+    fn rule(&self) -> String {
+        format!(
+            "reproduced if tanh's layer 1 reaches p98 >= {SATURATED_P98}, at least 2 tanh layers \
+             do, in order from layer 1 upward (first-saturation steps non-decreasing), and \
+             fewer softsign layers do"
+        )
+    }
+
+    fn assess(&self, catalog: &Catalog) -> Result<Assessment> {
+        let runs = panel_runs(self, catalog)?;
+        let (tanh, softsign) = (runs[0], runs[1]);
+        let (t, s) = (saturation_steps(tanh)?, saturation_steps(softsign)?);
+        let (pass, ordered) = sequential(&t, &s);
+        let measured = vec![
+            format!(
+                "tanh {}: p98 >= {SATURATED_P98} first reached by {}",
+                run_name(tanh),
+                describe_saturation(&t)
+            ),
+            format!("softsign {}: {}", run_name(softsign), describe_saturation(&s)),
+            format!(
+                "tanh saturated layers: {}, in order from layer 1: {ordered}; softsign saturated layers: {}",
+                t.iter().flatten().count(),
+                s.iter().flatten().count()
+            ),
+        ];
+        Ok(Assessment::new(measured, Verdict::of(pass)))
+    }
+
+    fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
+        render_saturation(
+            self.id(),
+            catalog,
+            out,
+            size,
+            "top: tanh, bottom: softsign (standard init, Shapeset-3x2)",
+        )
+    }
+}
+
+/// Figs 3 and 10: the std (lines) and 98th percentile (markers) of each layer's activations.
+pub fn render_saturation(
+    id: FigureId,
+    catalog: &Catalog,
+    out: &Path,
+    size: (u32, u32),
+    panels: &str,
+) -> Result<Vec<PathBuf>> {
+    let runs = catalog.lowest_seeds(&id.needs(&spec::Dataset::ALL))?;
+    let titles: Vec<String> = runs.iter().map(|r| panel_title(r)).collect();
+    let figure = LayerStatsFigure::read(
+        &runs,
+        &titles,
+        Quantity::Activation,
+        Look::StdWith98thMarkers,
+        "activation: 98th pct (markers), std (lines)",
+        format!("{}\n{panels}", caption_head(id)),
+    )?;
+    canvas::save(&figure, out, id.id(), size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saturation_must_climb_from_layer_one() {
+        let s = |v: &[Option<f64>]| v.to_vec();
+        let none = s(&[None; 5]);
+        let climbing = s(&[Some(10.0), Some(100.0), None, None, None]);
+        assert_eq!(sequential(&climbing, &none), (true, true));
+        // out of order, or not from layer 1, or no fewer softsign layers: not reproduced
+        let reversed = s(&[Some(100.0), Some(10.0), None, None, None]);
+        assert!(!sequential(&reversed, &none).0);
+        let gap = s(&[Some(10.0), None, Some(100.0), None, None]);
+        assert!(!sequential(&gap, &none).0);
+        assert!(!sequential(&climbing, &climbing).0);
+        assert!(!sequential(&none, &none).0);
+    }
+}

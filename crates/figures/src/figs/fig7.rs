@@ -1,0 +1,141 @@
+//! Fig 7: at initialization, back-propagated gradients shrink toward the input under standard
+//! init and keep their spread under normalized init. The paper explains it in §4.2.2 by the
+//! layer-to-layer Jacobian's singular values; that claim is judged here too, on the same
+//! runs, under its own anchor `sec4.2.2`.
+
+use super::fig6::{depth_ratio, SHRINK_FACTOR};
+use super::histograms::{self, Snapshot};
+use super::{finding, panel_runs, Figure};
+use crate::paper;
+use crate::runs::Catalog;
+use crate::verdict::{numbers, run_name, Assessment, Finding, Verdict};
+use anyhow::Result;
+use spec::{FigureId, Quantity};
+use std::path::{Path, PathBuf};
+
+/// Jacobian mean singular value within this of the paper's value (§4.2.2).
+pub const JACOBIAN_TOLERANCE: f64 = 0.1;
+
+pub struct Fig7;
+
+impl Figure for Fig7 {
+    fn id(&self) -> FigureId {
+        FigureId::Fig7
+    }
+
+    fn claim(&self) -> &'static str {
+        "Tanh at initialization: with standard init the back-propagated gradients dCost/ds get \
+         smaller toward the input; with normalized init they stay about the same."
+    }
+
+    fn rule(&self) -> String {
+        format!(
+            "ratio g = std(dCost/ds, layer 1) / std(dCost/ds, top layer) at step 0; reproduced \
+             if g_standard < {SHRINK_FACTOR} * g_normalized"
+        )
+    }
+
+    fn assess(&self, catalog: &Catalog) -> Result<Assessment> {
+        depth_ratio(&panel_runs(self, catalog)?, Quantity::PreactGrad, true)
+    }
+
+    fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
+        histograms::render(
+            self.id(),
+            catalog,
+            out,
+            size,
+            (Snapshot::Init, Quantity::PreactGrad),
+            "back-propagated gradient dCost/ds",
+            "top: standard init, bottom: normalized init (each panel has its own x scale)",
+        )
+    }
+
+    fn findings(&self, catalog: &Catalog) -> Result<Vec<Finding>> {
+        Ok(vec![
+            finding(self, self.id().id(), catalog)?,
+            finding(&Jacobian, "sec4.2.2", catalog)?,
+        ])
+    }
+}
+
+/// §4.2.2: the mean singular value of the layer-to-layer Jacobian at initialization. Shown
+/// with Fig 7's image, drawn from Fig 7's runs.
+pub struct Jacobian;
+
+/// Mean over layers 1..L-1 of the step-0 mean singular value, standard and normalized.
+pub fn jacobian_verdict(standard: f64, normalized: f64) -> Verdict {
+    if !(standard.is_finite() && normalized.is_finite()) {
+        return Verdict::NotRun;
+    }
+    Verdict::of(
+        standard < normalized
+            && (standard - paper::JACOBIAN_SV_STANDARD).abs() <= JACOBIAN_TOLERANCE
+            && (normalized - paper::JACOBIAN_SV_NORMALIZED).abs() <= JACOBIAN_TOLERANCE,
+    )
+}
+
+impl Figure for Jacobian {
+    fn id(&self) -> FigureId {
+        FigureId::Fig7
+    }
+
+    fn claim(&self) -> &'static str {
+        "Mean singular value of the layer-to-layer Jacobian at initialization (tanh): about 0.5 \
+         with standard init, 0.8 with normalized init."
+    }
+
+    fn rule(&self) -> String {
+        format!(
+            "mean over layers 1..L-1 of stats/layer<k>/jacobian_sv_mean at step 0; reproduced \
+             if standard < normalized and each is within {JACOBIAN_TOLERANCE} of the paper's value"
+        )
+    }
+
+    fn assess(&self, catalog: &Catalog) -> Result<Assessment> {
+        let mut measured = Vec::new();
+        let mut values = Vec::new();
+        for run in panel_runs(self, catalog)? {
+            let recording = run.open()?;
+            let per_layer = (1..run.hidden_layers())
+                .map(|k| Ok(recording.jacobian_sv_mean(k)?[0]))
+                .collect::<Result<Vec<f64>>>()?;
+            let value = crate::stats::mean(&per_layer);
+            measured.push(format!(
+                "{} {}: per layer [{}], mean {value:.3}",
+                run.params().init,
+                run_name(run),
+                numbers(&per_layer)
+            ));
+            values.push(value);
+        }
+        let verdict = jacobian_verdict(values[0], values[1]);
+        measured.push(if verdict == Verdict::NotRun {
+            "no Jacobian singular values recorded (jacobian_examples = 0?)".into()
+        } else {
+            format!(
+                "paper: standard {}, normalized {}",
+                paper::JACOBIAN_SV_STANDARD,
+                paper::JACOBIAN_SV_NORMALIZED
+            )
+        });
+        Ok(Assessment::new(measured, verdict))
+    }
+
+    fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
+        Fig7.render(catalog, out, size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jacobian_values_must_match_the_paper_and_order() {
+        assert_eq!(jacobian_verdict(0.5, 0.8), Verdict::Reproduced);
+        assert_eq!(jacobian_verdict(0.8, 0.8), Verdict::NotReproduced);
+        assert_eq!(jacobian_verdict(0.3, 0.8), Verdict::NotReproduced);
+        assert_eq!(jacobian_verdict(f64::NAN, 0.8), Verdict::NotRun);
+    }
+}

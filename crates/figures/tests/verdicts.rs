@@ -1,0 +1,107 @@
+//! The report's verdicts follow their rules on recordings built to pass or fail them. Each
+//! figure module also tests its rule on hand-made numbers; these go through real files.
+
+mod common;
+
+use common::Fixture;
+use figures::figs::findings;
+use figures::runs::Catalog;
+use figures::verdict::{Finding, Verdict};
+use spec::Activation::{Relu, Softsign, Tanh};
+use spec::Init::{He, Normalized, Standard};
+
+fn findings_of(fixtures: &[Fixture]) -> Vec<Finding> {
+    let dir = tempfile::tempdir().unwrap();
+    common::write_all(dir.path(), fixtures);
+    let catalog = Catalog::load(dir.path()).unwrap();
+    findings(&catalog).unwrap()
+}
+
+fn verdict_of(all: &[Finding], anchor: &str) -> Verdict {
+    all.iter().find(|f| f.anchor == anchor).unwrap().verdict
+}
+
+#[test]
+fn paper_like_recordings_reproduce_the_init_claims() {
+    let all = findings_of(&[
+        Fixture::shapeset(Tanh, Standard).error(0.27),
+        Fixture::shapeset(Tanh, Normalized).error(0.16),
+    ]);
+    for id in ["fig6", "fig7", "fig8", "fig11", "sec4.2.2"] {
+        assert_eq!(verdict_of(&all, id), Verdict::Reproduced, "{id}: {all:?}");
+    }
+    assert_eq!(verdict_of(&all, "fig5"), Verdict::Reproduced);
+    assert_eq!(verdict_of(&all, "fig1"), Verdict::Illustration);
+    assert_eq!(verdict_of(&all, "fig2"), Verdict::NotRun);
+    assert_eq!(verdict_of(&all, "ext-he"), Verdict::NotRun);
+    assert_eq!(verdict_of(&all, "table1"), Verdict::Untested);
+    // Fig 6's numbers: the fixture's pre-activation std at init is 0.55^(k-1) vs 0.95^(k-1)
+    let fig6 = &all.iter().find(|f| f.anchor == "fig6").unwrap().measured;
+    assert!(
+        fig6[0].starts_with("standard shapeset-tanh-standard-l5 (seed 0)"),
+        "{fig6:?}"
+    );
+    // every claim of every output but the report, in FigureId order with §4.2.2 after Fig 7
+    let anchors: Vec<&str> = all.iter().map(|f| f.anchor).collect();
+    assert_eq!(anchors.len(), 15);
+    assert_eq!(anchors[6..9], ["fig7", "sec4.2.2", "fig8"]);
+    assert_eq!(anchors.last(), Some(&"ext-he"));
+}
+
+#[test]
+fn equal_inits_do_not_reproduce_the_init_claims() {
+    let mut standard = Fixture::shapeset(Tanh, Standard).error(0.15);
+    let normalized = Fixture::shapeset(Tanh, Normalized).error(0.16);
+    standard.preact_std = normalized.preact_std.clone();
+    standard.preact_grad_std = normalized.preact_grad_std.clone();
+    standard.weight_grad_std = vec![1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2];
+    standard.jacobian = 0.8;
+    let all = findings_of(&[standard, normalized]);
+    for id in ["fig6", "fig7", "fig8", "fig11", "sec4.2.2"] {
+        assert_eq!(verdict_of(&all, id), Verdict::NotReproduced, "{id}");
+    }
+}
+
+/// Nets whose activations end as they began: Fig 4's rule cannot tell them from untrained
+/// ones, and must not say "reproduced".
+#[test]
+fn fig4_on_near_init_data_is_not_tested_at_this_scale() {
+    let untrained = |activation| {
+        let mut run = Fixture::shapeset(activation, Standard);
+        run.preact_growth = vec![1.0; 5];
+        run
+    };
+    let all = findings_of(&[untrained(Tanh), untrained(Softsign)]);
+    let fig4 = all.iter().find(|f| f.anchor == "fig4").unwrap();
+    assert_ne!(fig4.verdict, Verdict::Reproduced, "{fig4:?}");
+    assert!(fig4.measured[2].starts_with("at step 0: tanh"), "{fig4:?}");
+}
+
+#[test]
+fn he_init_keeps_relu_layers_level_beyond_the_paper() {
+    let all = findings_of(&[
+        Fixture::shapeset(Relu, He).error(0.14),
+        Fixture::shapeset(Tanh, Normalized).error(0.16),
+    ]);
+    let he = all.iter().find(|f| f.anchor == "ext-he").unwrap();
+    assert_eq!(he.verdict, Verdict::Reproduced, "{he:?}");
+    assert_eq!(he.label(), "holds (beyond the paper)");
+    assert!(
+        he.measured.last().unwrap().ends_with("lower is ReLU He"),
+        "{he:?}"
+    );
+
+    // a ReLU net whose He init fails to keep layers level, near chance: does not hold
+    let mut shrinking = Fixture::shapeset(Relu, He).error(0.85);
+    shrinking.preact_std = vec![1.0, 0.5, 0.25, 0.12, 0.06];
+    let all = findings_of(&[shrinking, Fixture::shapeset(Tanh, Normalized).error(0.85)]);
+    let he = all.iter().find(|f| f.anchor == "ext-he").unwrap();
+    assert_eq!(he.verdict, Verdict::NotReproduced, "{he:?}");
+    assert!(
+        he.measured
+            .last()
+            .unwrap()
+            .contains("not tested at this scale"),
+        "{he:?}"
+    );
+}

@@ -1,0 +1,202 @@
+//! `paper`'s command line: the clap types and nothing else. Each subcommand is carried out by
+//! its module under [`crate::cmd`].
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Rebuilds every reproducible figure and Table 1 of Glorot & Bengio (2010) from hashed inputs:
+/// datasets, training runs and renders are stages keyed by their parameters, inputs and tool
+/// sources; only stages missing from the store run. Figures are published with MANIFEST.json.
+#[derive(Parser)]
+#[command(name = "paper", version)]
+pub struct Cli {
+    /// Repository root [default: the nearest directory above the current one whose Cargo.toml has [workspace]].
+    #[arg(long, global = true)]
+    pub repo: Option<PathBuf>,
+    /// Store root [default: $XAVIER_STORE, else <repo>/.store].
+    #[arg(long, global = true)]
+    pub store: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Build what is missing and publish the figures (the default).
+    Run(RunArgs),
+    /// Each stage of a profile: cached, stale (published from another key), missing or waiting.
+    Status(InspectArgs),
+    /// The chain of keys behind a figure, and why each stage would rerun.
+    Explain {
+        /// An output id (fig3, table1, ext-he, report), a published file (figures/fig3.png) or a stage name.
+        target: String,
+        #[command(flatten)]
+        inspect: InspectArgs,
+    },
+    /// The plan as a graph (Graphviz DOT or Mermaid), coloured by what the store holds.
+    Dag {
+        #[arg(long, value_enum, default_value = "dot")]
+        format: DagFormat,
+        #[command(flatten)]
+        inspect: InspectArgs,
+    },
+    /// What changed between two publications: stage keys and why, files, headline metrics.
+    Diff {
+        /// The older MANIFEST.json (or the directory holding it).
+        old: PathBuf,
+        /// The newer MANIFEST.json (or the directory holding it).
+        new: PathBuf,
+    },
+    /// Recheck every entry of the store and the published figures; list half entries, stale
+    /// temp and work dirs.
+    Verify(VerifyArgs),
+    /// Remove store entries that no built-in profile's current DAG reaches.
+    Gc {
+        /// Also keep what these profile files reach.
+        #[arg(long)]
+        profile_file: Vec<PathBuf>,
+    },
+    /// Write Slurm scripts: a job array for the training runs and a dependent job for the rest.
+    Slurm(SlurmArgs),
+    /// Run one stage of a saved plan (what each Slurm array task does).
+    #[command(hide = true)]
+    RunStage {
+        #[arg(long)]
+        plan: PathBuf,
+        /// Stage name or key.
+        stage: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ProfileName {
+    /// Shapeset only, minutes on 2 CPU cores.
+    Ci,
+    /// Every figure on a CPU in under an hour.
+    Quick,
+    /// The paper's scale, for GPUs.
+    Full,
+}
+
+impl ProfileName {
+    pub const ALL: [ProfileName; 3] = [ProfileName::Ci, ProfileName::Quick, ProfileName::Full];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ProfileName::Ci => "ci",
+            ProfileName::Quick => "quick",
+            ProfileName::Full => "full",
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum DagFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Args, Clone, Default)]
+pub struct ProfileArgs {
+    /// Built-in profile [default: quick to run, full for slurm; the published one for status and explain].
+    #[arg(long, value_enum)]
+    pub profile: Option<ProfileName>,
+    /// A profile TOML file instead of a built-in profile.
+    #[arg(long, conflicts_with = "profile")]
+    pub profile_file: Option<PathBuf>,
+}
+
+/// What status, explain and dag look at.
+#[derive(Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Directory holding MANIFEST.json [default: <repo>/figures].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// GPUs training would use, as for `paper run` (the device class is part of every run's key).
+    #[arg(long)]
+    pub gpus: Option<usize>,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// Stages run at once; each child gets cores/jobs threads [default: the number of cores, at least the number of GPUs].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// GPUs to spread training runs over, one per run [default: what `nvidia-smi -L` lists; 0: train on the CPU].
+    #[arg(long)]
+    pub gpus: Option<usize>,
+    /// Where figures are published [default: <repo>/figures].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run a plan written by `paper slurm` instead of a profile.
+    #[arg(long, hide = true, conflicts_with_all = ["profile", "profile_file"])]
+    pub plan: Option<PathBuf>,
+    /// Train nothing: use the runs in the store and skip the others (Slurm's finishing job).
+    #[arg(long, hide = true)]
+    pub no_train: bool,
+}
+
+impl RunArgs {
+    /// True when none of the run options was given.
+    pub fn is_unset(&self) -> bool {
+        let RunArgs {
+            profile,
+            jobs,
+            gpus,
+            out,
+            plan,
+            no_train,
+        } = self;
+        profile.profile.is_none()
+            && profile.profile_file.is_none()
+            && jobs.is_none()
+            && gpus.is_none()
+            && out.is_none()
+            && plan.is_none()
+            && !no_train
+    }
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// Directory holding MANIFEST.json [default: <repo>/figures].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Move half and damaged entries to the quarantine (their stages rebuild on the next run),
+    /// and remove stale temp dirs, stale work dirs and dead pid files.
+    #[arg(long)]
+    pub repair: bool,
+}
+
+#[derive(Args)]
+pub struct SlurmArgs {
+    /// Directory for plan.json, train.sbatch, finish.sbatch and submit.sh.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    /// The GPU model of the partition, as `nvidia-smi -L` names it (it goes into the keys) [default: this machine's, else unspecified].
+    #[arg(long)]
+    pub gpu_name: Option<String>,
+    /// Train on CPUs instead of one GPU per task.
+    #[arg(long)]
+    pub cpu: bool,
+    /// Slurm partition of both jobs [default: the cluster's].
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Time limit of each task.
+    #[arg(long, default_value = "2-00:00:00")]
+    pub time: String,
+    /// CPUs of each task: a run's threads, and the finishing job's parallel renders.
+    #[arg(long, default_value_t = 4)]
+    pub cpus_per_task: usize,
+    /// Where the finishing job publishes the figures [default: <repo>/figures].
+    #[arg(long)]
+    pub publish_to: Option<PathBuf>,
+}

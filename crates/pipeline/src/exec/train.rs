@@ -1,0 +1,133 @@
+//! Training stages: `train ... --out <store>/work/<key> [--resume]` under the key's lock, then
+//! the whole output directory becomes the entry.
+//!
+//! The work directory outlives a killed `paper` on purpose: the next attempt resumes from its
+//! checkpoint. When `train` itself fails, the pid file goes, and so does a work directory with
+//! nothing in it; one holding files is kept for a resume, and the error says so.
+
+use super::child::stop_orphan;
+use super::{relative_to, write_record, Job};
+use crate::plan::StageResult;
+use anyhow::{Context as _, Result};
+use spec::RunParams;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use store::{Key, Store};
+
+pub(super) fn run(
+    job: &Job<'_>,
+    run: &RunParams,
+    data: &StageResult,
+    device: &str,
+    gpu: Option<&str>,
+) -> Result<Option<StageResult>> {
+    let ctx = job.ctx;
+    ctx.verify_input(&format!("dataset/{}", run.dataset), &data.output_key)?;
+    let _lock = ctx.store.lock(job.key)?;
+    if ctx.cached(job.stage, job.key)?.is_some() {
+        return Ok(None);
+    }
+    let work = work_dir(&ctx.store, job.key);
+    let pid_file = work.with_extension("pid");
+    stop_orphan(&pid_file, &work)?;
+    let trained = train_in(job, run, data, device, gpu, &work, &pid_file);
+    let _ = std::fs::remove_file(&pid_file);
+    if let Err(e) = trained {
+        return Err(keep_or_remove(&work, &e));
+    }
+    ctx.store.put_dir(job.spec, &work)?;
+    job.finished()
+}
+
+/// Runs train into `work` (resuming what a killed run left) and records the stage there.
+fn train_in(
+    job: &Job<'_>,
+    run: &RunParams,
+    data: &StageResult,
+    device: &str,
+    gpu: Option<&str>,
+    work: &Path,
+    pid_file: &Path,
+) -> Result<()> {
+    let ctx = job.ctx;
+    // A killed paper leaves the run's checkpoints here; train --resume continues from them.
+    let resume = std::fs::read_dir(work).is_ok_and(|mut d| d.next().is_some());
+    std::fs::create_dir_all(work).with_context(|| format!("cannot create {}", work.display()))?;
+    job.announce(match (resume, gpu) {
+        (true, _) => " resuming",
+        (false, Some(_)) => " on a GPU",
+        (false, None) => "",
+    });
+    let mut args = train_args(run, device, ctx.threads, &data.output, work);
+    let env: Vec<(&str, String)> = gpu
+        .map(|g| ("CUDA_VISIBLE_DEVICES", g.to_string()))
+        .into_iter()
+        .collect();
+    if resume {
+        args.push("--resume".into());
+        match ctx.run_child(job.stage, job.key, "train", &args, &env, Some(pid_file)) {
+            Ok(child) => return record(job, work, child),
+            Err(e) => {
+                // Killed before its first checkpoint, or left by another train: start over.
+                let why = spec::cli::one_line(&e);
+                println!(
+                    "        {} | cannot resume ({why}): starting over",
+                    job.stage
+                );
+                std::fs::remove_dir_all(work)?;
+                std::fs::create_dir_all(work)?;
+                args.pop();
+            }
+        }
+    }
+    let child = ctx.run_child(job.stage, job.key, "train", &args, &env, Some(pid_file))?;
+    record(job, work, child)
+}
+
+fn record(job: &Job<'_>, work: &Path, child: super::child::Child) -> Result<()> {
+    let output = relative_to(Path::new(&child.last_line), work)?;
+    write_record(work, &job.record(job.key, output, child))
+}
+
+/// After a failed train: an empty work dir is removed; one with files is kept for a resume,
+/// and the error says where and why.
+fn keep_or_remove(work: &Path, err: &anyhow::Error) -> anyhow::Error {
+    let has_files = std::fs::read_dir(work).is_ok_and(|mut d| d.next().is_some());
+    let what = spec::cli::one_line(err);
+    if !has_files {
+        let _ = std::fs::remove_dir(work);
+        return anyhow::anyhow!("{what}");
+    }
+    anyhow::anyhow!(
+        "{what}; its work dir {} is kept for the next paper to resume from (`paper gc` removes it)",
+        work.display()
+    )
+}
+
+/// The `train` command line of a run: the run's own flags ([`RunParams::to_args`]), then where
+/// it runs (`--resume` is added when a killed run left checkpoints).
+pub fn train_args(
+    run: &RunParams,
+    device: &str,
+    threads: usize,
+    data: &Path,
+    work: &Path,
+) -> Vec<OsString> {
+    let mut args: Vec<OsString> = run.to_args().into_iter().map(OsString::from).collect();
+    args.extend([
+        "--device".into(),
+        device.into(),
+        "--threads".into(),
+        threads.to_string().into(),
+        "--data".into(),
+        data.as_os_str().to_owned(),
+        "--out".into(),
+        work.as_os_str().to_owned(),
+    ]);
+    args
+}
+
+/// Where a run is built before it moves into the store: `<store>/work/<key>`.
+pub fn work_dir(store: &Store, key: &Key) -> PathBuf {
+    store.root().join("work").join(key.as_str())
+}

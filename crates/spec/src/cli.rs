@@ -1,0 +1,187 @@
+//! One error convention for every binary: a failure ends in exactly one line on stderr,
+//! `<binary>: error: <what>`, and a non-zero exit: 2 when the command line was wrong, 1 for
+//! everything else. The full chain (and a panic's location) is shown only with `-v` /
+//! `--verbose` on the command line or `RUST_BACKTRACE` set.
+
+use clap::error::ErrorKind;
+use clap::Parser;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::process::ExitCode;
+
+/// Exit code of a failure.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code of a usage error (as clap's own).
+pub const EXIT_USAGE: u8 = 2;
+
+/// An error in how the binary was called: a missing or contradictory flag that clap cannot
+/// see. It exits with [`EXIT_USAGE`] wherever it sits in an error chain.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A usage error as an `anyhow::Error`: `return Err(usage("--data is required for mnist"))`.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+/// Parses the command line, runs `body` and turns its outcome (an error or a panic) into
+/// the convention above. Every binary's `main` is `spec::cli::main("name", body)`.
+pub fn main<C: Parser>(binary: &str, body: impl FnOnce(C) -> anyhow::Result<()>) -> ExitCode {
+    let verbose = verbose();
+    let cli = match C::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return clap_exit(binary, &err),
+    };
+    if !verbose {
+        // The message is printed once, below, as one line.
+        panic::set_hook(Box::new(|_| {}));
+    }
+    match panic::catch_unwind(AssertUnwindSafe(|| body(cli))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
+            if verbose {
+                eprintln!("{binary}: error: {err:?}");
+            } else {
+                eprintln!("{binary}: error: {}", one_line(&err));
+            }
+            ExitCode::from(exit_code(&err))
+        }
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            eprintln!("{binary}: error: internal error: {}", first_line(&message));
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// The exit code an error calls for.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.chain().any(<dyn std::error::Error>::is::<UsageError>) {
+        EXIT_USAGE
+    } else {
+        EXIT_FAILURE
+    }
+}
+
+/// The error chain on one line: the first line of each cause, joined by ": ", with causes
+/// that repeat their successor's text dropped. Library errors (libtorch's above all) carry
+/// multi-line traces; their first line says what went wrong.
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let line = first_line(&cause.to_string());
+        if !line.is_empty() && !parts.iter().any(|p| p.contains(&line)) {
+            parts.push(line);
+        }
+    }
+    parts.join(": ")
+}
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn verbose() -> bool {
+    let backtrace = std::env::var("RUST_BACKTRACE").is_ok_and(|v| !v.is_empty() && v != "0");
+    backtrace || std::env::args().any(|a| a == "-v" || a == "--verbose")
+}
+
+/// Help and version go to stdout with exit 0; a usage error becomes one line and exit 2.
+fn clap_exit(binary: &str, err: &clap::Error) -> ExitCode {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = err.print();
+        return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(EXIT_USAGE));
+    }
+    eprintln!("{binary}: error: {}", clap_line(&err.render().to_string()));
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// clap's first line without its `error: ` prefix, plus what it lists under it: the missing
+/// arguments after a line ending in ':', or the possible values.
+fn clap_line(rendered: &str) -> String {
+    let mut lines = rendered.lines().map(str::trim);
+    let head = lines.next().unwrap_or("");
+    let head = head.strip_prefix("error: ").unwrap_or(head).to_string();
+    let rest: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
+    if head.ends_with(':') && !rest.is_empty() {
+        return format!("{head} {}", rest.join(", "));
+    }
+    match rest.iter().find(|l| l.starts_with("[possible values:")) {
+        Some(values) => format!("{head} {values}"),
+        None => head,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn chains_become_one_line_and_usage_errors_exit_2() {
+        let torch = anyhow::anyhow!(
+            "Expected all tensors\nException raised from foo at bar.cpp:1\nframe #0"
+        );
+        let err = torch.context("loading checkpoint").context("resuming run");
+        assert_eq!(
+            one_line(&err),
+            "resuming run: loading checkpoint: Expected all tensors"
+        );
+        assert_eq!(exit_code(&err), EXIT_FAILURE);
+        let err = usage("--data is required for mnist").context("train");
+        assert_eq!(exit_code(&err), EXIT_USAGE);
+    }
+
+    #[test]
+    fn clap_errors_keep_their_possible_values() {
+        let rendered = "error: invalid value 'gelu' for '--activation <ACTIVATION>'\n  [possible values: sigmoid, tanh]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            clap_line(rendered),
+            "invalid value 'gelu' for '--activation <ACTIVATION>' [possible values: sigmoid, tanh]"
+        );
+    }
+
+    #[test]
+    fn missing_arguments_are_named() {
+        let rendered = "error: the following required arguments were not provided:\n  --dataset <DATASET>\n  --init <INIT>\n\nUsage: train --dataset <DATASET>\n";
+        assert_eq!(
+            clap_line(rendered),
+            "the following required arguments were not provided: --dataset <DATASET>, --init <INIT>"
+        );
+    }
+
+    #[test]
+    fn duplicate_causes_are_dropped() {
+        let err = anyhow::Error::msg("disk full").context("disk full");
+        assert_eq!(one_line(&err), "disk full");
+        let io: anyhow::Result<()> = Err(std::io::Error::other(
+            "No space left on device (os error 28)",
+        ))
+        .context("writing run.h5");
+        assert_eq!(
+            one_line(&io.unwrap_err()),
+            "writing run.h5: No space left on device (os error 28)"
+        );
+    }
+}

@@ -1,0 +1,398 @@
+//! What a training run is: its parameters (what a key hashes and `train` is told), their
+//! command line both ways, the one name a run goes by, and the config a finished run records.
+
+use anyhow::{bail, ensure, Context, Result};
+use clap::{ArgGroup, Args};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::layout::PROBE_EXAMPLES;
+use crate::vocab::{Activation, Dataset, Init};
+
+/// The deepest net the paper trains.
+pub const MAX_HIDDEN_LAYERS: usize = 5;
+
+/// Updates per "epoch" on the infinite Shapeset stream (the original replication's choice;
+/// the paper's axes read that way).
+pub const SHAPESET_EPOCH_UPDATES: u64 = 20_000;
+
+/// One training run, fully resolved: nothing in it depends on the machine or the data file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunParams {
+    pub dataset: Dataset,
+    pub activation: Activation,
+    pub init: Init,
+    pub hidden_layers: usize,
+    pub width: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub updates: u64,
+    /// Seed of the weights, the example order and the Shapeset training stream.
+    pub seed: u64,
+    pub probe_every: u64,
+    /// Probe examples whose Jacobian singular values are averaged (the first K of the 300).
+    pub jacobian_examples: usize,
+    /// Raw activation and gradient arrays are kept at every this-many epoch boundaries.
+    pub raw_every_epochs: u64,
+}
+
+/// What figures select runs by; seeds of one selector are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Selector {
+    pub dataset: Dataset,
+    pub activation: Activation,
+    pub init: Init,
+    pub hidden_layers: usize,
+}
+
+impl RunParams {
+    /// The one name of a run: `shapeset-tanh-normalized-l5-w1000-s0`. Stage names, default
+    /// output directories and logs all use it. The learning rate and length are left out so
+    /// that a profile's runs keep readable names; a plan refuses two runs of one name.
+    pub fn name(&self) -> String {
+        format!(
+            "{}-{}-{}-l{}-w{}-s{}",
+            self.dataset, self.activation, self.init, self.hidden_layers, self.width, self.seed
+        )
+    }
+
+    pub fn selector(&self) -> Selector {
+        Selector::new(self.dataset, self.activation, self.init, self.hidden_layers)
+    }
+
+    /// The `train` flags that reproduce these parameters exactly ([`RunArgs`] parses them
+    /// back). Floats are printed in their shortest round-trip form.
+    pub fn to_args(&self) -> Vec<String> {
+        let pairs = [
+            ("--dataset", self.dataset.to_string()),
+            ("--activation", self.activation.to_string()),
+            ("--init", self.init.to_string()),
+            ("--hidden-layers", self.hidden_layers.to_string()),
+            ("--width", self.width.to_string()),
+            ("--batch-size", self.batch_size.to_string()),
+            ("--lr", self.lr.to_string()),
+            ("--updates", self.updates.to_string()),
+            ("--seed", self.seed.to_string()),
+            ("--probe-every", self.probe_every.to_string()),
+            ("--jacobian-examples", self.jacobian_examples.to_string()),
+            ("--raw-every-epochs", self.raw_every_epochs.to_string()),
+        ];
+        pairs
+            .into_iter()
+            .flat_map(|(flag, value)| [flag.to_string(), value])
+            .collect()
+    }
+
+    /// Refuses parameters no run can have, naming the flag.
+    pub fn validate(&self) -> Result<()> {
+        ensure!(
+            (1..=MAX_HIDDEN_LAYERS).contains(&self.hidden_layers),
+            "--hidden-layers must be in 1..={MAX_HIDDEN_LAYERS}, got {}",
+            self.hidden_layers
+        );
+        ensure!(self.width > 0, "--width must be positive");
+        ensure!(self.batch_size > 0, "--batch-size must be positive");
+        ensure!(
+            self.lr.is_finite() && self.lr > 0.0,
+            "--lr must be a finite positive number, got {}",
+            self.lr
+        );
+        ensure!(self.updates > 0, "--updates must be positive");
+        ensure!(self.probe_every > 0, "--probe-every must be positive");
+        ensure!(
+            self.jacobian_examples <= PROBE_EXAMPLES,
+            "--jacobian-examples must be at most {PROBE_EXAMPLES}, got {}",
+            self.jacobian_examples
+        );
+        ensure!(
+            self.raw_every_epochs > 0,
+            "--raw-every-epochs must be positive"
+        );
+        self.parameter_count()?;
+        Ok(())
+    }
+
+    /// Layer sizes from input to output, e.g. `[1024, 1000, 1000, 9]`.
+    pub fn layer_sizes(&self) -> Vec<usize> {
+        let mut sizes = vec![self.dataset.input_dim()];
+        sizes.extend(std::iter::repeat_n(self.width, self.hidden_layers));
+        sizes.push(self.dataset.classes());
+        sizes
+    }
+
+    /// Weights and biases of the net, or an error when the count overflows.
+    pub fn parameter_count(&self) -> Result<u64> {
+        let sizes = self.layer_sizes();
+        sizes.windows(2).try_fold(0u64, |total, pair| {
+            let (fan_in, fan_out) = (pair[0] as u64, pair[1] as u64);
+            fan_in
+                .checked_mul(fan_out)
+                .and_then(|w| w.checked_add(fan_out))
+                .and_then(|layer| total.checked_add(layer))
+                .with_context(|| format!("--width {} overflows the parameter count", self.width))
+        })
+    }
+}
+
+impl Selector {
+    pub fn new(dataset: Dataset, activation: Activation, init: Init, hidden_layers: usize) -> Self {
+        Selector {
+            dataset,
+            activation,
+            init,
+            hidden_layers,
+        }
+    }
+
+    /// The paper's row name in Table 1: "Tanh", "Tanh N".
+    pub fn short_name(&self) -> String {
+        format!("{}{}", self.activation.title(), self.init.row_suffix())
+    }
+
+    /// `shapeset-tanh-normalized-l5`: the run name without width and seed.
+    pub fn id(&self) -> String {
+        format!(
+            "{}-{}-{}-l{}",
+            self.dataset, self.activation, self.init, self.hidden_layers
+        )
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id())
+    }
+}
+
+/// The run flags of `train`, with its conveniences: `--epochs` instead of `--updates`, and
+/// defaults for the learning rate and probe cadence. [`RunArgs::resolve`] turns them into
+/// [`RunParams`]; `RunParams::to_args` gives flags that resolve to the same parameters.
+#[derive(Debug, Clone, Args)]
+#[command(group(ArgGroup::new("length").required(true).args(["updates", "epochs"])))]
+pub struct RunArgs {
+    /// Dataset: the Shapeset-3x2 online stream, MNIST or CIFAR-10.
+    #[arg(long, value_enum)]
+    pub dataset: Dataset,
+    /// Hidden-layer non-linearity.
+    #[arg(long, value_enum)]
+    pub activation: Activation,
+    /// Weight init: standard (eq. 1), normalized (eq. 16, alias xavier) or he (N(0, 2/fan_in)).
+    #[arg(long, value_enum)]
+    pub init: Init,
+    /// Number of hidden layers.
+    #[arg(long, default_value_t = 5,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_HIDDEN_LAYERS as u64))]
+    pub hidden_layers: usize,
+    /// Units per hidden layer.
+    #[arg(long, default_value_t = 1000)]
+    pub width: usize,
+    /// Examples per SGD update.
+    #[arg(long, default_value_t = 10)]
+    pub batch_size: usize,
+    /// Learning rate [default: 0.1 for sigmoid, 0.01 otherwise; untuned, the paper picked
+    /// it on validation error].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Number of SGD updates.
+    #[arg(long)]
+    pub updates: Option<u64>,
+    /// Number of epochs (Shapeset: 20,000 updates each; MNIST/CIFAR-10: train examples / batch).
+    #[arg(long)]
+    pub epochs: Option<u64>,
+    /// Seed of the weights, the example order and the Shapeset training stream.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Updates between probes [default: one epoch]; probes also run at steps 0, 1, 10, 100,
+    /// 1000 and the last.
+    #[arg(long)]
+    pub probe_every: Option<u64>,
+    /// Probe examples whose Jacobian singular values are averaged: each costs one
+    /// width x width eigensolve per layer (65 ms on a CPU core at width 1000).
+    #[arg(long, default_value_t = 5)]
+    pub jacobian_examples: usize,
+    /// Keep raw activation/gradient arrays at every this-many epoch boundaries (and at
+    /// steps 0 and last).
+    #[arg(long, default_value_t = 1)]
+    pub raw_every_epochs: u64,
+}
+
+impl RunArgs {
+    /// The parameters these flags mean, given the dataset's epoch length in updates.
+    pub fn resolve(&self, updates_per_epoch: u64) -> Result<RunParams> {
+        let updates = match (self.updates, self.epochs) {
+            (Some(updates), _) => updates,
+            (None, Some(epochs)) => epochs.checked_mul(updates_per_epoch).with_context(|| {
+                format!("--epochs {epochs} x {updates_per_epoch} updates per epoch overflows")
+            })?,
+            (None, None) => bail!("give --updates or --epochs"),
+        };
+        let params = RunParams {
+            dataset: self.dataset,
+            activation: self.activation,
+            init: self.init,
+            hidden_layers: self.hidden_layers,
+            width: self.width,
+            batch_size: self.batch_size,
+            lr: self.lr.unwrap_or_else(|| self.activation.default_lr()),
+            updates,
+            seed: self.seed,
+            probe_every: self.probe_every.unwrap_or(updates_per_epoch),
+            jacobian_examples: self.jacobian_examples,
+            raw_every_epochs: self.raw_every_epochs,
+        };
+        params.validate()?;
+        Ok(params)
+    }
+}
+
+/// What a run recorded about itself: its parameters plus what was resolved where it ran.
+/// Saved as `config.json` beside `run.h5` and as its `config` attribute.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    #[serde(flatten)]
+    pub params: RunParams,
+    /// Updates per epoch: 20,000 on Shapeset, train examples / batch size elsewhere.
+    pub updates_per_epoch: u64,
+    /// The resolved device, `cpu` or `cuda:N`.
+    pub device: String,
+    /// The dataset file trained on, if any.
+    pub data: Option<String>,
+    /// The store key of the dataset, when `data` lies in a store entry directory.
+    pub data_key: Option<String>,
+}
+
+impl RunConfig {
+    /// Steps at which the model is probed: 0, 1, 10, 100, 1000, every `probe_every`, the
+    /// raw-snapshot epoch boundaries and the last step.
+    pub fn is_probe_step(&self, step: u64) -> bool {
+        step <= self.params.updates
+            && (matches!(step, 0 | 1 | 10 | 100 | 1000)
+                || step.is_multiple_of(self.params.probe_every)
+                || self.is_raw_step(step))
+    }
+
+    /// Probes that keep raw arrays: step 0, the last step and every `raw_every_epochs`-th
+    /// epoch boundary.
+    pub fn is_raw_step(&self, step: u64) -> bool {
+        let every = self
+            .updates_per_epoch
+            .saturating_mul(self.params.raw_every_epochs);
+        step == 0 || step == self.params.updates || step.is_multiple_of(every)
+    }
+
+    pub fn epoch(&self, step: u64) -> f64 {
+        step as f64 / self.updates_per_epoch as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn params() -> RunParams {
+        RunParams {
+            dataset: Dataset::Mnist,
+            activation: Activation::Softsign,
+            init: Init::He,
+            hidden_layers: 3,
+            width: 257,
+            batch_size: 7,
+            lr: 0.1 + 0.2,
+            updates: 12_345,
+            seed: u64::MAX,
+            probe_every: 999,
+            jacobian_examples: 0,
+            raw_every_epochs: 4,
+        }
+    }
+
+    #[test]
+    fn to_args_parses_back_to_the_same_params() {
+        let params = params();
+        let argv = std::iter::once("train".to_string()).chain(params.to_args());
+        let cli = Cli::try_parse_from(argv).unwrap();
+        // The epoch length must not matter: every defaulted flag is given explicitly.
+        assert_eq!(cli.run.resolve(1).unwrap(), params);
+        assert_eq!(cli.run.resolve(20_000).unwrap(), params);
+    }
+
+    #[test]
+    fn the_config_file_keeps_params_at_the_top_level_and_round_trips() {
+        let config = RunConfig {
+            params: params(),
+            updates_per_epoch: 5000,
+            device: "cpu".into(),
+            data: None,
+            data_key: None,
+        };
+        let json = serde_json::to_value(&config).unwrap();
+        assert_eq!(json["init"], "he");
+        assert_eq!(json["lr"], 0.1 + 0.2);
+        let back: RunConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(back, config);
+    }
+
+    #[test]
+    fn one_name_per_run() {
+        assert_eq!(
+            params().name(),
+            "mnist-softsign-he-l3-w257-s18446744073709551615"
+        );
+        assert_eq!(params().selector().short_name(), "Softsign He");
+    }
+
+    #[test]
+    fn epochs_resolve_with_checked_arithmetic() {
+        let parse = |extra: &[&str]| {
+            let base = [
+                "train",
+                "--dataset",
+                "shapeset",
+                "--activation",
+                "tanh",
+                "--init",
+                "xavier",
+            ];
+            Cli::try_parse_from(base.iter().chain(extra)).map(|c| c.run)
+        };
+        let run = parse(&["--epochs", "2"]).unwrap().resolve(20_000).unwrap();
+        assert_eq!(
+            (run.updates, run.probe_every, run.lr),
+            (40_000, 20_000, 0.01)
+        );
+        let err = parse(&["--epochs", "922337203685478"])
+            .unwrap()
+            .resolve(20_000)
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("overflows"), "{err:#}");
+        assert!(parse(&["--hidden-layers", "6", "--updates", "1"]).is_err());
+        assert!(parse(&[]).is_err(), "a length is required");
+    }
+
+    #[test]
+    fn impossible_params_are_refused_by_flag_name() {
+        let refuse = |edit: fn(&mut RunParams), flag: &str| {
+            let mut p = params();
+            edit(&mut p);
+            let err = format!("{:#}", p.validate().unwrap_err());
+            assert!(err.contains(flag), "{err}");
+        };
+        refuse(|p| p.lr = f64::NAN, "--lr");
+        refuse(|p| p.lr = 0.0, "--lr");
+        refuse(|p| p.width = 0, "--width");
+        refuse(|p| p.width = usize::MAX, "--width");
+        refuse(|p| p.batch_size = 0, "--batch-size");
+        refuse(|p| p.updates = 0, "--updates");
+        refuse(|p| p.probe_every = 0, "--probe-every");
+        refuse(|p| p.hidden_layers = 0, "--hidden-layers");
+        refuse(|p| p.jacobian_examples = 301, "--jacobian-examples");
+        refuse(|p| p.raw_every_epochs = 0, "--raw-every-epochs");
+    }
+}

@@ -1,0 +1,117 @@
+//! Reads one `run.h5` (layout documented in `run_h5::write`, paths from `crate::layout`).
+//! Reading is lazy: a figure opens only what it draws. Every number is read as f64/f32
+//! whatever the stored type: HDF5 converts on read.
+
+use anyhow::{Context, Result};
+use hdf5::types::VarLenUnicode;
+use std::path::Path;
+
+use crate::layout::{self, attr, Quantity};
+use crate::run::RunConfig;
+
+/// `history/*`: one row per probe. Errors are fractions in [0, 1].
+#[derive(Debug, Clone)]
+pub struct History {
+    pub step: Vec<f64>,
+    pub test_error: Vec<f64>,
+    pub valid_error: Vec<f64>,
+}
+
+/// `stats/layer<k>/<q>/*` over the probes `stats/step`.
+#[derive(Debug, Clone)]
+pub struct LayerStats {
+    pub step: Vec<f64>,
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+    pub p02: Vec<f64>,
+    pub p98: Vec<f64>,
+}
+
+/// An open recording.
+pub struct Recording {
+    file: hdf5::File,
+}
+
+impl Recording {
+    pub fn open(path: &Path) -> Result<Recording> {
+        let file = hdf5::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        Ok(Recording { file })
+    }
+
+    pub fn text_attr(&self, name: &str) -> Result<String> {
+        let attr = self
+            .file
+            .attr(name)
+            .with_context(|| format!("root attribute {name:?} missing"))?;
+        let value: VarLenUnicode = attr
+            .read_scalar()
+            .with_context(|| format!("root attribute {name:?} is not a unicode string"))?;
+        Ok(value.as_str().to_string())
+    }
+
+    /// The `status` attribute: `complete` or `failed: <reason>`.
+    pub fn status(&self) -> Result<String> {
+        self.text_attr(attr::STATUS)
+    }
+
+    /// The run's config, as recorded in the `config` attribute.
+    pub fn config(&self) -> Result<RunConfig> {
+        let json = self.text_attr(attr::CONFIG)?;
+        serde_json::from_str(&json).context("invalid config attribute")
+    }
+
+    fn vector(&self, name: &str) -> Result<Vec<f64>> {
+        self.file
+            .dataset(name)
+            .and_then(|d| d.read_raw::<f64>())
+            .with_context(|| format!("reading dataset {name}"))
+    }
+
+    pub fn history(&self) -> Result<History> {
+        Ok(History {
+            step: self.vector(layout::HISTORY_STEP)?,
+            test_error: self.vector(&layout::history("test_error"))?,
+            valid_error: self.vector(&layout::history("valid_error"))?,
+        })
+    }
+
+    pub fn layer_stats(&self, layer: usize, quantity: Quantity) -> Result<LayerStats> {
+        let column = |name: &str| self.vector(&layout::stat(layer, quantity, name));
+        Ok(LayerStats {
+            step: self.vector(layout::STATS_STEP)?,
+            mean: column("mean")?,
+            std: column("std")?,
+            p02: column("p02")?,
+            p98: column("p98")?,
+        })
+    }
+
+    /// Mean singular value of the Jacobian from layer k to layer k+1, per probe.
+    pub fn jacobian_sv_mean(&self, layer: usize) -> Result<Vec<f64>> {
+        self.vector(&layout::jacobian_sv_mean(layer))
+    }
+
+    /// Steps that have raw snapshots (`raw/step<s>`), ascending.
+    pub fn raw_steps(&self) -> Result<Vec<u64>> {
+        let names = self
+            .file
+            .group(layout::RAW)
+            .and_then(|g| g.member_names())
+            .context("reading group raw")?;
+        let mut steps: Vec<u64> = names
+            .iter()
+            .filter_map(|n| layout::parse_raw_step(n))
+            .collect();
+        steps.sort_unstable();
+        Ok(steps)
+    }
+
+    /// Every value of a raw snapshot, flattened (`[300, width]` or `[fan_in, width]`).
+    pub fn raw(&self, step: u64, layer: usize, quantity: Quantity) -> Result<Vec<f32>> {
+        let name = layout::raw(step, layer, quantity);
+        self.file
+            .dataset(&name)
+            .and_then(|d| d.read_raw::<f32>())
+            .with_context(|| format!("reading dataset {name}"))
+    }
+}
