@@ -6,7 +6,7 @@ mod common;
 use ::fetch::manifest::Manifest;
 use common::*;
 use spec::dataset_h5::read_h5;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Writes the fixture manifest for `files` served at `base` and returns its path.
 fn manifest(dir: &Path, files: &[FixtureFile], base: &str) -> String {
@@ -17,6 +17,42 @@ fn manifest(dir: &Path, files: &[FixtureFile], base: &str) -> String {
 
 fn run(store: &Path, manifest: &str, extra: &[&str]) -> std::process::Output {
     fetch_with_manifest("mnist", store, manifest, extra)
+}
+
+/// `files` served over HTTP, a manifest pointing at the server and a store path, in one
+/// temporary directory.
+struct Served {
+    server: Server,
+    manifest: String,
+    store: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl Served {
+    fn new(files: &[FixtureFile]) -> Served {
+        let tmp = tempfile::tempdir().unwrap();
+        let server = Server::serving(files);
+        let manifest = manifest(tmp.path(), files, &server.base);
+        let store = tmp.path().join("store");
+        Served {
+            server,
+            manifest,
+            store,
+            _tmp: tmp,
+        }
+    }
+
+    /// `fetch mnist` from the server into the store, with `extra` arguments.
+    fn run(&self, extra: &[&str]) -> std::process::Output {
+        run(&self.store, &self.manifest, extra)
+    }
+
+    /// The same, asserting that it succeeds.
+    fn run_ok(&self) -> std::process::Output {
+        let output = self.run(&[]);
+        assert!(output.status.success(), "{output:?}");
+        output
+    }
 }
 
 #[test]
@@ -168,38 +204,30 @@ fn truncated_gzip_that_matches_its_manifest_is_a_clean_decode_error() {
 
 #[test]
 fn bad_idx_magic_is_a_clean_error() {
-    let tmp = tempfile::tempdir().unwrap();
     let mut mini = mini_mnist();
     let raw = idx(0x804, &[5, 4, 4], &mini.test_x);
     mini.files[2].bytes = gzip(&raw);
     mini.files[2].members[0].2 = raw;
-    let server = Server::serving(&mini.files);
-    let manifest = manifest(tmp.path(), &mini.files, &server.base);
-    let store = tmp.path().join("store");
+    let served = Served::new(&mini.files);
 
     assert_clean_failure(
-        &run(&store, &manifest, &[]),
+        &served.run(&[]),
         "t10k-images-idx3-ubyte: bad IDX magic 0x00000804, expected 0x00000803",
-        &store,
+        &served.store,
     );
 }
 
 #[test]
 fn a_stored_dataset_is_found_without_any_request() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mini = mini_mnist();
-    let server = Server::serving(&mini.files);
-    let manifest = manifest(tmp.path(), &mini.files, &server.base);
-    let store = tmp.path().join("store");
-    let first = run(&store, &manifest, &[]);
-    assert!(first.status.success(), "{first:?}");
-    let requests = server.requests().len();
+    let served = Served::new(&mini_mnist().files);
+    let first = served.run_ok();
+    let requests = served.server.requests().len();
     assert_eq!(requests, 4);
 
-    let again = run(&store, &manifest, &["--mirror", "http://127.0.0.1:9"]);
+    let again = served.run(&["--mirror", "http://127.0.0.1:9"]);
     assert!(again.status.success(), "{again:?}");
     assert_eq!(stdout_last_line(&again), stdout_last_line(&first));
-    assert_eq!(server.requests().len(), requests);
+    assert_eq!(served.server.requests().len(), requests);
 }
 
 #[test]
@@ -245,13 +273,8 @@ fn bad_command_lines_fail_cleanly() {
 
 #[test]
 fn a_tampered_stored_dataset_is_quarantined_and_rebuilt_not_handed_out() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mini = mini_mnist();
-    let server = Server::serving(&mini.files);
-    let manifest = manifest(tmp.path(), &mini.files, &server.base);
-    let store = tmp.path().join("store");
-    let first = run(&store, &manifest, &[]);
-    assert!(first.status.success(), "{first:?}");
+    let served = Served::new(&mini_mnist().files);
+    let first = served.run_ok();
     let line = stdout_last_line(&first);
     let path = Path::new(line.rsplit(' ').next().unwrap()).to_owned();
     let good = std::fs::read(&path).unwrap();
@@ -264,8 +287,7 @@ fn a_tampered_stored_dataset_is_quarantined_and_rebuilt_not_handed_out() {
     bad[middle] ^= 0x01;
     std::fs::write(&path, &bad).unwrap();
 
-    let again = run(&store, &manifest, &[]);
-    assert!(again.status.success(), "{again:?}");
+    let again = served.run_ok();
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(
         stderr.contains("is damaged (dataset.h5 has the wrong sha256)"),
@@ -278,8 +300,8 @@ fn a_tampered_stored_dataset_is_quarantined_and_rebuilt_not_handed_out() {
         good,
         "the tampered file was handed out"
     );
-    assert_eq!(file_names(&store.join("quarantine")).len(), 1);
+    assert_eq!(file_names(&served.store.join("quarantine")).len(), 1);
 
-    let third = run(&store, &manifest, &[]);
+    let third = served.run(&[]);
     assert!(String::from_utf8_lossy(&third.stderr).contains("already in the store"));
 }

@@ -2,6 +2,7 @@
 //! lines, chart frames, the training-time axis, and [`snap`], which keeps last-bit float noise
 //! from moving a pixel between machines.
 
+use plotters::chart::MeshStyle;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -188,24 +189,15 @@ pub fn chart<'a, DB: DrawingBackend>(
     axes: (&str, &str),
 ) -> Result<Chart<'a, DB>, DrawError<DB>> {
     let (x, y) = (snap_range(x), snap_range(y));
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, font(px * 1.1))
-        .margin(px as i32)
-        .x_label_area_size((px * 3.0) as i32)
-        .y_label_area_size((px * 5.0) as i32)
-        .build_cartesian_2d(x.clone(), y.clone())?;
+    let mut chart = titled(area, px, title).build_cartesian_2d(x.clone(), y.clone())?;
     let (x_span, y_span) = (x.end - x.start, y.end - y.start);
-    chart
-        .configure_mesh()
-        .x_desc(axes.0)
+    let (x_tick, y_tick) = (|v: &f64| tick(*v, x_span), |v: &f64| tick(*v, y_span));
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(axes.0)
         .y_desc(axes.1)
-        .x_label_formatter(&|v| tick(*v, x_span))
-        .y_label_formatter(&|v| tick(*v, y_span))
-        .label_style(font(px * 0.85))
-        .axis_desc_style(font(px))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(215, 215, 215))
-        .draw()?;
+        .x_label_formatter(&x_tick)
+        .y_label_formatter(&y_tick);
+    draw_mesh(mesh, px)?;
     Ok(chart)
 }
 
@@ -219,26 +211,45 @@ pub fn layer_chart<'a, DB: DrawingBackend>(
     y_desc: &str,
 ) -> Result<Chart<'a, DB>, DrawError<DB>> {
     let y = snap_range(y);
-    let mut chart = ChartBuilder::on(area)
+    let mut chart =
+        titled(area, px, title).build_cartesian_2d(0.5..depth as f64 + 0.5, y.clone())?;
+    let y_span = y.end - y.start;
+    let (x_tick, y_tick) = (|v: &f64| format!("{v:.0}"), |v: &f64| tick(*v, y_span));
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc("hidden layer")
+        .y_desc(y_desc)
+        .x_labels(depth)
+        .x_label_formatter(&x_tick)
+        .y_label_formatter(&y_tick);
+    draw_mesh(mesh, px)?;
+    Ok(chart)
+}
+
+/// A chart builder on `area` with the panel title, margin and tick-label room every chart has.
+fn titled<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    px: f64,
+    title: &str,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder
         .caption(title, font(px * 1.1))
         .margin(px as i32)
         .x_label_area_size((px * 3.0) as i32)
-        .y_label_area_size((px * 5.0) as i32)
-        .build_cartesian_2d(0.5..depth as f64 + 0.5, y.clone())?;
-    let y_span = y.end - y.start;
-    chart
-        .configure_mesh()
-        .x_desc("hidden layer")
-        .y_desc(y_desc)
-        .x_labels(depth)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| tick(*v, y_span))
-        .label_style(font(px * 0.85))
+        .y_label_area_size((px * 5.0) as i32);
+    builder
+}
+
+/// Draws `mesh` with the label fonts and grid colours every chart shares.
+fn draw_mesh<DB: DrawingBackend>(
+    mut mesh: MeshStyle<'_, '_, RangedCoordf64, RangedCoordf64, DB>,
+    px: f64,
+) -> Result<(), DrawError<DB>> {
+    mesh.label_style(font(px * 0.85))
         .axis_desc_style(font(px))
         .light_line_style(RGBColor(235, 235, 235))
         .bold_line_style(RGBColor(215, 215, 215))
-        .draw()?;
-    Ok(chart)
+        .draw()
 }
 
 /// The legend box, in the corner the figure chooses.

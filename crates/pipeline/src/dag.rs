@@ -189,44 +189,8 @@ fn mermaid_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::tests::plan;
     use crate::plan::Plan;
-    use crate::profile::Profile;
-    use crate::tool::ToolId;
-    use std::collections::BTreeMap;
-
-    fn plan() -> Plan {
-        let profile = Profile::parse(
-            r#"
-            description = "t"
-            [train]
-            width = 32
-            batch_size = 10
-            updates = 100
-            probe_every = 50
-            seeds = [0]
-            [datasets]
-            shapeset = {}
-            [lr]
-            tanh = 0.1
-            [figures]
-            report = {}
-            fig6 = {}
-            fig5 = {}
-            "#,
-        )
-        .unwrap();
-        let tools: BTreeMap<String, ToolId> = ["fetch", "shapeset", "train", "figures"]
-            .iter()
-            .map(|b| {
-                let id = ToolId {
-                    identity: format!("{b} src=0"),
-                    files: BTreeMap::new(),
-                };
-                (b.to_string(), id)
-            })
-            .collect();
-        Plan::build(&profile, "test", tools, "cpu").unwrap()
-    }
 
     fn edges(plan: &Plan) -> usize {
         plan.stages.iter().map(|s| s.deps.len()).sum()

@@ -313,7 +313,7 @@ fn device_flag(device_class: &str) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::path::PathBuf;
 
@@ -363,7 +363,8 @@ mod tests {
         Profile::parse(PROFILE).unwrap()
     }
 
-    fn plan() -> Plan {
+    /// A plan of [`PROFILE`] on a CPU, every tool at a fixed identity.
+    pub(crate) fn plan() -> Plan {
         Plan::build(
             &profile(),
             "test",

@@ -6,24 +6,14 @@
 
 mod common;
 
-use common::Sandbox;
+use common::{Sandbox, TRAIN_TABLES};
 use std::path::PathBuf;
 
-/// A valid profile, edited by each case.
-const GOOD: &str = r#"description = "t"
-[train]
-width = 32
-batch_size = 10
-updates = 300
-probe_every = 100
-seeds = [0]
-[datasets]
-shapeset = {}
-[lr]
-tanh = 0.05
-[figures]
-fig6 = {}
-"#;
+/// A valid profile, edited by each case: the shared tables, a learning rate for tanh alone
+/// and one figure.
+fn good() -> String {
+    format!("description = \"t\"\n{TRAIN_TABLES}[lr]\ntanh = 0.05\n[figures]\nfig6 = {{}}\n")
+}
 
 /// (name, profile edit (from, to) or None, extra arguments, exit code, text the line holds).
 type Case = (
@@ -240,18 +230,19 @@ const CASES: [Case; 30] = [
 
 #[test]
 fn bad_input_gets_one_line_a_nonzero_exit_and_leaves_nothing() {
-    let sb = Sandbox::with_bins(GOOD, PathBuf::from("/nonexistent-bins"));
+    let good = good();
+    let sb = Sandbox::with_bins(&good, PathBuf::from("/nonexistent-bins"));
     let mut wrong = Vec::new();
     for (name, edit, extra, code, expected) in CASES {
         let text = match edit {
             Some((from, to)) => {
                 assert!(
-                    GOOD.contains(from),
+                    good.contains(from),
                     "{name}: {from:?} is not in the profile"
                 );
-                GOOD.replacen(from, to, 1)
+                good.replacen(from, to, 1)
             }
-            None => GOOD.to_string(),
+            None => good.clone(),
         };
         sb.set_profile(&text);
         let mut args: Vec<String> = extra.iter().map(ToString::to_string).collect();

@@ -10,7 +10,7 @@ use common::{fake, list, starts, tiny, Sandbox};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// SplitMix64: a few random numbers from one printed seed.
@@ -48,21 +48,28 @@ fn a_killed_paper_is_finished_by_the_next_one() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut seen = Vec::new();
-    for line in BufReader::new(paper.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let is_start = line.starts_with("start");
-        seen.push(line);
-        if is_start && starts(&seen.join("\n")).len() as u64 == after_starts {
-            break;
-        }
-    }
+    let seen = lines_until(&mut paper, |seen| {
+        seen.last().unwrap().starts_with("start")
+            && starts(&seen.join("\n")).len() as u64 == after_starts
+    });
     std::thread::sleep(delay);
     paper.kill().unwrap(); // SIGKILL: no chance to clean up
     paper.wait().unwrap();
     eprintln!("killed after:\n{}", seen.join("\n"));
 
     finished_without_orphans(&sb);
+}
+
+/// The lines `paper` prints, read until `stop` holds for those read so far (or the output ends).
+fn lines_until(paper: &mut Child, stop: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let mut seen = Vec::new();
+    for line in BufReader::new(paper.stdout.take().unwrap()).lines() {
+        seen.push(line.unwrap());
+        if stop(&seen) {
+            break;
+        }
+    }
+    seen
 }
 
 /// The next paper finishes; then the store verifies, no entry holds an unfinished temp file,
@@ -169,15 +176,9 @@ fn a_kill_during_publish_leaves_no_orphan() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut seen = Vec::new();
-    for line in BufReader::new(paper.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let at_failpoint = line.starts_with("failpoint publish-commit");
-        seen.push(line);
-        if at_failpoint {
-            break;
-        }
-    }
+    let seen = lines_until(&mut paper, |seen| {
+        seen.last().unwrap().starts_with("failpoint publish-commit")
+    });
     assert!(seen.last().unwrap().starts_with("failpoint"), "{seen:?}");
     let staging: Vec<PathBuf> = list(&sb.out())
         .into_iter()

@@ -2,38 +2,16 @@
 //! entries are quarantined and rebuilt, paths read from files stay inside their
 //! directory, outputs.json is sealed to its key, and temp files are never sealed.
 
-use anyhow::Result;
+mod common;
+
+use common::{racing_puts, spec, temp_store, write_two_files};
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use store::atomic::{sha256_bytes, AtomicFile};
 use store::path::{ensure_no_symlink, resolve, safe_relative};
-use store::{canonical_json, Check, Checked, Depth, Entry, KeySpec, Problem, State, Store};
-use tempfile::TempDir;
-
-fn spec(stage: &str, seed: u64) -> KeySpec {
-    KeySpec {
-        stage: stage.into(),
-        params: json!({"seed": seed}),
-        inputs: BTreeMap::new(),
-        tool: "integrity-test".into(),
-    }
-}
-
-fn temp_store() -> (TempDir, Store) {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
-    (root, store)
-}
-
-fn write_two_files(dir: &Path) -> Result<()> {
-    fs::write(dir.join("a.bin"), b"alpha bytes")?;
-    fs::create_dir(dir.join("sub"))?;
-    fs::write(dir.join("sub/b.txt"), b"beta")?;
-    Ok(())
-}
+use store::{canonical_json, Check, Checked, Depth, Entry, Problem, State};
 
 fn writable(path: &Path) {
     let mode = if path.is_dir() { 0o755 } else { 0o644 };
@@ -493,24 +471,7 @@ fn concurrent_rebuilds_over_a_half_entry_agree() {
     let entry = store.put(&spec("race", 0), write_two_files).unwrap();
     writable(&entry.dir);
     fs::remove_file(entry.dir.join("seal.json")).unwrap();
-    let barrier = std::sync::Barrier::new(4);
-    let entries: Vec<Entry> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..4)
-            .map(|_| {
-                s.spawn(|| {
-                    store.put(&spec("race", 0), |dir| {
-                        write_two_files(dir)?;
-                        barrier.wait();
-                        Ok(())
-                    })
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap().unwrap())
-            .collect()
-    });
+    let entries = racing_puts(&store, |_, dir| write_two_files(dir));
     assert!(entries.iter().all(|e| e.key == entry.key));
     assert!(store.check(&entry.key, Depth::Full).unwrap().is_healthy());
     assert_eq!(fs::read_dir(store.quarantine_dir()).unwrap().count(), 1);

@@ -86,7 +86,9 @@ fn child() {
             fs::write(dir.join("done.bin"), b"finished part").unwrap();
             let file = store::atomic::AtomicFile::create(dir.join("run.h5")).unwrap();
             fs::write(file.path(), vec![1u8; 28 << 10]).unwrap();
-            fs::write(scratch.join("dir"), dir.to_str().unwrap()).unwrap();
+            // Written then renamed: the parent waits for the name and must never read it half-written.
+            fs::write(scratch.join("dir.partial"), dir.to_str().unwrap()).unwrap();
+            fs::rename(scratch.join("dir.partial"), scratch.join("dir")).unwrap();
             std::thread::sleep(Duration::from_secs(60));
             panic!("the parent should have killed this process");
         }

@@ -1,41 +1,17 @@
 //! Store behaviour on real directories: put, get, verify, gc, failures.
 
-use anyhow::Result;
-use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+mod common;
+
+use common::{racing_puts, spec, temp_store, write_two_files};
+use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Barrier;
-use store::{Key, KeySpec, Store};
-use tempfile::TempDir;
-
-fn spec(stage: &str, seed: u64) -> KeySpec {
-    KeySpec {
-        stage: stage.into(),
-        params: json!({"seed": seed}),
-        inputs: BTreeMap::new(),
-        tool: "test".into(),
-    }
-}
-
-/// A store in a fresh temp directory (kept alive by the returned guard).
-fn temp_store() -> (TempDir, Store) {
-    let root = tempfile::tempdir().unwrap();
-    let store = Store::open(root.path()).unwrap();
-    (root, store)
-}
+use store::{Key, Store};
 
 /// How many build directories are left under the store's `tmp/`.
 fn temp_dirs_left(root: &Path) -> usize {
     fs::read_dir(root.join("tmp")).unwrap().count()
-}
-
-fn write_two_files(dir: &Path) -> Result<()> {
-    fs::write(dir.join("a.bin"), b"alpha bytes")?;
-    fs::create_dir(dir.join("sub"))?;
-    fs::write(dir.join("sub/b.txt"), b"beta")?;
-    Ok(())
 }
 
 #[test]
@@ -124,24 +100,9 @@ fn second_put_returns_existing_entry_without_replacing_it() {
 #[test]
 fn concurrent_unlocked_puts_of_one_key_agree() {
     let (root, store) = temp_store();
-    let barrier = Barrier::new(4);
-    let entries: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..4)
-            .map(|i| {
-                let (store, barrier) = (&store, &barrier);
-                s.spawn(move || {
-                    store.put(&spec("race", 0), |dir| {
-                        fs::write(dir.join("out"), format!("writer {i}"))?;
-                        barrier.wait();
-                        Ok(())
-                    })
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap().unwrap())
-            .collect()
+    let entries = racing_puts(&store, |i, dir| {
+        fs::write(dir.join("out"), format!("writer {i}"))?;
+        Ok(())
     });
     assert!(entries.iter().all(|e| e == &entries[0]));
     assert_eq!(store.keys().unwrap().len(), 1);

@@ -3,14 +3,16 @@
 //! several seeds), legend ordered by final error like the paper's. Also the shared
 //! measurement of those figures: the order of final test errors.
 
+use super::{caption_head, Figure};
 use crate::aggregate::{error_curve, final_errors, Curve};
-use crate::canvas::{DrawResult, Plot};
+use crate::canvas::{self, DrawResult, Plot};
 use crate::runs::Catalog;
 use crate::style::{self, snap, TimeAxis};
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use spec::{Activation, Dataset, Init, Selector, PAPER_DEPTH};
+use std::path::{Path, PathBuf};
 
 pub struct Series {
     pub selector: Selector,
@@ -53,6 +55,21 @@ pub struct ErrorPanel {
 pub struct ErrorCurvesFigure {
     pub panels: Vec<ErrorPanel>,
     pub caption: String,
+}
+
+/// Figs 11 and 12: the test-error curves of whichever of `figure`'s runs exist.
+pub fn render_init_comparison(
+    figure: &dyn Figure,
+    catalog: &Catalog,
+    out: &Path,
+    size: (u32, u32),
+) -> Result<Vec<PathBuf>> {
+    let caption = format!(
+        "{}\ndashed: standard init, solid: normalized init; legend ordered by final test error",
+        caption_head(figure.id())
+    );
+    let curves = ErrorCurvesFigure::read(catalog, &figure.selectors(), caption)?;
+    canvas::save(&curves, out, figure.id().id(), size)
 }
 
 impl ErrorCurvesFigure {

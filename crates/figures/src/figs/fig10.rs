@@ -1,7 +1,8 @@
 //! Fig 10: tanh with normalized init does not saturate layer after layer as in Fig 3. Judged
 //! against the standard-init tanh run of Fig 3, with Fig 3's measurement.
 
-use super::fig3::{describe_saturation, render_saturation, saturation_steps, SATURATED_P98};
+use super::fig3::{describe_saturation, saturation_steps, SATURATED_P98, SATURATION};
+use super::panel_plot::PanelPlot;
 use super::{panel_runs, Figure};
 use crate::runs::Catalog;
 use crate::verdict::{run_name, Assessment, Verdict};
@@ -60,12 +61,10 @@ impl Figure for Fig10 {
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
-        render_saturation(
-            self.id(),
-            catalog,
-            out,
-            size,
-            "as Fig. 3, for tanh with normalized initialization",
-        )
+        PanelPlot {
+            detail: "as Fig. 3, for tanh with normalized initialization",
+            ..SATURATION
+        }
+        .render(self.id(), catalog, out, size)
     }
 }

@@ -1,9 +1,8 @@
 //! Fig 11: on Shapeset, normalized init lowers tanh's test error and sigmoid is worst. Drawn
 //! from whichever of the figure's configurations were run (the 4-layer sigmoid included).
 
-use super::error_curves::{ErrorCurvesFigure, ErrorOrder};
-use super::{caption_head, Figure};
-use crate::canvas;
+use super::error_curves::{render_init_comparison, ErrorOrder};
+use super::Figure;
 use crate::runs::{Catalog, Missing};
 use crate::verdict::{Assessment, Verdict};
 use anyhow::Result;
@@ -61,12 +60,7 @@ impl Figure for Fig11 {
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
-        let caption = format!(
-            "{}\ndashed: standard init, solid: normalized init; legend ordered by final test error",
-            caption_head(self.id())
-        );
-        let figure = ErrorCurvesFigure::read(catalog, &self.selectors(), caption)?;
-        canvas::save(&figure, out, self.id().id(), size)
+        render_init_comparison(self, catalog, out, size)
     }
 }
 

@@ -1,10 +1,9 @@
 //! Fig 12: on MNIST and CIFAR-10, Tanh N beats Tanh in smaller measure. The claim names two
 //! datasets; a profile that ran only one of them reproduces it at most partially.
 
-use super::error_curves::{ErrorCurvesFigure, ErrorOrder};
+use super::error_curves::{render_init_comparison, ErrorOrder};
 use super::fig11::any_of;
-use super::{caption_head, Figure};
-use crate::canvas;
+use super::Figure;
 use crate::runs::{Catalog, Missing};
 use crate::verdict::{Assessment, Verdict};
 use anyhow::Result;
@@ -64,12 +63,7 @@ impl Figure for Fig12 {
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
-        let caption = format!(
-            "{}\ndashed: standard init, solid: normalized init; legend ordered by final test error",
-            caption_head(self.id())
-        );
-        let figure = ErrorCurvesFigure::read(catalog, &self.selectors(), caption)?;
-        canvas::save(&figure, out, self.id().id(), size)
+        render_init_comparison(self, catalog, out, size)
     }
 }
 

@@ -3,9 +3,9 @@
 //! (around epoch 100). A short run can show the first and not the second, so a run that
 //! saturates but never escapes is only "partially reproduced", never "reproduced".
 
-use super::layer_stats::{LayerStatsFigure, Look};
-use super::{caption_head, panel_runs, panel_title, Figure};
-use crate::canvas;
+use super::layer_stats::Look;
+use super::panel_plot::{PanelKind, PanelPlot};
+use super::{panel_runs, Figure};
 use crate::runs::{Catalog, Run};
 use crate::verdict::{run_name, Assessment, Verdict};
 use anyhow::Result;
@@ -126,22 +126,17 @@ impl Figure for Fig2 {
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
-        let runs = panel_runs(self, catalog)?;
-        let titles: Vec<String> = runs.iter().map(|r| panel_title(r)).collect();
-        let figure = LayerStatsFigure::read(
-            &runs,
-            &titles,
-            Quantity::Activation,
-            Look::MeanWithStdBars,
-            "activation value (mean, bars +-1 std)",
-            format!(
-                "{}\non the 300 fixed test examples (Shapeset-3x2)",
-                caption_head(self.id())
-            ),
-        )?;
-        canvas::save(&figure, out, self.id().id(), size)
+        PANELS.render(self.id(), catalog, out, size)
     }
 }
+
+/// What the figure draws.
+const PANELS: PanelPlot = PanelPlot {
+    kind: PanelKind::LayerStats(Look::MeanWithStdBars),
+    quantity: Quantity::Activation,
+    axis_desc: "activation value (mean, bars +-1 std)",
+    detail: "on the 300 fixed test examples (Shapeset-3x2)",
+};
 
 #[cfg(test)]
 mod tests {

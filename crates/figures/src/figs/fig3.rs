@@ -2,9 +2,9 @@
 //! softsign does not. The measurement (when each layer's 98th percentile first reaches the
 //! saturation level) is shared with Fig 10, which reads it on the normalized-init run.
 
-use super::layer_stats::{LayerStatsFigure, Look};
-use super::{caption_head, panel_runs, panel_title, Figure};
-use crate::canvas;
+use super::layer_stats::Look;
+use super::panel_plot::{PanelKind, PanelPlot};
+use super::{panel_runs, Figure};
 use crate::runs::{Catalog, Run};
 use crate::verdict::{run_name, Assessment, Verdict};
 use anyhow::Result;
@@ -96,36 +96,17 @@ impl Figure for Fig3 {
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
-        render_saturation(
-            self.id(),
-            catalog,
-            out,
-            size,
-            "top: tanh, bottom: softsign (standard init, Shapeset-3x2)",
-        )
+        SATURATION.render(self.id(), catalog, out, size)
     }
 }
 
 /// Figs 3 and 10: the std (lines) and 98th percentile (markers) of each layer's activations.
-pub fn render_saturation(
-    id: FigureId,
-    catalog: &Catalog,
-    out: &Path,
-    size: (u32, u32),
-    panels: &str,
-) -> Result<Vec<PathBuf>> {
-    let runs = catalog.lowest_seeds(&id.needs(&spec::Dataset::ALL))?;
-    let titles: Vec<String> = runs.iter().map(|r| panel_title(r)).collect();
-    let figure = LayerStatsFigure::read(
-        &runs,
-        &titles,
-        Quantity::Activation,
-        Look::StdWith98thMarkers,
-        "activation: 98th pct (markers), std (lines)",
-        format!("{}\n{panels}", caption_head(id)),
-    )?;
-    canvas::save(&figure, out, id.id(), size)
-}
+pub const SATURATION: PanelPlot = PanelPlot {
+    kind: PanelKind::LayerStats(Look::StdWith98thMarkers),
+    quantity: Quantity::Activation,
+    axis_desc: "activation: 98th pct (markers), std (lines)",
+    detail: "top: tanh, bottom: softsign (standard init, Shapeset-3x2)",
+};
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,8 @@
 //! rule is applied to the step-0 snapshot, and a pass there makes the verdict "not tested at
 //! this scale" rather than "reproduced".
 
-use super::histograms::{self, Snapshot};
+use super::histograms::Snapshot;
+use super::panel_plot::{PanelKind, PanelPlot};
 use super::{panel_runs, Figure};
 use crate::runs::{Catalog, Run};
 use crate::verdict::{run_name, Assessment, Verdict};
@@ -117,17 +118,17 @@ impl Figure for Fig4 {
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
-        histograms::render(
-            self.id(),
-            catalog,
-            out,
-            size,
-            (Snapshot::End, Quantity::Activation),
-            "activation value",
-            "all units, 300 test examples; top: tanh, bottom: softsign",
-        )
+        PANELS.render(self.id(), catalog, out, size)
     }
 }
+
+/// What the figure draws.
+const PANELS: PanelPlot = PanelPlot {
+    kind: PanelKind::Histogram(Snapshot::End),
+    quantity: Quantity::Activation,
+    axis_desc: "activation value",
+    detail: "all units, 300 test examples; top: tanh, bottom: softsign",
+};
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,8 @@
 //! their spread under normalized init. The measurement (a depth ratio of per-layer std at
 //! step 0, standard vs normalized) is shared with Fig 7, which reads it on the gradients.
 
-use super::histograms::{self, Snapshot};
+use super::histograms::Snapshot;
+use super::panel_plot::{PanelKind, PanelPlot};
 use super::{panel_runs, Figure};
 use crate::runs::{Catalog, Run};
 use crate::verdict::{numbers, run_name, Assessment, Verdict};
@@ -72,14 +73,14 @@ impl Figure for Fig6 {
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
-        histograms::render(
-            self.id(),
-            catalog,
-            out,
-            size,
-            (Snapshot::Init, Quantity::Activation),
-            "activation value",
-            "300 test examples; top: standard init, bottom: normalized init",
-        )
+        PANELS.render(self.id(), catalog, out, size)
     }
 }
+
+/// What the figure draws.
+const PANELS: PanelPlot = PanelPlot {
+    kind: PanelKind::Histogram(Snapshot::Init),
+    quantity: Quantity::Activation,
+    axis_desc: "activation value",
+    detail: "300 test examples; top: standard init, bottom: normalized init",
+};

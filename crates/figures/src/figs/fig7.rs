@@ -4,7 +4,8 @@
 //! runs, under its own anchor `sec4.2.2`.
 
 use super::fig6::{depth_ratio, SHRINK_FACTOR};
-use super::histograms::{self, Snapshot};
+use super::histograms::Snapshot;
+use super::panel_plot::{PanelKind, PanelPlot};
 use super::{finding, panel_runs, Figure};
 use crate::paper;
 use crate::runs::Catalog;
@@ -40,15 +41,7 @@ impl Figure for Fig7 {
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
-        histograms::render(
-            self.id(),
-            catalog,
-            out,
-            size,
-            (Snapshot::Init, Quantity::PreactGrad),
-            "back-propagated gradient dCost/ds",
-            "top: standard init, bottom: normalized init (each panel has its own x scale)",
-        )
+        PANELS.render(self.id(), catalog, out, size)
     }
 
     fn findings(&self, catalog: &Catalog) -> Result<Vec<Finding>> {
@@ -126,6 +119,14 @@ impl Figure for Jacobian {
         Fig7.render(catalog, out, size)
     }
 }
+
+/// What the figure draws.
+const PANELS: PanelPlot = PanelPlot {
+    kind: PanelKind::Histogram(Snapshot::Init),
+    quantity: Quantity::PreactGrad,
+    axis_desc: "back-propagated gradient dCost/ds",
+    detail: "top: standard init, bottom: normalized init (each panel has its own x scale)",
+};
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,8 @@
 //! layer, with either init.
 
 use super::fig6::init_stds;
-use super::histograms::{self, Snapshot};
+use super::histograms::Snapshot;
+use super::panel_plot::{PanelKind, PanelPlot};
 use super::{panel_runs, Figure};
 use crate::runs::Catalog;
 use crate::verdict::{run_name, spread, Assessment, Verdict};
@@ -51,14 +52,14 @@ impl Figure for Fig8 {
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
-        histograms::render(
-            self.id(),
-            catalog,
-            out,
-            size,
-            (Snapshot::Init, Quantity::WeightGrad),
-            "weight gradient dCost/dW",
-            "top: standard init, bottom: normalized init (each panel has its own x scale)",
-        )
+        PANELS.render(self.id(), catalog, out, size)
     }
 }
+
+/// What the figure draws.
+const PANELS: PanelPlot = PanelPlot {
+    kind: PanelKind::Histogram(Snapshot::Init),
+    quantity: Quantity::WeightGrad,
+    axis_desc: "weight gradient dCost/dW",
+    detail: "top: standard init, bottom: normalized init (each panel has its own x scale)",
+};

@@ -1,9 +1,9 @@
 //! Fig 9: during training, standard init lets the weight gradients shrink in the higher
 //! layers; normalized init keeps them level.
 
-use super::layer_stats::{LayerStatsFigure, Look};
-use super::{caption_head, panel_runs, panel_title, Figure};
-use crate::canvas;
+use super::layer_stats::Look;
+use super::panel_plot::{PanelKind, PanelPlot};
+use super::{panel_runs, Figure};
 use crate::runs::Catalog;
 use crate::verdict::{run_name, Assessment, Verdict};
 use anyhow::Result;
@@ -59,22 +59,17 @@ impl Figure for Fig9 {
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
-        let runs = panel_runs(self, catalog)?;
-        let titles: Vec<String> = runs.iter().map(|r| panel_title(r)).collect();
-        let figure = LayerStatsFigure::read(
-            &runs,
-            &titles,
-            Quantity::WeightGrad,
-            Look::MeanWithStdBars,
-            "dCost/dW (mean, bars +-1 std)",
-            format!(
-                "{}\ntop: standard init, bottom: normalized init (each panel has its own scale)",
-                caption_head(self.id())
-            ),
-        )?;
-        canvas::save(&figure, out, self.id().id(), size)
+        PANELS.render(self.id(), catalog, out, size)
     }
 }
+
+/// What the figure draws.
+const PANELS: PanelPlot = PanelPlot {
+    kind: PanelKind::LayerStats(Look::MeanWithStdBars),
+    quantity: Quantity::WeightGrad,
+    axis_desc: "dCost/dW (mean, bars +-1 std)",
+    detail: "top: standard init, bottom: normalized init (each panel has its own scale)",
+};
 
 #[cfg(test)]
 mod tests {

@@ -2,16 +2,14 @@
 //! layer. Activation panels share one span so that the two runs compare directly; gradient
 //! panels each span their own (see `HistogramFigure::read`).
 
-use super::{caption_head, panel_title};
-use crate::canvas::{self, DrawResult, Plot};
-use crate::runs::{Catalog, Run};
+use crate::canvas::{DrawResult, Plot};
+use crate::runs::Run;
 use crate::style;
 use anyhow::{Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use spec::{FigureId, Quantity};
+use spec::Quantity;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
 
 pub const BINS: usize = 81;
 /// Gradient histograms span +-this quantile of |value| over all layers and panels, so that a
@@ -105,24 +103,6 @@ impl HistogramFigure {
             caption,
         })
     }
-}
-
-/// Draws output `id`: histograms of `quantity` at `snapshot` for each of its runs; the
-/// caption is the output's title and `detail`.
-pub fn render(
-    id: FigureId,
-    catalog: &Catalog,
-    out: &Path,
-    size: (u32, u32),
-    (snapshot, quantity): (Snapshot, Quantity),
-    x_desc: &str,
-    detail: &str,
-) -> Result<Vec<PathBuf>> {
-    let runs = catalog.lowest_seeds(&id.needs(&spec::Dataset::ALL))?;
-    let titles: Vec<String> = runs.iter().map(|r| panel_title(r)).collect();
-    let caption = format!("{}\n{detail}", caption_head(id));
-    let figure = HistogramFigure::read(&runs, &titles, snapshot, quantity, x_desc, caption)?;
-    canvas::save(&figure, out, id.id(), size)
 }
 
 impl HistogramPanel {

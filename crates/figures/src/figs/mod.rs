@@ -24,6 +24,7 @@ pub mod fig8;
 pub mod fig9;
 pub mod histograms;
 pub mod layer_stats;
+pub mod panel_plot;
 pub mod sheet;
 pub mod sheet_grid;
 pub mod table1;

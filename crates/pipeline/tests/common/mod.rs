@@ -11,10 +11,9 @@ use std::process::{Command, Output, Stdio};
 
 pub mod fake;
 
-/// The `[train]`, `[datasets]` and `[lr]` tables of every test profile: 32-wide nets (figures
-/// draw the depths `spec` says), a few hundred updates, one seed of Shapeset, every activation
-/// at 0.05.
-const TRAIN_TABLES: &str = r#"[train]
+/// The `[train]` and `[datasets]` tables of every test profile: 32-wide nets (figures draw the
+/// depths `spec` says), a few hundred updates, one seed of Shapeset.
+pub const TRAIN_TABLES: &str = r#"[train]
 width = 32
 batch_size = 10
 updates = 300
@@ -22,7 +21,10 @@ probe_every = 100
 seeds = [0]
 [datasets]
 shapeset = {}
-[lr]
+"#;
+
+/// The `[lr]` table of every test profile: every activation at 0.05.
+const LR_TABLE: &str = r#"[lr]
 sigmoid = 0.05
 tanh = 0.05
 softsign = 0.05
@@ -32,7 +34,7 @@ relu = 0.05
 /// A test profile: `description`, the shared tables, then `tables` (`[figures]`, and any table
 /// that replaces a shared one is not allowed: TOML refuses a table twice).
 pub fn profile(description: &str, tables: &str) -> String {
-    format!("description = {description:?}\n{TRAIN_TABLES}{tables}")
+    format!("description = {description:?}\n{TRAIN_TABLES}{LR_TABLE}{tables}")
 }
 
 /// The same with other datasets than Shapeset alone.

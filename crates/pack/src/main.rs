@@ -1,0 +1,215 @@
+//! `train-pack`: trains the runs of a `--runs` file as one pack, each into
+//! `<out>/<run name>/` exactly as `train` would write it; `train-pack bench`;
+//! `train-pack memory`. Errors follow `spec::cli`: one line, exit 2 for usage, 1 otherwise.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use pack::bench::BenchArgs;
+use pack::compare::{compare, Tolerance};
+use pack::members::{self, Members};
+use pack::trainer::{self, Outcome};
+use serde_json::json;
+use spec::cli::usage;
+use spec::RunConfig;
+
+/// Trains K runs of one shape in one process (weights [K, in, out], one batched GEMM per
+/// layer for all K) and writes each run's run.h5 as `train` would.
+///
+/// The runs file is a JSON list of run parameters (the fields of a run's config.json
+/// without device, data, data_key and updates_per_epoch), e.g.
+/// [{"dataset": "shapeset", "activation": "tanh", "init": "normalized", "hidden_layers": 5,
+///   "width": 1000, "batch_size": 10, "lr": 0.01, "updates": 20000, "seed": 0,
+///   "probe_every": 20000, "jacobian_examples": 5, "raw_every_epochs": 1}, ...].
+/// The runs may differ only in seed, init and lr; activations are grouped (one per pack).
+///
+/// Output: <out>/<run name>/{run.h5, config.json, timing.json} per run. The last stdout
+/// line is one JSON object {"runs": [{"name", "run_h5", "status"}, ...]}, printed whenever
+/// the pack trained to its end; the exit code is 1 if any run failed (its run.h5 says
+/// `failed: <reason>`; the others are complete).
+#[derive(Parser)]
+#[command(
+    name = "train-pack",
+    version,
+    subcommand_negates_reqs = true,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    pack: PackArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Time pack steps (model-updates/s) for several K, the Shapeset producer, and print
+    /// the memory model, as JSON lines.
+    Bench(BenchArgs),
+    /// Print the memory model of a runs file's shape as one JSON line: bytes per model,
+    /// fixed bytes, and the largest pack that fits in --memory-gb.
+    Memory {
+        #[arg(long)]
+        runs: PathBuf,
+        #[arg(long)]
+        memory_gb: f64,
+    },
+    /// Check that two run.h5 files of the same run agree: the same attributes and datasets,
+    /// every value within --relative x its dataset's largest magnitude, histogram rows
+    /// within --histogram of their counts. Prints `same` or fails naming the first mismatch.
+    Compare {
+        a: PathBuf,
+        b: PathBuf,
+        #[arg(long, default_value_t = Tolerance::CPU.relative)]
+        relative: f64,
+        #[arg(long, default_value_t = Tolerance::CPU.histogram)]
+        histogram: f64,
+    },
+}
+
+#[derive(Args)]
+struct PackArgs {
+    /// JSON list of run parameters (see above).
+    #[arg(long, required = true)]
+    runs: Option<PathBuf>,
+    /// Directory that receives one run directory per run, named by the run's name.
+    #[arg(long, required = true)]
+    out: Option<PathBuf>,
+    /// auto (CUDA if visible, else CPU), cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    device: String,
+    /// dataset.h5 to train on; required for mnist and cifar10 (as train's --data).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Device memory in GB: a pack that cannot fit is refused before training starts
+    /// [default: MemAvailable on the CPU; unchecked on CUDA, where libtorch cannot tell].
+    #[arg(long)]
+    memory_gb: Option<f64>,
+    /// CPU threads for libtorch.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=1024))]
+    threads: i32,
+    /// On failure, print the whole error chain instead of one line.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+}
+
+fn main() -> ExitCode {
+    spec::cli::main("train-pack", |cli: Cli| match cli.command {
+        Some(Command::Bench(args)) => pack::bench::run(&args),
+        Some(Command::Memory { runs, memory_gb }) => memory(&runs, memory_gb),
+        Some(Command::Compare {
+            a,
+            b,
+            relative,
+            histogram,
+        }) => {
+            compare(
+                &a,
+                &b,
+                Tolerance {
+                    relative,
+                    histogram,
+                },
+            )?;
+            println!("same");
+            Ok(())
+        }
+        None => train_pack(cli.pack),
+    })
+}
+
+fn memory(runs: &Path, memory_gb: f64) -> Result<()> {
+    let members = Members::read(runs).map_err(|e| usage(format!("{e:#}")))?;
+    let run = members.shared();
+    let bytes = (memory_gb * 1e9) as u64;
+    let line = json!({
+        "bytes_per_model": members::bytes_per_model(run),
+        "fixed_bytes": members::fixed_bytes(run),
+        "memory_bytes": bytes,
+        "max_models": members::max_models(run, bytes),
+    });
+    println!("{line}");
+    Ok(())
+}
+
+fn train_pack(args: PackArgs) -> Result<()> {
+    tch::set_num_threads(args.threads);
+    let (runs, out) = (args.runs.unwrap(), args.out.unwrap());
+    let members = Members::read(&runs).map_err(|e| usage(format!("{e:#}")))?;
+    let file = args
+        .data
+        .as_deref()
+        .map(spec::dataset_h5::read_h5)
+        .transpose()?;
+    let shared = members.shared();
+    let checked = train::source::check(shared.dataset, file.as_ref(), shared.batch_size);
+    let per_epoch = match &args.data {
+        Some(path) => checked.with_context(|| format!("dataset file {}", path.display()))?,
+        None => checked?,
+    };
+    let device = train::trainer::resolve_device(&args.device)?;
+    trainer::device(&device)?;
+    if let Some(memory) = memory_bytes(args.memory_gb, &device) {
+        members::check_fits(&members, memory)?;
+    }
+    let configs: Vec<RunConfig> = members
+        .runs
+        .iter()
+        .map(|params| RunConfig {
+            params: params.clone(),
+            updates_per_epoch: per_epoch,
+            device: device.clone(),
+            data: args.data.as_ref().map(|p| p.display().to_string()),
+            data_key: args.data.as_deref().and_then(data_key),
+        })
+        .collect();
+    train::signals::install()?;
+    let outcomes = trainer::run(&configs, file, &out)?;
+    println!("{}", json!({ "runs": outcomes }));
+    failures(&outcomes)
+}
+
+/// The memory a pack may use: --memory-gb, else the CPU's MemAvailable.
+fn memory_bytes(memory_gb: Option<f64>, device: &str) -> Option<u64> {
+    if let Some(gb) = memory_gb {
+        return Some((gb * 1e9) as u64);
+    }
+    if device != "cpu" {
+        return None;
+    }
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// The store key of a dataset file inside a store entry, as train records it.
+fn data_key(path: &Path) -> Option<String> {
+    let path = path.canonicalize().ok()?;
+    let key = path
+        .parent()?
+        .file_name()?
+        .to_str()?
+        .parse::<store::Key>()
+        .ok()?;
+    Some(key.to_string())
+}
+
+fn failures(outcomes: &[Outcome]) -> Result<()> {
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.status != spec::layout::STATUS_COMPLETE)
+        .map(|o| format!("{} ({})", o.name, o.status))
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} of {} runs failed: {}",
+        failed.len(),
+        outcomes.len(),
+        failed.join(", ")
+    )
+}
