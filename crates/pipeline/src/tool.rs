@@ -219,19 +219,29 @@ fn hash_file_if_present(
 /// `unknown` when the binary is missing or cannot say. `$LIBTORCH` is removed from its
 /// environment: a key must not depend on how the caller's shell is set up.
 pub fn train_versions(bin_dir: &Path) -> String {
+    // A binary being relinked (ETXTBSY) or a loaded machine can fail one call: an `unknown`
+    // identity would silently change every train key, so try a few times first.
+    for attempt in 0..3 {
+        if let Some(versions) = read_train_versions(bin_dir) {
+            return versions;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200 << attempt));
+    }
+    "unknown".into()
+}
+
+fn read_train_versions(bin_dir: &Path) -> Option<String> {
     let output = std::process::Command::new(bin_dir.join("train"))
         .arg("identity")
         .env_remove("LIBTORCH")
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .output();
-    let Ok(output) = output.as_ref().map(|o| (o.status.success(), &o.stdout)) else {
-        return "unknown".into();
-    };
-    let (true, stdout) = output else {
-        return "unknown".into();
-    };
-    versions_of(&String::from_utf8_lossy(stdout)).unwrap_or_else(|| "unknown".into())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    versions_of(&String::from_utf8_lossy(&output.stdout))
 }
 
 /// The version fields of an identity line (see [`train_versions`]).
