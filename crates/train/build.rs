@@ -2,17 +2,10 @@
 use std::env;
 use std::path::Path;
 
+include!("link_libtorch.rs");
+
 fn main() {
-    println!("cargo:rerun-if-env-changed=LIBTORCH");
-    // An rpath to libtorch, so `train` runs without LD_LIBRARY_PATH.
-    if let Ok(libtorch) = env::var("LIBTORCH") {
-        println!("cargo:rustc-link-arg=-Wl,-rpath,{libtorch}/lib");
-    }
-    // With --as-needed (the default) the linker drops libtorch_cuda, since no symbol of
-    // it is referenced directly, and CUDA then reads as absent at run time.
-    if env::var_os("CARGO_FEATURE_CUDA").is_some() {
-        println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
-    }
+    link_libtorch();
     // run.h5 records the libtorch it was made with; libtorch has no runtime version call.
     println!(
         "cargo:rustc-env=XAVIER_LIBTORCH_VERSION={}",

@@ -168,7 +168,7 @@ fn time_steps(args: &BenchArgs, k: usize, steps: u64, device: Device) -> (u64, f
 /// Images/s the Shapeset producer makes for `producer_models` models on the rayon pool.
 fn time_producer(args: &BenchArgs) -> serde_json::Value {
     let seeds: Vec<u64> = (0..args.producer_models as u64)
-        .map(crate::data::stream_seed)
+        .map(train::source::shapeset_stream_seed)
         .collect();
     let chunks = 3;
     let clock = Instant::now();

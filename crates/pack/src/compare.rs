@@ -18,7 +18,8 @@ pub struct Tolerance {
     /// gradient's mean or a median activation, are judged on their quantity's scale).
     pub relative: f64,
     /// Histogram counts may move between neighbouring bins: the summed absolute count
-    /// difference of a row, as a fraction of the row's values.
+    /// difference of a row, as a fraction of the row's values. Also the fraction of test
+    /// predictions that may differ.
     pub histogram: f64,
 }
 
@@ -74,6 +75,8 @@ fn same_values(fa: &hdf5::File, fb: &hdf5::File, tolerance: Tolerance) -> Result
         if name.ends_with("/hist") {
             let row = xa.shape().last().copied().unwrap_or(1).max(1);
             histograms(name, &va, &vb, row, tolerance.histogram)?;
+        } else if name == spec::layout::PREDICTIONS_TEST {
+            predictions(name, &va, &vb, tolerance.histogram)?;
         } else {
             let scale = scales
                 .get(parent(name))
@@ -145,6 +148,19 @@ fn values(name: &str, a: &[f64], b: &[f64], relative: f64, scale: f64) -> Result
         if !same {
             bail!("{name}[{i}]: {x} vs {y} (tolerance {relative} x {scale:e})");
         }
+    }
+    Ok(())
+}
+
+/// Predicted classes: examples near a decision boundary may flip, as histogram counts may
+/// move between bins; at most `fraction` of them may differ.
+fn predictions(name: &str, a: &[f64], b: &[f64], fraction: f64) -> Result<()> {
+    let differ = a.iter().zip(b).filter(|(x, y)| x != y).count();
+    if differ as f64 > fraction * b.len() as f64 {
+        bail!(
+            "{name}: {differ} of {} predictions differ (tolerance {fraction})",
+            b.len()
+        );
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! - Shapeset: a producer thread generates every model's images for the next
 //!   `CHUNK_STEPS` steps (rayon over models and images) and hands them over through a
 //!   bounded queue, so generation overlaps the device's work; the bytes are
-//!   `shapeset::fill_batch(stream_seed(seed), step * batch, ..)`, the single run's.
+//!   `shapeset::fill_batch(shapeset_stream_seed(seed), step * batch, ..)`, the single run's.
 //! - MNIST / CIFAR-10: the train split is put on the device once and each model keeps
 //!   train's own `Batches` (its per-seed epoch shuffles) over a shallow view of it.
 
@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use rayon::prelude::*;
 use spec::RunConfig;
 use tch::{Device, Kind, Tensor};
-use train::rng::SplitMix64;
+use train::source::shapeset_stream_seed;
 use train::source::{Batches, DeviceSet, InputScale};
 
 /// Steps per chunk: one upload and one layout copy per chunk instead of per step.
@@ -22,13 +22,6 @@ pub const CHUNK_STEPS: u64 = 100;
 
 /// Chunks generated ahead of the trainer: one in use, one ready, one being made.
 const QUEUE_CHUNKS: usize = 2;
-
-/// The Shapeset training stream of a run of `seed`: train's derivation (SplitMix64 stream
-/// 2^32, top 32 bits, below the pinned eval seeds). `tests/exact.rs` checks that the
-/// batches equal train's `Batches`, which would catch a change on either side.
-pub fn stream_seed(seed: u64) -> u64 {
-    SplitMix64::new(seed, 1 << 32).next_u64() >> 32
-}
 
 /// One chunk of every model's u8 pixels `[K, steps * batch, dim]` and labels, from `first`.
 struct Chunk {
@@ -69,7 +62,10 @@ impl PackBatches {
         let params = &configs[0].params;
         let origin = match train {
             None => {
-                let seeds: Vec<u64> = configs.iter().map(|c| stream_seed(c.params.seed)).collect();
+                let seeds: Vec<u64> = configs
+                    .iter()
+                    .map(|c| shapeset_stream_seed(c.params.seed))
+                    .collect();
                 let (queue, producer) =
                     spawn_producer(seeds, params.batch_size, step, params.updates);
                 Origin::Shapeset {

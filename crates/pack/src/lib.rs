@@ -14,5 +14,4 @@ pub mod compare;
 pub mod data;
 pub mod members;
 pub mod model;
-pub mod probe;
 pub mod trainer;

@@ -162,7 +162,11 @@ fn train_pack(args: PackArgs) -> Result<()> {
             updates_per_epoch: per_epoch,
             device: device.clone(),
             data: args.data.as_ref().map(|p| p.display().to_string()),
-            data_key: args.data.as_deref().and_then(data_key),
+            data_key: args
+                .data
+                .as_deref()
+                .and_then(store::Key::of_entry_file)
+                .map(|k| k.to_string()),
         })
         .collect();
     train::signals::install()?;
@@ -179,22 +183,7 @@ fn memory_bytes(memory_gb: Option<f64>, device: &str) -> Option<u64> {
     if device != "cpu" {
         return None;
     }
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
-/// The store key of a dataset file inside a store entry, as train records it.
-fn data_key(path: &Path) -> Option<String> {
-    let path = path.canonicalize().ok()?;
-    let key = path
-        .parent()?
-        .file_name()?
-        .to_str()?
-        .parse::<store::Key>()
-        .ok()?;
-    Some(key.to_string())
+    spec::device::cpu_memory_available()
 }
 
 fn failures(outcomes: &[Outcome]) -> Result<()> {

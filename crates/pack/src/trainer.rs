@@ -20,7 +20,7 @@ use train::{identity, signals};
 
 use crate::data::PackBatches;
 use crate::model::PackMlp;
-use crate::probe::{measure, record};
+use train::measure::{measure, record};
 
 /// Steps between host reads of the running losses, as in train: the non-finite check.
 const FINITE_CHECK_EVERY: u64 = 100;

@@ -1,7 +1,5 @@
 //! Where training runs: the CPU, or one GPU per run.
 
-use std::process::Command;
-
 /// The GPUs this machine offers to training runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gpus {
@@ -20,7 +18,7 @@ impl Gpus {
     /// `--gpus N` when given (0 means the CPU), else the GPUs `nvidia-smi -L` lists, restricted
     /// to `CUDA_VISIBLE_DEVICES` when that is set (as Slurm does).
     pub fn detect(requested: Option<usize>) -> Option<Gpus> {
-        let listed = nvidia_smi_names();
+        let listed = spec::device::gpu_names();
         let visible: Option<Vec<String>> = std::env::var("CUDA_VISIBLE_DEVICES").ok().map(|v| {
             v.split(',')
                 .map(str::trim)
@@ -53,33 +51,6 @@ impl Gpus {
     }
 }
 
-/// GPU names from `nvidia-smi -L` lines like `GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-...)`;
-/// none when the tool is absent or fails.
-fn nvidia_smi_names() -> Vec<String> {
-    let Ok(out) = Command::new("nvidia-smi").arg("-L").output() else {
-        return Vec::new();
-    };
-    if !out.status.success() {
-        return Vec::new();
-    }
-    parse_nvidia_smi(&String::from_utf8_lossy(&out.stdout))
-}
-
-fn parse_nvidia_smi(listing: &str) -> Vec<String> {
-    listing
-        .lines()
-        .filter(|l| l.starts_with("GPU "))
-        .filter_map(|l| l.split_once(": "))
-        .map(|(_, rest)| {
-            rest.split(" (UUID")
-                .next()
-                .unwrap_or(rest)
-                .trim()
-                .to_string()
-        })
-        .collect()
-}
-
 /// Cores of this machine.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
@@ -93,16 +64,6 @@ pub fn threads_per_job(jobs: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nvidia_smi_listing_gives_model_names() {
-        let listing = "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1234)\nGPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-5678)\n";
-        assert_eq!(
-            parse_nvidia_smi(listing),
-            ["NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3"]
-        );
-        assert!(parse_nvidia_smi("No devices were found\n").is_empty());
-    }
 
     #[test]
     fn zero_gpus_means_the_cpu() {

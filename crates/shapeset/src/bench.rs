@@ -54,7 +54,7 @@ fn ensure_memory(count: usize) -> Result<()> {
     let bytes = count
         .checked_mul(IMAGE_DIM + 1)
         .with_context(|| format!("--count {count} images need more bytes than a usize holds"))?;
-    if let Some(available) = available_memory() {
+    if let Some(available) = spec::device::cpu_memory_available() {
         ensure!(
             (bytes as u64) <= available,
             "--count {count} needs {:.1} GB of memory and {:.1} GB is available",
@@ -63,12 +63,4 @@ fn ensure_memory(count: usize) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// `MemAvailable` from /proc/meminfo, in bytes; `None` where there is no such file.
-fn available_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
 }

@@ -84,7 +84,7 @@ pub(crate) fn sweep_stale(ours: &Path) {
             continue;
         };
         let pid = owner.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        let gone = pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+        let gone = pid.is_some_and(|pid| store::atomic::process_running(pid) == Some(false));
         let same_host = host(owner).is_none() || host(owner) == our_host;
         if other != name && gone && same_host && store::atomic::is_temp_file_name(&other) {
             let _ = fs::remove_file(entry.path());

@@ -89,6 +89,15 @@ pub fn jacobian_sv_mean(layer: usize) -> String {
     format!("{}/jacobian_sv_mean", stats_layer(layer))
 }
 
+/// `predictions/`: the last probe's per-example test predictions, for paired tests.
+pub const PREDICTIONS: &str = "predictions";
+/// `predictions/step` u64 `[1]`: the step of the probe they come from.
+pub const PREDICTIONS_STEP: &str = "predictions/step";
+/// `predictions/test` u8 `[n_test]`: the predicted class of each test example.
+pub const PREDICTIONS_TEST: &str = "predictions/test";
+/// `predictions/test_label` u8 `[n_test]`: its true class, so a file pairs on its own.
+pub const PREDICTIONS_TEST_LABEL: &str = "predictions/test_label";
+
 pub const RAW: &str = "raw";
 
 /// `raw/step<s>`.

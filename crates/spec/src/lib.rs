@@ -1,7 +1,8 @@
 //! The paper's vocabulary, declared once and used by every binary: datasets, activations,
 //! inits ([`vocab`]), run parameters and their command lines ([`run`]), the figures and the
 //! runs each needs ([`figure`]), how stages talk ([`protocol`]), the names inside `run.h5`
-//! ([`layout`]) and the one error convention ([`cli`]). With the `hdf5` feature it also holds
+//! ([`layout`]), the device names that go into keys ([`device`]) and the one error
+//! convention ([`cli`]). With the `hdf5` feature it also holds
 //! the readers and writers of `run.h5` and `dataset.h5`, so tests write fixtures with the
 //! real writer.
 //!
@@ -11,6 +12,7 @@
 pub mod cli;
 #[cfg(feature = "hdf5")]
 pub mod dataset_h5;
+pub mod device;
 pub mod figure;
 #[cfg(feature = "hdf5")]
 pub mod h5;

@@ -77,6 +77,12 @@ pub struct Recording {
     /// Steps with raw activation/preact_grad arrays (weight_grad raw only at step 0 and
     /// the last step).
     pub raw_steps: Vec<u64>,
+    /// The true class of each test example, kept from the first probe.
+    pub test_labels: Vec<u8>,
+    /// The latest probe's predicted class of each test example, and that probe's step:
+    /// after the last probe, the final test pass.
+    pub test_predicted: Vec<u8>,
+    pub test_predicted_step: u64,
 }
 
 impl Recording {

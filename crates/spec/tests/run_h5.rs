@@ -33,6 +33,9 @@ fn recording() -> Recording {
     }
     rec.edges = vec![(0..=BINS).map(|b| b as f32 / BINS as f32).collect(); 3];
     rec.raw_steps = vec![0, 20];
+    rec.test_labels = vec![0, 1, 2, 3, 4];
+    rec.test_predicted = vec![0, 1, 2, 4, 3];
+    rec.test_predicted_step = 20;
     rec
 }
 
@@ -91,6 +94,10 @@ fn the_reader_finds_what_the_writer_wrote_and_arrays_are_compressed() {
     assert_eq!(stats.p02, [1.1, 2.1, 3.1]);
     assert_eq!(run.jacobian_sv_mean(1).unwrap(), [0.5; 3]);
     assert_eq!(run.raw_steps().unwrap(), [0, 20]);
+    let predictions = run.test_predictions().unwrap();
+    assert_eq!(predictions.step, 20);
+    assert_eq!(predictions.predicted, [0, 1, 2, 4, 3]);
+    assert_eq!(predictions.correct(), [true, true, true, false, false]);
     let raw20 = run.raw(20, 1, Quantity::Activation).unwrap();
     assert_eq!(raw20.len(), 300 * 16);
     assert_eq!(raw20[1], 20.07);
@@ -130,6 +137,7 @@ fn h5py_reads_every_dataset() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // history 7 + stats/step 1 + per layer (1 jacobian + 3 x 6) x 2 + raw 2 x 2 + 2 + 2 weight.
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "56 complete");
+    // history 7 + stats/step 1 + per layer (1 jacobian + 3 x 6) x 2 + predictions 3
+    // + raw 2 x 2 + 2 + 2 weight.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "59 complete");
 }

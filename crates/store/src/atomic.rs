@@ -62,6 +62,24 @@ pub(crate) fn parse_unique(name: &str) -> Option<Owner> {
     })
 }
 
+/// Whether process `pid` on this machine is still running: `Some(false)` when it is gone or
+/// is a zombie (killed, but not yet reaped by a parent that may never reap it, as in a
+/// container whose pid 1 does not), `None` where there is no /proc to tell.
+pub fn process_running(pid: u32) -> Option<bool> {
+    if !Path::new("/proc/self").exists() {
+        return None;
+    }
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return Some(false);
+    };
+    // `<pid> (<comm>) <state> ...`; comm may hold spaces and parentheses, so split after
+    // the last ')'.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    Some(!matches!(state, Some("Z" | "X" | "x")))
+}
+
 /// True for the name of an [`AtomicFile`] temp file, `.<name>.tmp-<unique>`: a write that
 /// was never committed (its writer was killed), which must never be sealed into an entry.
 pub fn is_temp_file_name(name: &str) -> bool {
@@ -182,6 +200,35 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_killed_unreaped_child_is_not_running() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        assert_eq!(process_running(child.id()), Some(true));
+        // SIGKILL and wait until it is a zombie, without reaping it.
+        std::process::Command::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while process_running(child.id()) != Some(false) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never became a zombie"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(
+            Path::new(&format!("/proc/{}", child.id())).exists(),
+            "reaped too early"
+        );
+        child.wait().unwrap();
+        assert_eq!(process_running(child.id()), Some(false));
+        assert_eq!(process_running(std::process::id()), Some(true));
+    }
 
     #[test]
     fn write_atomic_replaces_whole_file_and_leaves_no_temp() {

@@ -17,6 +17,13 @@ impl Key {
         &self.0
     }
 
+    /// The key of the store entry that `file` lies in (`<store>/<shard>/<key>/<file>`), after
+    /// resolving links; `None` for a file outside an entry.
+    pub fn of_entry_file(file: &std::path::Path) -> Option<Key> {
+        let file = file.canonicalize().ok()?;
+        file.parent()?.file_name()?.to_str()?.parse().ok()
+    }
+
     /// The two-digit shard directory the entry lives under.
     pub fn shard(&self) -> &str {
         &self.0[..2]

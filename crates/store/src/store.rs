@@ -508,7 +508,7 @@ pub(crate) fn is_stale_temp(name: &str, path: &Path) -> bool {
             .as_deref()
             .is_none_or(|h| h == atomic::host_tag());
         let pid = owner.pid;
-        here && Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
+        here && atomic::process_running(pid) == Some(false)
     });
     too_old || owner_gone
 }

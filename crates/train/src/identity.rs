@@ -29,7 +29,7 @@ pub fn identity() -> Value {
     let mut classes = vec!["cpu".to_string()];
     if cuda {
         let count = usize::try_from(tch::Cuda::device_count()).unwrap_or(0);
-        let mut names = gpu_names();
+        let mut names = spec::device::gpu_names();
         names.resize(count.max(1), "unknown".into());
         names.truncate(count.max(1));
         for name in names {
@@ -46,25 +46,6 @@ pub fn identity() -> Value {
         "cuda": cuda,
         "device_classes": classes,
     })
-}
-
-/// GPU models from `nvidia-smi -L` lines `GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-…)`.
-fn gpu_names() -> Vec<String> {
-    let Ok(out) = std::process::Command::new("nvidia-smi").arg("-L").output() else {
-        return Vec::new();
-    };
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.starts_with("GPU "))
-        .filter_map(|l| l.split_once(": "))
-        .map(|(_, rest)| {
-            rest.split(" (UUID")
-                .next()
-                .unwrap_or(rest)
-                .trim()
-                .to_string()
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod activation;
 pub mod bench;
 pub mod checkpoint;
 pub mod identity;
+pub mod measure;
 pub mod memory;
 pub mod model;
 pub mod probe;

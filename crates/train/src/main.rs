@@ -101,17 +101,7 @@ fn train_run(args: &RunArgs, flags: TrainFlags) -> Result<()> {
     let params = args
         .resolve(per_epoch)
         .map_err(|e| usage(format!("{e:#}")))?;
-    let data_key = flags
-        .data
-        .as_deref()
-        .and_then(|p| p.canonicalize().ok())
-        .and_then(|p| {
-            p.parent()?
-                .file_name()?
-                .to_str()?
-                .parse::<store::Key>()
-                .ok()
-        });
+    let data_key = flags.data.as_deref().and_then(store::Key::of_entry_file);
     let config = RunConfig {
         updates_per_epoch: per_epoch,
         device: trainer::resolve_device(&flags.device)?,

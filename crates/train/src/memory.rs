@@ -78,16 +78,9 @@ pub fn check(params: &RunParams, data_bytes: u64, device: Device) -> Result<()> 
 /// Free memory on `device`, where it can be known.
 fn available(device: Device) -> Option<u64> {
     match device {
-        Device::Cpu => mem_available(&std::fs::read_to_string("/proc/meminfo").ok()?),
+        Device::Cpu => spec::device::cpu_memory_available(),
         _ => None,
     }
-}
-
-/// `MemAvailable` of a /proc/meminfo text, in bytes.
-fn mem_available(meminfo: &str) -> Option<u64> {
-    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
 }
 
 fn human(bytes: u64) -> String {
@@ -142,12 +135,5 @@ mod tests {
         );
         let err = bytes_needed(&params(10, usize::MAX), 0).unwrap_err();
         assert!(format!("{err:#}").contains("--batch-size"), "{err:#}");
-    }
-
-    #[test]
-    fn meminfo_is_parsed_in_kib() {
-        let text = "MemTotal:       24000000 kB\nMemAvailable:   1000 kB\n";
-        assert_eq!(mem_available(text), Some(1_024_000));
-        assert_eq!(mem_available("MemTotal: 5 kB\n"), None);
     }
 }

@@ -81,10 +81,19 @@ fn jacobian_sv_mean(model: &Mlp, h_next: &Tensor, k: usize, examples: usize) -> 
     eigenvalues.sqrt().mean(Kind::Double).view([1])
 }
 
-/// Summed NLL and number of errors of `model` on `set`, as device scalars.
-pub fn evaluate(model: &Mlp, set: &DeviceSet, scale: InputScale) -> (Tensor, Tensor) {
+/// One pass over a set, on the device: summed NLL and number of errors (scalars), and the
+/// predicted class of each example (u8, in the set's order).
+pub struct Evaluation {
+    pub loss: Tensor,
+    pub errors: Tensor,
+    pub predicted: Tensor,
+}
+
+/// Evaluates `model` on all of `set`.
+pub fn evaluate(model: &Mlp, set: &DeviceSet, scale: InputScale) -> Evaluation {
     let mut loss = Tensor::zeros([], (Kind::Double, set.x.device()));
     let mut errors = Tensor::zeros([], (Kind::Int64, set.x.device()));
+    let mut predicted = Vec::new();
     let n = set.n as i64;
     for start in (0..n).step_by(EVAL_CHUNK as usize) {
         let len = EVAL_CHUNK.min(n - start);
@@ -93,7 +102,13 @@ pub fn evaluate(model: &Mlp, set: &DeviceSet, scale: InputScale) -> (Tensor, Ten
         let logits = model.forward(&x).logits;
         let (nll_sum, _) = nll_and_residual(&logits, &y);
         loss += nll_sum.to_kind(Kind::Double);
-        errors += logits.argmax(1, false).ne_tensor(&y).sum(Kind::Int64);
+        let classes = logits.argmax(1, false);
+        errors += classes.ne_tensor(&y).sum(Kind::Int64);
+        predicted.push(classes.to_kind(Kind::Uint8));
     }
-    (loss, errors)
+    Evaluation {
+        loss,
+        errors,
+        predicted: Tensor::cat(&predicted, 0),
+    }
 }

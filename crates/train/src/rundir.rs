@@ -84,7 +84,8 @@ impl Drop for RunDir {
 }
 
 /// Removes the `AtomicFile` temp files in `dir` whose writer is gone: another process on
-/// this machine (a pid that no longer runs), or any process when /proc cannot tell.
+/// this machine (a pid that no longer runs, or a zombie), or any process when /proc cannot
+/// tell.
 fn remove_stale_temp_files(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -107,7 +108,9 @@ fn writer_alive(name: &str) -> bool {
         .and_then(|(_, owner)| owner.split('-').next())
         .and_then(|pid| pid.parse::<u32>().ok());
     match pid {
-        Some(pid) if pid != std::process::id() => Path::new(&format!("/proc/{pid}")).exists(),
+        Some(pid) if pid != std::process::id() => {
+            store::atomic::process_running(pid).unwrap_or(false)
+        }
         _ => false,
     }
 }

@@ -19,6 +19,12 @@ use crate::rng::SplitMix64;
 const SHAPESET_STREAM: u64 = 1 << 32;
 const SHUFFLE: u64 = 2 << 32;
 
+/// The seed of the Shapeset training stream of a run of `seed`: the top 32 bits of its
+/// SplitMix64 stream 2^32, so it stays below the pinned valid/test seeds.
+pub fn shapeset_stream_seed(seed: u64) -> u64 {
+    SplitMix64::new(seed, SHAPESET_STREAM).next_u64() >> 32
+}
+
 /// Steps whose batches are gathered and converted in one go: fewer, larger kernels.
 pub const CHUNK_STEPS: u64 = 100;
 
@@ -181,7 +187,7 @@ impl Batches {
             // Below 2^32, where datasets/shapeset.toml keeps training streams: the pinned
             // valid/test seeds are above it, so training never replays them.
             None => Origin::Shapeset {
-                stream_seed: SplitMix64::new(config.params.seed, SHAPESET_STREAM).next_u64() >> 32,
+                stream_seed: shapeset_stream_seed(config.params.seed),
             },
             Some(set) => Origin::Fixed {
                 set,

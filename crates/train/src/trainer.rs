@@ -5,11 +5,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{bail, ensure, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use spec::cli::usage;
 use spec::dataset_h5::Dataset as DatasetFile;
-use spec::layout::{Quantity, BINS, SCALARS};
 use spec::recording::Recording;
 use spec::run_h5::{export_seed_layout, write_run_h5, RunInfo};
 use spec::RunConfig;
@@ -17,11 +16,11 @@ use store::atomic::write_atomic;
 use tch::{Device, Kind, Tensor};
 
 use crate::checkpoint::{Checkpoint, State, Timing};
+use crate::measure::{measure, record};
 use crate::model::Mlp;
-use crate::probe::{evaluate, probe, Probe};
+use crate::probe::Probe;
 use crate::rundir::RunDir;
-use crate::source::{self, Batches, EvalData, InputScale};
-use crate::stats::{initial_edges, summary_row};
+use crate::source::{self, Batches, EvalData};
 use crate::{identity, memory, signals};
 
 /// Steps between host reads of the running loss: the cheap non-finite check.
@@ -257,68 +256,23 @@ impl<'a> Run<'a> {
         Ok(row[1] / self.data.valid.n as f64)
     }
 
-    /// Everything a probe measures, in one host transfer: `[valid loss, valid errors,
-    /// test loss, test errors, jacobian_sv_mean per layer, then per layer and quantity a
-    /// summary row]`, plus the probe's arrays for a raw snapshot.
     fn measure(&mut self) -> Result<(Vec<f64>, Probe)> {
-        let config = self.config;
-        let params = &config.params;
-        let scale = InputScale::for_dataset(params.dataset);
-        let (valid_loss, valid_errors) = evaluate(&self.model, &self.data.valid, scale);
-        let (test_loss, test_errors) = evaluate(&self.model, &self.data.test, scale);
-        let (x, y) = (&self.data.probe_x, &self.data.probe_y);
-        let probe = probe(&mut self.model, x, y, params.jacobian_examples);
         let rec = &mut self.state.recording;
-        if rec.edges.is_empty() {
-            rec.edges = initial_edges(&probe, params.activation);
-        }
-        let mut parts = vec![
-            valid_loss.view([1]),
-            valid_errors.to_kind(Kind::Double).view([1]),
-            test_loss.view([1]),
-            test_errors.to_kind(Kind::Double).view([1]),
-            probe.jacobian_sv_mean.shallow_clone(),
-        ];
-        let device = probe.jacobian_sv_mean.device();
-        let edges: Vec<Tensor> = rec
-            .edges
-            .iter()
-            .map(|e| Tensor::from_slice(e).to_device(device))
-            .collect();
-        for layer in &probe.layers {
-            let arrays = [&layer.activation, &layer.preact_grad, &layer.weight_grad];
-            for (values, edges) in arrays.into_iter().zip(&edges) {
-                parts.push(summary_row(values, edges));
-            }
-        }
-        let row = Vec::<f64>::try_from(Tensor::cat(&parts, 0)).context("reading a probe")?;
-        Ok((row, probe))
+        measure(&mut self.model, &self.data, &self.config.params, rec)
     }
 
-    /// Appends a probe's row (see [`Run::measure`]) to the recording.
     fn record(&mut self, train_loss: Option<f64>, row: &[f64]) {
-        let step = self.state.step;
-        let (valid_n, test_n) = (self.data.valid.n as f64, self.data.test.n as f64);
+        let (valid_n, test_n) = (self.data.valid.n, self.data.test.n);
         let rec = &mut self.state.recording;
-        let h = &mut rec.history;
-        h.step.push(step);
-        h.epoch.push(self.config.epoch(step));
-        h.train_loss.push(train_loss.unwrap_or(f64::NAN));
-        h.valid_loss.push(row[0] / valid_n);
-        h.valid_error.push(row[1] / valid_n);
-        h.test_loss.push(row[2] / test_n);
-        h.test_error.push(row[3] / test_n);
-        let hidden = rec.layers.len();
-        for (layer, value) in rec.layers.iter_mut().zip(&row[4..4 + hidden]) {
-            layer.jacobian_sv_mean.push(*value);
-        }
-        let mut rest = &row[4 + hidden..];
-        for layer in &mut rec.layers {
-            for q in 0..Quantity::ALL.len() {
-                layer.quantities[q].push(&rest[..SCALARS + BINS]);
-                rest = &rest[SCALARS + BINS..];
-            }
-        }
+        record(
+            rec,
+            self.config,
+            self.state.step,
+            train_loss,
+            row,
+            valid_n,
+            test_n,
+        );
     }
 
     fn save_checkpoint(&mut self) -> Result<()> {

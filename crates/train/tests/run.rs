@@ -33,6 +33,19 @@ fn a_few_hundred_updates_on_the_shapeset_stream_lower_the_loss() {
     // net mostly learn the class priors (their entropy is 2.11 nats).
     assert!(valid[6] < valid[0] - 0.05, "valid loss {valid:?}");
     assert!(train[6] < train[1], "train loss {train:?}");
+    // The final test pass's predictions pair with the dataset's test labels, and their
+    // errors are the recorded test error.
+    let predictions = spec::run_h5::RunFile::open(&run_h5)
+        .unwrap()
+        .test_predictions()
+        .unwrap();
+    assert_eq!(predictions.step, 400);
+    assert_eq!(predictions.label, shapeset::batch(902, 0, 500).1);
+    assert_eq!(predictions.predicted.len(), 500);
+    assert!(predictions.predicted.iter().all(|&c| c < 9));
+    let wrong = predictions.correct().iter().filter(|&&c| !c).count();
+    let test_error = read_f64(&run_h5, "history/test_error");
+    assert_eq!(wrong as f64 / 500.0, test_error[6]);
     // The checkpoint is gone once the run is complete; config.json is beside run.h5.
     assert!(!out.join("checkpoint").exists());
     let config: serde_json::Value =
@@ -58,6 +71,8 @@ fn same_seed_on_cpu_gives_an_identical_recording() {
         "history/train_loss",
         "stats/layer3/preact_grad/hist",
         "stats/layer2/jacobian_sv_mean",
+        "predictions/test",
+        "predictions/step",
     ] {
         assert_same_bits(&read_f64(&run_a, name), &read_f64(&run_b, name), name);
     }
@@ -143,6 +158,8 @@ for s in (0, 120):
         assert f[f"raw/step{s}/layer{k}/preact_grad"].dtype == "float32"
         assert f[f"raw/step{s}/layer{k}/weight_grad"].shape == ((1024 if k == 1 else 64), 64)
 assert sorted(f["raw"]) == ["step0", "step120"]
+assert f["predictions/step"][0] == 120 and f["predictions/test"].dtype == "uint8"
+assert f["predictions/test"].shape == f["predictions/test_label"].shape == (300,)
 a = h5py.File(sys.argv[2], "r"); g = h5py.File(sys.argv[3], "r")
 assert sorted(a) == ["epoch0", "epoch1"], sorted(a)
 assert sorted(a["epoch0"]) == ["dense_1", "dense_2", "dense_3"]
@@ -175,6 +192,8 @@ fn assert_same_recording(a: &Path, b: &Path) {
         "stats/layer1/weight_grad/std",
         "stats/layer5/activation/hist",
         "stats/layer2/jacobian_sv_mean",
+        "predictions/test",
+        "predictions/step",
     ] {
         assert_same_bits(&read_f64(a, name), &read_f64(b, name), name);
     }

@@ -27,6 +27,25 @@ pub struct LayerStats {
     pub p98: Vec<f64>,
 }
 
+/// `predictions/*`: one probe's per-example test predictions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Predictions {
+    pub step: u64,
+    pub predicted: Vec<u8>,
+    pub label: Vec<u8>,
+}
+
+impl Predictions {
+    /// Per test example: whether it was classified correctly.
+    pub fn correct(&self) -> Vec<bool> {
+        self.predicted
+            .iter()
+            .zip(&self.label)
+            .map(|(p, l)| p == l)
+            .collect()
+    }
+}
+
 /// An open recording.
 pub struct Recording {
     file: hdf5::File,
@@ -89,6 +108,33 @@ impl Recording {
     /// Mean singular value of the Jacobian from layer k to layer k+1, per probe.
     pub fn jacobian_sv_mean(&self, layer: usize) -> Result<Vec<f64>> {
         self.vector(&layout::jacobian_sv_mean(layer))
+    }
+
+    /// The latest probe's per-example test predictions (the final test pass of a complete run).
+    pub fn test_predictions(&self) -> Result<Predictions> {
+        let read_u8 = |name: &str| {
+            self.file
+                .dataset(name)
+                .and_then(|d| d.read_raw::<u8>())
+                .with_context(|| format!("reading dataset {name}"))
+        };
+        let step = self
+            .file
+            .dataset(layout::PREDICTIONS_STEP)
+            .and_then(|d| d.read_raw::<u64>())
+            .with_context(|| format!("reading dataset {}", layout::PREDICTIONS_STEP))?;
+        let predictions = Predictions {
+            step: step.first().copied().context("predictions/step is empty")?,
+            predicted: read_u8(layout::PREDICTIONS_TEST)?,
+            label: read_u8(layout::PREDICTIONS_TEST_LABEL)?,
+        };
+        anyhow::ensure!(
+            predictions.predicted.len() == predictions.label.len(),
+            "predictions/test has {} values, predictions/test_label {}",
+            predictions.predicted.len(),
+            predictions.label.len()
+        );
+        Ok(predictions)
     }
 
     /// Steps that have raw snapshots (`raw/step<s>`), ascending.

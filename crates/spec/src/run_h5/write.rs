@@ -47,6 +47,11 @@
 //!   at every probe. NaN for k = L (its next layer is the softmax output) and when
 //!   `jacobian_examples` is 0.
 //!
+//! # `predictions/` (from the latest probe: in a complete file, the final test pass)
+//! `step` u64 `[1]`, the probe's step; `test` u8 `[n_test]`, the predicted class (argmax of
+//! the logits) of each test example in the dataset's order; `test_label` u8 `[n_test]`, its
+//! true class. Two runs on the same test set pair example by example (McNemar).
+//!
 //! # `raw/step<s>/layer<k>/` (f32, at the raw-snapshot steps only)
 //! `activation` and `preact_grad` `[300, width]` at step 0, the last step and every
 //! `raw_every_epochs`-th epoch boundary; `weight_grad` `[fan_in, width]` (layer 1: `[1024,
@@ -105,6 +110,7 @@ fn write_unchecked(
     }
     write_history(&file, rec)?;
     write_stats(&file, rec)?;
+    write_predictions(&file, rec)?;
     let raw_group = group(&file, layout::RAW)?;
     for &step in &rec.raw_steps {
         write_raw(&raw_group, step, &raw(step)?)?;
@@ -155,6 +161,14 @@ fn write_stats(file: &hdf5::File, rec: &Recording) -> Result<()> {
                 .create(attr::EDGES)?;
         }
     }
+    Ok(())
+}
+
+fn write_predictions(file: &hdf5::File, rec: &Recording) -> Result<()> {
+    let predictions = group(file, layout::PREDICTIONS)?;
+    array(&predictions, "step", [rec.test_predicted_step].as_slice())?;
+    array(&predictions, "test", rec.test_predicted.as_slice())?;
+    array(&predictions, "test_label", rec.test_labels.as_slice())?;
     Ok(())
 }
 

@@ -1,25 +1,21 @@
-//! One model's probe, measured by train's code (`evaluate`, `probe`, `summary_row`,
-//! `initial_edges`) on its slice of the pack, and appended to its recording.
-//!
-//! `measure` and `record` mirror the private `Run::measure` / `Run::record` of
-//! `train::trainer` line for line; `tests/exact.rs` compares whole recordings with single
-//! runs, so a drift between the two copies fails there. (They would be one if train made
-//! them free functions.)
+//! A probe's measurements, one host transfer each, and how they are appended to a run's
+//! recording. Free functions, so that `train`'s single run and `train-pack`'s packed runs
+//! record with one definition.
 
+use crate::model::Mlp;
+use crate::probe::{evaluate, probe, Probe};
+use crate::source::{EvalData, InputScale};
+use crate::stats::{initial_edges, summary_row};
 use anyhow::{Context, Result};
 use spec::layout::{Quantity, BINS, SCALARS};
 use spec::recording::Recording;
 use spec::{RunConfig, RunParams};
 use tch::{Kind, Tensor};
-use train::model::Mlp;
-use train::probe::{evaluate, probe, Probe};
-use train::source::{EvalData, InputScale};
-use train::stats::{initial_edges, summary_row};
 
 /// Everything a probe measures, in one host transfer: `[valid loss, valid errors, test
 /// loss, test errors, jacobian_sv_mean per layer, then per layer and quantity a summary
-/// row]`, plus the probe's arrays for a raw snapshot. Fixes the histogram edges at the
-/// first probe.
+/// row]`, plus the probe's arrays for a raw snapshot. Fixes the histogram edges and the
+/// test labels at the first probe, and keeps this probe's test predictions.
 pub fn measure(
     model: &mut Mlp,
     data: &EvalData,
@@ -27,8 +23,8 @@ pub fn measure(
     rec: &mut Recording,
 ) -> Result<(Vec<f64>, Probe)> {
     let scale = InputScale::for_dataset(params.dataset);
-    let (valid_loss, valid_errors) = evaluate(model, &data.valid, scale);
-    let (test_loss, test_errors) = evaluate(model, &data.test, scale);
+    let valid = evaluate(model, &data.valid, scale);
+    let test = evaluate(model, &data.test, scale);
     let probe = probe(
         model,
         &data.probe_x,
@@ -38,11 +34,15 @@ pub fn measure(
     if rec.edges.is_empty() {
         rec.edges = initial_edges(&probe, params.activation);
     }
+    if rec.test_labels.is_empty() {
+        rec.test_labels = host_u8(&data.test.y.to_kind(Kind::Uint8))?;
+    }
+    rec.test_predicted = host_u8(&test.predicted)?;
     let mut parts = vec![
-        valid_loss.view([1]),
-        valid_errors.to_kind(Kind::Double).view([1]),
-        test_loss.view([1]),
-        test_errors.to_kind(Kind::Double).view([1]),
+        valid.loss.view([1]),
+        valid.errors.to_kind(Kind::Double).view([1]),
+        test.loss.view([1]),
+        test.errors.to_kind(Kind::Double).view([1]),
         probe.jacobian_sv_mean.shallow_clone(),
     ];
     let device = probe.jacobian_sv_mean.device();
@@ -61,6 +61,10 @@ pub fn measure(
     Ok((row, probe))
 }
 
+fn host_u8(values: &Tensor) -> Result<Vec<u8>> {
+    Vec::<u8>::try_from(values).context("reading test predictions")
+}
+
 /// Appends a probe's row (see [`measure`]) taken at `step` to the recording.
 pub fn record(
     rec: &mut Recording,
@@ -74,6 +78,7 @@ pub fn record(
     let (valid_n, test_n) = (valid_n as f64, test_n as f64);
     let h = &mut rec.history;
     h.step.push(step);
+    rec.test_predicted_step = step;
     h.epoch.push(config.epoch(step));
     h.train_loss.push(train_loss.unwrap_or(f64::NAN));
     h.valid_loss.push(row[0] / valid_n);
