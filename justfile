@@ -28,6 +28,11 @@ build: setup
 paper *FLAGS: build
     {{bin}}/paper {{FLAGS}}
 
+# Fail when figures/ is stale: every key of its profile recomputed from the code (no store, no
+# training) and compared with those figures/MANIFEST.json names. CI runs it.
+check-figures: build
+    {{bin}}/paper check
+
 # Train one run, e.g. `just train mnist tanh xavier --updates 20000` (output: runs/<run name>/
 # unless --out is given). A flag you pass wins over the recipe's own (--data, --out).
 [positional-arguments]

@@ -15,6 +15,7 @@
 pub mod aggregate;
 pub mod canvas;
 pub mod figs;
+pub mod paired;
 pub mod paper;
 pub mod render;
 pub mod report;

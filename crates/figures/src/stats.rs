@@ -1,13 +1,8 @@
-//! Student-t tests for Table 1. The t distribution's CDF comes from the regularized incomplete
-//! beta function (Numerical Recipes' continued fraction), so no statistics crate is needed.
-
-/// Result of a two-sided t test.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TTest {
-    pub t: f64,
-    pub df: f64,
-    pub p: f64,
-}
+//! The statistics of Table 1 and the paired comparisons: Student t, exact binomial (McNemar,
+//! Clopper-Pearson) and the interval for a configuration's test error. The t and binomial
+//! distributions come from the regularized incomplete beta function (Numerical Recipes'
+//! continued fraction), so no statistics crate is needed; the tests pin values computed once
+//! with scipy 1.17.1.
 
 pub fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len() as f64
@@ -23,7 +18,7 @@ pub fn sample_std(xs: &[f64]) -> f64 {
     (ss / (xs.len() - 1) as f64).sqrt()
 }
 
-/// Mean, sample std and count of one group: all a t test needs.
+/// Mean, sample std and count of one group.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
     pub mean: f64,
@@ -41,40 +36,8 @@ impl Summary {
     }
 }
 
-/// One-sample two-sided t test of H0: the group's mean equals `mu`. None below two values.
-pub fn one_sample_t(s: Summary, mu: f64) -> Option<TTest> {
-    if s.n < 2 {
-        return None;
-    }
-    let n = s.n as f64;
-    let t = (s.mean - mu) / (s.std / n.sqrt());
-    let df = n - 1.0;
-    Some(TTest {
-        t,
-        df,
-        p: two_sided_p(t, df),
-    })
-}
-
-/// Welch's two-sample two-sided t test (unequal variances, Welch-Satterthwaite df).
-pub fn welch_t(a: Summary, b: Summary) -> Option<TTest> {
-    if a.n < 2 || b.n < 2 {
-        return None;
-    }
-    let (na, nb) = (a.n as f64, b.n as f64);
-    let (va, vb) = (a.std.powi(2) / na, b.std.powi(2) / nb);
-    let t = (a.mean - b.mean) / (va + vb).sqrt();
-    let df = (va + vb).powi(2) / (va * va / (na - 1.0) + vb * vb / (nb - 1.0));
-    Some(TTest {
-        t,
-        df,
-        p: two_sided_p(t, df),
-    })
-}
-
 /// P(|T| >= |t|) for Student's t with `df` degrees of freedom:
-/// I_{df/(df+t^2)}(df/2, 1/2). A zero-variance sample gives t = +-inf and p = 0;
-/// 0/0 gives NaN and p = 1 (no evidence either way).
+/// I_{df/(df+t^2)}(df/2, 1/2). t = +-inf gives p = 0; NaN gives p = 1 (no evidence).
 pub fn two_sided_p(t: f64, df: f64) -> f64 {
     if t.is_nan() {
         return 1.0;
@@ -83,6 +46,111 @@ pub fn two_sided_p(t: f64, df: f64) -> f64 {
         return 0.0;
     }
     regularized_beta(df / (df + t * t), df / 2.0, 0.5)
+}
+
+/// The t quantile of two-sided tail `alpha`: the t with `two_sided_p(t, df) = alpha`
+/// (scipy's `t.ppf(1 - alpha / 2, df)`).
+pub fn t_quantile(alpha: f64, df: f64) -> f64 {
+    // two_sided_p falls from 1 at t = 0 to 0; bisection to the last bit.
+    let (mut low, mut high) = (0.0, 1e7);
+    for _ in 0..200 {
+        let mid = 0.5 * (low + high);
+        if two_sided_p(mid, df) > alpha {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    0.5 * (low + high)
+}
+
+/// P(X <= k) for X ~ Binomial(n, p): I_{1-p}(n - k, k + 1).
+pub fn binomial_cdf(k: u64, n: u64, p: f64) -> f64 {
+    if k >= n {
+        return 1.0;
+    }
+    regularized_beta(1.0 - p, (n - k) as f64, (k + 1) as f64)
+}
+
+/// Exact two-sided McNemar test on paired outcomes: `b` examples that only the first
+/// classifier got right, `c` that only the second did. Under H0 each discordant pair goes
+/// either way with probability 1/2 (scipy's `binomtest(b, b + c, 0.5).pvalue`).
+pub fn mcnemar_exact(b: u64, c: u64) -> f64 {
+    if b + c == 0 {
+        return 1.0;
+    }
+    (2.0 * binomial_cdf(b.min(c), b + c, 0.5)).min(1.0)
+}
+
+/// A two-sided interval `[low, high]` for a fraction.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    pub low: f64,
+    pub high: f64,
+}
+
+impl Interval {
+    pub fn contains(&self, value: f64) -> bool {
+        self.low <= value && value <= self.high
+    }
+}
+
+/// The exact (Clopper-Pearson) interval of level `1 - alpha` for a proportion of `k`
+/// successes in `n` trials (scipy's `binomtest(k, n).proportion_ci(1 - alpha, 'exact')`).
+pub fn clopper_pearson(k: u64, n: u64, alpha: f64) -> Interval {
+    let (kf, nf) = (k as f64, n as f64);
+    let low = if k == 0 {
+        0.0
+    } else {
+        beta_quantile(alpha / 2.0, kf, nf - kf + 1.0)
+    };
+    let high = if k == n {
+        1.0
+    } else {
+        beta_quantile(1.0 - alpha / 2.0, kf + 1.0, nf - kf)
+    };
+    Interval { low, high }
+}
+
+/// The x with I_x(a, b) = q, by bisection.
+fn beta_quantile(q: f64, a: f64, b: f64) -> f64 {
+    let (mut low, mut high) = (0.0, 1.0);
+    for _ in 0..200 {
+        let mid = 0.5 * (low + high);
+        if regularized_beta(mid, a, b) < q {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    0.5 * (low + high)
+}
+
+/// An interval of level `1 - alpha` for the expected test error of a configuration, from the
+/// test errors (fractions) of its seeds on one test set of `n_test` examples.
+///
+/// - One seed: the exact binomial interval over the test examples.
+/// - More: mean ± t_{n-1} × sqrt(s²/n + ē(1 - ē)/n_test). Seed variance (s², between the
+///   seeds) and the binomial variance of the shared test set add, since every seed is
+///   scored on the same examples; t with n - 1 df, because s² rests on n seeds.
+pub fn error_interval(errors: &[f64], n_test: u64, alpha: f64) -> Option<Interval> {
+    match errors {
+        [] => None,
+        [error] => {
+            let k = (error * n_test as f64).round() as u64;
+            Some(clopper_pearson(k.min(n_test), n_test, alpha))
+        }
+        _ => {
+            let n = errors.len() as f64;
+            let m = mean(errors);
+            let variance = sample_std(errors).powi(2) / n + m * (1.0 - m) / n_test as f64;
+            let half = t_quantile(alpha, n - 1.0) * variance.sqrt();
+            Some(Interval {
+                low: (m - half).max(0.0),
+                high: (m + half).min(1.0),
+            })
+        }
+    }
 }
 
 /// I_x(a, b), the regularized incomplete beta function.
@@ -201,15 +269,56 @@ mod tests {
         assert!((two_sided_p(1.959_964, 1e6) - 0.05).abs() < 1e-5);
     }
 
+    /// Values computed once with scipy 1.17.1 (`scipy.stats.binomtest`, `t.ppf`).
     #[test]
-    fn welch_matches_hand_computation() {
-        let a = [1.0, 2.0, 3.0];
-        let b = [2.0, 4.0, 6.0, 8.0];
-        // va = 1/3, vb = (20/3)/4 = 5/3, se² = 2, t = (2 - 5)/sqrt(2)
-        let r = welch_t(Summary::of(&a), Summary::of(&b)).unwrap();
-        assert!((r.t + 3.0 / 2f64.sqrt()).abs() < 1e-12);
-        let df = 4.0 / ((1.0 / 9.0) / 2.0 + (25.0 / 9.0) / 3.0);
-        assert!((r.df - df).abs() < 1e-12);
-        assert!(r.p > 0.05 && r.p < 0.15, "p = {}", r.p);
+    fn binomial_and_t_match_scipy() {
+        let close = |a: f64, b: f64, what: &str| {
+            assert!(
+                (a - b).abs() <= 1e-9 * b.abs().max(1e-12),
+                "{what}: {a} vs scipy {b}"
+            );
+        };
+        for (b, c, p) in [
+            (5, 1, 0.21875),
+            (12, 30, 0.007915897334896727),
+            (130, 95, 0.023197506839685394),
+            (1000, 1100, 0.03072070786424249),
+            (3, 17, 0.0025768280029296875),
+            (0, 7, 0.015625),
+            (10, 0, 0.001953125),
+            (400, 600, 2.728464156065947e-10),
+        ] {
+            close(mcnemar_exact(b, c), p, &format!("mcnemar {b} {c}"));
+            close(mcnemar_exact(c, b), p, &format!("mcnemar {c} {b}"));
+        }
+        assert_eq!(mcnemar_exact(0, 0), 1.0);
+        close(mcnemar_exact(1, 0), 1.0, "mcnemar 1 0");
+        for (k, n, low, high) in [
+            (0, 50, 0.0, 0.07112173646420458),
+            (1, 50, 0.0005062279831152354, 0.10646954571150097),
+            (17, 50, 0.21205471343538201, 0.48765248772158604),
+            (50, 50, 0.9288782635357954, 1.0),
+            (1564, 10000, 0.1493315617623092, 0.1636691528972727),
+            (8261, 10000, 0.8185266236098308, 0.8334829571049078),
+        ] {
+            let ci = clopper_pearson(k, n, 0.05);
+            close(ci.low, low, &format!("cp low {k}/{n}"));
+            close(ci.high, high, &format!("cp high {k}/{n}"));
+        }
+        for (df, t) in [
+            (1.0, 12.706204736174694),
+            (2.0, 4.302652729749462),
+            (4.0, 2.7764451051977934),
+            (9.0, 2.262157162798205),
+            (100.0, 1.9839715185235518),
+        ] {
+            close(t_quantile(0.05, df), t, &format!("t.ppf df={df}"));
+        }
+        // numpy/scipy: m ± t.ppf(0.975, 2) * sqrt(var(ddof=1)/3 + m(1-m)/10000)
+        let ci = error_interval(&[0.156, 0.162, 0.149], 10_000, 0.05).unwrap();
+        close(ci.low, 0.13320427808364413, "interval low");
+        close(ci.high, 0.17812905524968917, "interval high");
+        let one = error_interval(&[0.1564], 10_000, 0.05).unwrap();
+        close(one.low, 0.1493315617623092, "one seed low");
     }
 }

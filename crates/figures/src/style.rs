@@ -192,9 +192,12 @@ pub fn chart<'a, DB: DrawingBackend>(
     let mut chart = titled(area, px, title).build_cartesian_2d(x.clone(), y.clone())?;
     let (x_span, y_span) = (x.end - x.start, y.end - y.start);
     let (x_tick, y_tick) = (|v: &f64| tick(*v, x_span), |v: &f64| tick(*v, y_span));
+    // Room for a label of ~6 characters each: a narrow panel gets fewer, so none overlap.
+    let x_labels = (f64::from(area.dim_in_pixel().0) / (px * 7.0)).clamp(2.0, 10.0) as usize;
     let mut mesh = chart.configure_mesh();
     mesh.x_desc(axes.0)
         .y_desc(axes.1)
+        .x_labels(x_labels)
         .x_label_formatter(&x_tick)
         .y_label_formatter(&y_tick);
     draw_mesh(mesh, px)?;

@@ -1,15 +1,22 @@
 //! Table 1: final test error (%) per activation x init x dataset at the paper's depth, ours
-//! (mean ± sample std over seeds) beside the paper's, as Markdown and CSV.
+//! beside the paper's, as Markdown and CSV.
 //!
-//! Test: for each cell with n >= 2 seeds, a one-sample two-sided Student t test of
-//! H0 "our mean equals the paper's value" (t = (mean - paper) / (s / sqrt n), n - 1 df); the
-//! cell is bold when p < 0.005. With one seed there is no test. Beside it, normalized vs
-//! standard init per activation and dataset: Welch's two-sided t test (unequal variances).
+//! - Ours: mean ± sample std over seeds, and a 95% interval for the configuration's
+//!   expected test error from the seeds' final test passes (`paired::interval`: exact
+//!   binomial with one seed; seed variance plus binomial variance, t with n - 1 df, with more).
+//! - Against the paper ([`VsPaper`]): "differs" when the paper's value lies outside the
+//!   interval; "consistent" only when it lies inside an interval narrow enough to mean
+//!   something (half-width at most [`INFORMATIVE_HALF_WIDTH`] of the paper's value), else
+//!   "inconclusive". A wide interval that happens to contain the paper's value is never
+//!   counted as agreement.
+//! - Normalized vs standard init, per activation and dataset: McNemar's exact test on the
+//!   test examples, paired by seed (`paired::paired_test`).
 
 use crate::aggregate::{final_errors, FinalError};
+use crate::paired::{final_passes, interval, paired_test, PairedTest};
 use crate::paper;
 use crate::runs::Catalog;
-use crate::stats::{one_sample_t, welch_t, TTest};
+use crate::stats::Interval;
 use anyhow::{Context, Result};
 use polars::prelude::*;
 use spec::figure::table1_rows;
@@ -17,20 +24,76 @@ use spec::{Activation, Dataset, Init, Selector, PAPER_DEPTH};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Significance level of both tests.
-pub const ALPHA: f64 = 0.005;
+/// The interval's two-sided level: 95%.
+pub const INTERVAL_ALPHA: f64 = 0.05;
+/// Significance level of the paired init comparisons.
+pub const PAIRED_ALPHA: f64 = 0.005;
+/// An interval counts as informative when its half-width is at most this fraction of the
+/// paper's value: ±4 points around Shapeset's ~16%, ±0.4 around MNIST's ~1.7%.
+pub const INFORMATIVE_HALF_WIDTH: f64 = 0.25;
+
+/// How a cell compares with the paper's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VsPaper {
+    /// Table 1 has no value here (another depth or activation, or beyond the paper).
+    NoPaperValue,
+    NotRun,
+    /// The runs hold no final test predictions: no interval.
+    NoInterval,
+    Consistent,
+    Differs,
+    /// The paper's value is inside an interval too wide to tell.
+    Inconclusive,
+}
+
+impl VsPaper {
+    pub fn word(self) -> &'static str {
+        match self {
+            VsPaper::NoPaperValue => "no paper value",
+            VsPaper::NotRun => "not run",
+            VsPaper::NoInterval => "no interval",
+            VsPaper::Consistent => "consistent",
+            VsPaper::Differs => "differs",
+            VsPaper::Inconclusive => "inconclusive",
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
     pub selector: Selector,
     pub ours: Option<FinalError>,
     pub paper: Option<f64>,
-    pub vs_paper: Option<TTest>,
+    /// The 95% interval for our expected test error, in percent.
+    pub interval: Option<Interval>,
 }
 
 impl Cell {
-    pub fn differs_from_paper(&self) -> bool {
-        self.vs_paper.is_some_and(|t| t.p < ALPHA)
+    pub fn vs_paper(&self) -> VsPaper {
+        let Some(paper) = self.paper else {
+            return VsPaper::NoPaperValue;
+        };
+        if self.ours.is_none() {
+            return VsPaper::NotRun;
+        }
+        let Some(interval) = self.interval else {
+            return VsPaper::NoInterval;
+        };
+        let half_width = (interval.high - interval.low) / 2.0;
+        if !interval.contains(paper) {
+            VsPaper::Differs
+        } else if half_width > INFORMATIVE_HALF_WIDTH * paper {
+            VsPaper::Inconclusive
+        } else {
+            VsPaper::Consistent
+        }
+    }
+
+    /// Whether every seed trained as long as the paper's runs.
+    pub fn at_paper_scale(&self) -> bool {
+        self.ours
+            .as_ref()
+            .is_some_and(|o| o.updates >= paper::PAPER_UPDATES)
     }
 }
 
@@ -40,7 +103,8 @@ pub struct InitComparison {
     pub activation: Activation,
     pub standard: FinalError,
     pub normalized: FinalError,
-    pub test: Option<TTest>,
+    /// `only_first`: examples only the normalized net got right.
+    pub test: Option<PairedTest>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,44 +129,52 @@ impl Table1 {
                 keys.push(key);
             }
         }
-        let rows = keys
-            .iter()
-            .map(|&(activation, init)| {
-                Dataset::ALL
-                    .iter()
-                    .map(|&dataset| {
-                        let selector = Selector::new(dataset, activation, init, PAPER_DEPTH);
-                        let ours = find(&selector);
-                        let paper = paper::table1_error(&selector);
-                        let vs_paper = ours
-                            .as_ref()
-                            .zip(paper)
-                            .and_then(|(o, p)| one_sample_t(o.error_pct, p));
-                        Cell {
-                            selector,
-                            ours,
-                            paper,
-                            vs_paper,
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
+        let mut rows = Vec::new();
+        for &(activation, init) in &keys {
+            let mut row = Vec::new();
+            for &dataset in &Dataset::ALL {
+                let selector = Selector::new(dataset, activation, init, PAPER_DEPTH);
+                let passes = final_passes(catalog, &selector)?;
+                let interval = passes
+                    .as_deref()
+                    .and_then(|p| interval(p, INTERVAL_ALPHA))
+                    .map(|i| Interval {
+                        low: 100.0 * i.low,
+                        high: 100.0 * i.high,
+                    });
+                row.push(Cell {
+                    selector,
+                    ours: find(&selector),
+                    paper: paper::table1_error(&selector),
+                    interval,
+                });
+            }
+            rows.push(row);
+        }
         let mut comparisons = Vec::new();
         for &dataset in &Dataset::ALL {
             for &activation in &Activation::ALL {
-                let at = |init| find(&Selector::new(dataset, activation, init, PAPER_DEPTH));
-                if let (Some(standard), Some(normalized)) =
-                    (at(Init::Standard), at(Init::Normalized))
-                {
-                    comparisons.push(InitComparison {
-                        dataset,
-                        activation,
-                        test: welch_t(normalized.error_pct, standard.error_pct),
-                        standard,
-                        normalized,
-                    });
-                }
+                let at = |init| Selector::new(dataset, activation, init, PAPER_DEPTH);
+                let (standard, normalized) = (at(Init::Standard), at(Init::Normalized));
+                let (Some(standard_error), Some(normalized_error)) =
+                    (find(&standard), find(&normalized))
+                else {
+                    continue;
+                };
+                let test = match (
+                    final_passes(catalog, &normalized)?,
+                    final_passes(catalog, &standard)?,
+                ) {
+                    (Some(n), Some(s)) => paired_test(&n, &s),
+                    _ => None,
+                };
+                comparisons.push(InitComparison {
+                    dataset,
+                    activation,
+                    standard: standard_error,
+                    normalized: normalized_error,
+                    test,
+                });
             }
         }
         Ok(Table1 { rows, comparisons })
@@ -115,9 +187,16 @@ impl Table1 {
     pub fn markdown(&self) -> String {
         let mut md = format!(
             "# Table 1: test error (%) after training, {PAPER_DEPTH} hidden layers\n\n\
-             Ours: mean ± sample std over seeds of the test error at the last probe (n = seeds).\n\
-             **Bold**: ours differs significantly from the paper's value (one-sample two-sided \
-             Student t test, p < {ALPHA}); with one seed no test is possible.\n\n"
+             Ours: mean ± sample std over seeds of the test error of the final test pass, then \
+             [the 95% interval for the configuration's test error] (exact binomial over the test \
+             examples with one seed; with more, seed variance plus binomial variance, t with \
+             n - 1 df), n = seeds, updates per seed. Against the paper's value: **consistent** \
+             when it lies inside an interval whose half-width is at most {:.0}% of it; \
+             **differs** when it lies outside; **inconclusive** when it lies inside a wider one. \
+             Runs shorter than the paper's {} updates compare a shorter training with the \
+             paper's: the word is then followed by *(short)*.\n\n",
+            INFORMATIVE_HALF_WIDTH * 100.0,
+            paper::PAPER_UPDATES
         );
         md.push_str("| activation |");
         for d in Dataset::ALL {
@@ -140,39 +219,46 @@ impl Table1 {
 
     /// The normalized-vs-standard section.
     fn comparisons_markdown(&self) -> String {
-        let mut md = String::new();
-        md.push_str(
+        let mut md = format!(
             "\n## Normalized vs standard initialization\n\n\
-             Welch's two-sided t test (unequal variances) of normalized minus standard test error.\n\n",
+             McNemar's exact two-sided test on the test examples, paired by seed (the same \
+             examples, the same seed): *only N* counts the examples only the normalized net \
+             classified correctly, *only S* those only the standard one did, summed over the \
+             seeds both ran. A difference is called at p < {PAIRED_ALPHA}; \"no significant \
+             difference\" is not evidence that the two are equal.\n\n"
         );
         if self.comparisons.is_empty() {
             md.push_str("No activation was run with both initializations.\n");
             return md;
         }
-        md.push_str("| dataset | activation | standard | normalized | difference | t | df | p | verdict |\n");
-        md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+        md.push_str(
+            "| dataset | activation | standard | normalized | difference | only N | only S | seeds | p | verdict |\n",
+        );
+        md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for c in &self.comparisons {
             let (s, n) = (c.standard.error_pct, c.normalized.error_pct);
-            let (t, df, p, verdict) = match c.test {
+            let (only_n, only_s, seeds, p, verdict) = match c.test {
                 Some(t) => (
-                    format!("{:.2}", t.t),
-                    format!("{:.1}", t.df),
+                    t.only_first.to_string(),
+                    t.only_second.to_string(),
+                    t.seeds.to_string(),
                     format!("{:.2e}", t.p),
-                    if t.p < ALPHA {
-                        if t.t < 0.0 {
-                            "normalized better"
-                        } else {
-                            "normalized worse"
-                        }
-                    } else {
+                    if t.p >= PAIRED_ALPHA {
                         "no significant difference"
+                    } else if t.only_first > t.only_second {
+                        "normalized better"
+                    } else {
+                        "normalized worse"
                     },
                 ),
-                None => ("–".into(), "–".into(), "–".into(), "needs >= 2 seeds each"),
+                None => {
+                    let dash = || "–".to_string();
+                    (dash(), dash(), dash(), dash(), "no paired predictions")
+                }
             };
             let _ = writeln!(
                 md,
-                "| {} | {} | {:.2} (n={}) | {:.2} (n={}) | {:+.2} | {t} | {df} | {p} | {verdict} |",
+                "| {} | {} | {:.2} (n={}) | {:.2} (n={}) | {:+.2} | {only_n} | {only_s} | {seeds} | {p} | {verdict} |",
                 c.dataset.title(),
                 c.activation.title(),
                 s.mean,
@@ -201,11 +287,11 @@ impl Table1 {
             "updates" => cells.iter().map(|(_, o)| o.updates).collect::<Vec<_>>(),
             "test_error_pct_mean" => cells.iter().map(|(_, o)| o.error_pct.mean).collect::<Vec<_>>(),
             "test_error_pct_std" => cells.iter().map(|(_, o)| finite(o.error_pct.std)).collect::<Vec<_>>(),
+            "ci95_low_pct" => cells.iter().map(|(c, _)| c.interval.map(|i| i.low)).collect::<Vec<_>>(),
+            "ci95_high_pct" => cells.iter().map(|(c, _)| c.interval.map(|i| i.high)).collect::<Vec<_>>(),
             "paper_test_error_pct" => cells.iter().map(|(c, _)| c.paper).collect::<Vec<_>>(),
-            "t_vs_paper" => cells.iter().map(|(c, _)| c.vs_paper.map(|t| t.t)).collect::<Vec<_>>(),
-            "df" => cells.iter().map(|(c, _)| c.vs_paper.map(|t| t.df)).collect::<Vec<_>>(),
-            "p_vs_paper" => cells.iter().map(|(c, _)| c.vs_paper.map(|t| t.p)).collect::<Vec<_>>(),
-            "differs_from_paper" => cells.iter().map(|(c, _)| c.vs_paper.map(|t| t.p < ALPHA)).collect::<Vec<_>>(),
+            "vs_paper" => cells.iter().map(|(c, _)| c.vs_paper().word()).collect::<Vec<_>>(),
+            "at_paper_scale" => cells.iter().map(|(c, _)| c.at_paper_scale()).collect::<Vec<_>>(),
         )?;
         Ok(frame)
     }
@@ -229,21 +315,30 @@ impl Table1 {
     }
 }
 
-/// "**27.90 ± 1.20** (n=3, p=1.2e-4)", "27.90 (n=1, no test)", or "not run".
+/// "27.00 ± 2.00 [21.68, 32.32] (n=3, 3000 updates): **consistent** *(short)*",
+/// "20.00 [19.22, 20.80] (n=1, ...)", or "not run".
 fn ours_text(cell: &Cell) -> String {
     let Some(ours) = &cell.ours else {
         return "not run".to_string();
     };
     let s = ours.error_pct;
-    let value = if s.n >= 2 {
+    let mut text = if s.n >= 2 {
         format!("{:.2} ± {:.2}", s.mean, s.std)
     } else {
         format!("{:.2}", s.mean)
     };
-    match (cell.vs_paper, cell.differs_from_paper()) {
-        (Some(t), true) => format!("**{value}** (n={}, p={:.1e})", s.n, t.p),
-        (Some(t), false) => format!("{value} (n={}, p={:.2})", s.n, t.p),
-        (None, _) if cell.paper.is_some() => format!("{value} (n={}, no test)", s.n),
-        (None, _) => format!("{value} (n={})", s.n),
+    if let Some(i) = cell.interval {
+        let _ = write!(text, " [{:.2}, {:.2}]", i.low, i.high);
     }
+    let _ = write!(text, " (n={}, {} updates)", s.n, ours.updates);
+    match cell.vs_paper() {
+        VsPaper::NoPaperValue => {}
+        verdict => {
+            let _ = write!(text, ": **{}**", verdict.word());
+            if !cell.at_paper_scale() {
+                text.push_str(" *(short)*");
+            }
+        }
+    }
+    text
 }

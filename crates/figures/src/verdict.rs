@@ -18,7 +18,8 @@ pub enum Verdict {
     NotTestedAtScale,
     /// The runs it needs are not in this profile.
     NotRun,
-    /// Table 1 with one seed per cell: no test possible.
+    /// The runs exist but hold nothing the rule's test can use (no final test predictions to
+    /// pair or to bound): no test was possible.
     Untested,
     /// A picture with no quantitative claim (Fig 1).
     Illustration,
@@ -58,7 +59,7 @@ impl fmt::Display for Verdict {
             Verdict::NotReproduced => "not reproduced",
             Verdict::NotTestedAtScale => "not tested at this scale",
             Verdict::NotRun => "not run at this profile",
-            Verdict::Untested => "not tested (one seed per cell)",
+            Verdict::Untested => "not tested (no test was possible on these runs)",
             Verdict::Illustration => "illustration (no quantitative claim)",
         })
     }

@@ -54,7 +54,7 @@ fn every_figure_renders_with_ink_and_labels() {
     // The label each figure's SVG must carry: an axis description or a panel title.
     let labels = [
         ("fig2", "activation value (mean, bars +-1 std)"),
-        ("fig3", "activation: 98th pct (markers), std (lines)"),
+        ("fig3", "triangles: 98th pct, circles: 2nd pct, lines: std"),
         ("fig4", "fraction of values per bin"),
         ("fig5", "W1[0][0] (first layer weight)"),
         ("fig6", "activation value"),

@@ -34,7 +34,9 @@ fn paper_like_recordings_reproduce_the_init_claims() {
     assert_eq!(verdict_of(&all, "fig1"), Verdict::Illustration);
     assert_eq!(verdict_of(&all, "fig2"), Verdict::NotRun);
     assert_eq!(verdict_of(&all, "ext-he"), Verdict::NotRun);
-    assert_eq!(verdict_of(&all, "table1"), Verdict::Untested);
+    // 27% and 16% on 10,000 examples hold the paper's 27.15% and 15.60% in their intervals,
+    // but after 3000 updates, not the paper's 5M.
+    assert_eq!(verdict_of(&all, "table1"), Verdict::NotTestedAtScale);
     // Fig 6's numbers: the fixture's pre-activation std at init is 0.55^(k-1) vs 0.95^(k-1)
     let fig6 = &all.iter().find(|f| f.anchor == "fig6").unwrap().measured;
     assert!(

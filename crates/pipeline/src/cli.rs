@@ -28,6 +28,9 @@ pub enum Command {
     Run(RunArgs),
     /// Each stage of a profile: cached, stale (published from another key), missing or waiting.
     Status(InspectArgs),
+    /// Fail when the published figures are stale: recompute every key of the published profile
+    /// from the code (no store, no training) and compare with those MANIFEST.json names.
+    Check(InspectArgs),
     /// The chain of keys behind a figure, and why each stage would rerun.
     Explain {
         /// An output id (fig3, table1, ext-he, report), a published file (figures/fig3.png) or a stage name.

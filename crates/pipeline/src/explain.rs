@@ -92,7 +92,12 @@ fn walk(
 }
 
 /// Why stage `i` would (or would not) run, compared with what the manifest recorded.
-fn reasons(plan: &Plan, manifest: Option<&Manifest>, r: &Resolved, i: usize) -> Vec<String> {
+pub(crate) fn reasons(
+    plan: &Plan,
+    manifest: Option<&Manifest>,
+    r: &Resolved,
+    i: usize,
+) -> Vec<String> {
     let stage = &plan.stages[i];
     let mut reasons = Vec::new();
     if !r.waits_on.is_empty() {

@@ -24,6 +24,7 @@ pub mod lockfile;
 pub mod manifest;
 pub mod plan;
 pub mod profile;
+pub mod published;
 pub mod schedule;
 pub mod slurm;
 pub mod status;

@@ -1,12 +1,13 @@
 //! Runs a plan: up to `jobs` ready stages at once, each in a thread that waits on its child
 //! process; training runs take one GPU each when there are GPUs.
 
-use crate::exec::{run_stage, Context, Outcome};
+use crate::exec::{interrupt, run_stage, Context, Outcome};
 use crate::plan::{Kind, Plan, StageResult};
 use std::sync::mpsc;
 use std::time::Instant;
 
-/// The outcome of every stage, in plan order.
+/// The outcome of every stage, in plan order (stages an interrupt kept from starting are
+/// skipped).
 pub fn run(plan: &Plan, ctx: &Context, jobs: usize, gpus: &[String]) -> Vec<Outcome> {
     let n = plan.stages.len();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; n];
@@ -17,7 +18,8 @@ pub fn run(plan: &Plan, ctx: &Context, jobs: usize, gpus: &[String]) -> Vec<Outc
     std::thread::scope(|scope| {
         let mut running = 0;
         loop {
-            while running < jobs.max(1) {
+            // After SIGTERM/SIGINT/SIGHUP no stage starts; the running ones are told to stop.
+            while running < jobs.max(1) && interrupt::received().is_none() {
                 let train_allowed = gpus.is_empty() || !free_gpus.is_empty();
                 let Some(i) = next_ready(plan, &started, &outcomes, train_allowed) else {
                     break;
@@ -48,9 +50,16 @@ pub fn run(plan: &Plan, ctx: &Context, jobs: usize, gpus: &[String]) -> Vec<Outc
             outcomes[i] = Some(outcome);
         }
     });
+    let unstarted = |i: usize| {
+        let signal = interrupt::received().expect("only an interrupt leaves a stage unrun");
+        let outcome = Outcome::Skipped(format!("not started: paper was interrupted by {signal}"));
+        report(&plan.stages[i].name, &outcome);
+        outcome
+    };
     outcomes
         .into_iter()
-        .map(|o| o.expect("every stage ran"))
+        .enumerate()
+        .map(|(i, o)| o.unwrap_or_else(|| unstarted(i)))
         .collect()
 }
 

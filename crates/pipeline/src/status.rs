@@ -19,21 +19,30 @@ pub struct Resolved {
 
 /// Every stage of `plan`, in plan order.
 pub fn resolve(plan: &Plan, ctx: &Context) -> Vec<Resolved> {
+    resolve_with(plan, |_, key| ctx.result(key))
+}
+
+/// Every stage of `plan`, in plan order, with `result(i, key)` saying what stage `i` holds
+/// under its key.
+pub fn resolve_with(
+    plan: &Plan,
+    result: impl Fn(usize, &Key) -> Option<StageResult>,
+) -> Vec<Resolved> {
     let mut results: Vec<Option<StageResult>> = vec![None; plan.stages.len()];
     let mut resolved = Vec::with_capacity(plan.stages.len());
     for (i, stage) in plan.stages.iter().enumerate() {
         let key = plan.key(i, &results).ok();
-        let result = key.as_ref().and_then(|(_, k)| ctx.result(k));
+        let held = key.as_ref().and_then(|(_, k)| result(i, k));
         let waits_on = stage
             .deps
             .iter()
             .filter(|&&d| results[d].is_none())
             .map(|&d| plan.stages[d].name.clone())
             .collect();
-        results[i] = result.clone();
+        results[i] = held.clone();
         resolved.push(Resolved {
             key,
-            result,
+            result: held,
             waits_on,
         });
     }

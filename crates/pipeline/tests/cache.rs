@@ -60,6 +60,17 @@ fn a_cold_run_publishes_every_file(sb: &Sandbox) -> serde_json::Map<String, serd
     let report_inputs = files["REPORT.md"]["inputs"].as_object().unwrap();
     assert!(report_inputs.contains_key("render/fig5") && report_inputs.contains_key("render/fig7"));
 
+    // `paper check` recomputes every key without a store: an empty one will do.
+    let empty_store = sb.dir.path().join("empty-store");
+    let check = common::succeeded(
+        "paper check",
+        &sb.command_on(&empty_store, ["check", "--out", sb.out().to_str().unwrap()])
+            .output()
+            .unwrap(),
+    );
+    assert!(check.contains("all 7 stages of profile file:"), "{check}");
+    assert!(!empty_store.exists() || common::list(&empty_store).is_empty());
+
     let second = sb.run_cached(7);
     assert!(
         starts(&second).is_empty(),
@@ -91,6 +102,16 @@ fn a_size_change_reruns_that_figure_and_the_report(
     );
     let explain = sb.ok_on_profile(&["explain", "fig5.png"]);
     assert!(explain.contains("param width: 640 -> 800"), "{explain}");
+    let stale = stale_stages(sb);
+    assert_eq!(stale.len(), 2, "{stale:?}");
+    assert!(
+        stale[0].starts_with("stale  render/fig5: param width: 640 -> 800"),
+        "{stale:?}"
+    );
+    assert!(
+        stale[1].starts_with("stale  render/report: input render/fig5 changed"),
+        "{stale:?}"
+    );
 
     let old_fig5 = sha256(&sb.out().join("fig5.png"));
     let old_fig6_key = files["fig6.png"]["key"].clone();
@@ -123,6 +144,15 @@ fn a_train_change_makes_every_run_stale(sb: &Sandbox) {
         explain.contains("tool train changed: crates/train/src/main.rs modified"),
         "{explain}"
     );
+    let stale = stale_stages(sb);
+    for train in TINY_TRAINS {
+        assert!(
+            stale
+                .iter()
+                .any(|l| l.starts_with(&format!("stale  {train}: tool train changed"))),
+            "{stale:?}"
+        );
+    }
     std::fs::write(
         &main_rs,
         std::fs::read_to_string(&main_rs)
@@ -130,6 +160,29 @@ fn a_train_change_makes_every_run_stale(sb: &Sandbox) {
             .replace("\n// a change\n", ""),
     )
     .unwrap();
+}
+
+/// The lines of a `paper check` that must fail, after checking its one-line error.
+fn stale_stages(sb: &Sandbox) -> Vec<String> {
+    let (profile, out) = (sb.profile(), sb.out());
+    let output = sb.paper([
+        "check",
+        "--profile-file",
+        profile.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("paper: error: ") && stderr.contains("rebuild them with `just paper`"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(String::from)
+        .collect()
 }
 
 fn a_dropped_figure_is_unpublished_and_collected(sb: &Sandbox) {

@@ -194,3 +194,64 @@ fn a_kill_during_publish_leaves_no_orphan() {
     paper.wait().unwrap();
     finished_without_orphans(&sb);
 }
+
+/// `kill <paper>` (SIGTERM to paper alone): the running runs are told to stop (train's own
+/// tests show that a stopped run keeps its checkpoint), nothing else starts, paper says so in
+/// one line, no stage process is left behind, and the next paper finishes.
+#[test]
+fn a_sigterm_to_paper_stops_its_runs_and_the_next_paper_finishes() {
+    let Some(sb) = Sandbox::new(&tiny().replace("updates = 300", "updates = 3000")) else {
+        return;
+    };
+    let mut paper = sb
+        .command(sb.run_args())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read stdout to its end in a thread: paper must never write into a closed pipe.
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stdout = paper.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let _ = lines_tx.send(line.unwrap());
+        }
+    });
+    let first = lines
+        .iter()
+        .find(|l| l.starts_with("start   train/"))
+        .expect("a training run starts");
+    // Long enough for train to have installed its signal handlers.
+    std::thread::sleep(Duration::from_secs(3));
+    let status = Command::new("kill")
+        .args(["-TERM", &paper.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = paper.wait_with_output().unwrap();
+    reader.join().unwrap();
+    let rest: Vec<String> = lines.iter().collect();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{first}\n{rest:?}\n{stderr}");
+    let last = stderr.trim_end().lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("paper: error: interrupted by SIGTERM: no stage was started after it"),
+        "{stderr}"
+    );
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("not started: paper was interrupted by SIGTERM")),
+        "{rest:?}"
+    );
+    let store = sb.store().to_string_lossy().into_owned();
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&store))
+        .collect();
+    assert!(left.is_empty(), "left running: {left:?}");
+    sb.run();
+    sb.assert_verified();
+}

@@ -1,13 +1,15 @@
 //! Test error during training (Figs 11, 12, and the left panel of ext-he): one panel per
 //! dataset, one curve per configuration (mean over seeds, a +-1 std band when there are
 //! several seeds), legend ordered by final error like the paper's. Also the shared
-//! measurement of those figures: the order of final test errors.
+//! measurement of those figures: the order of final test errors, decided by paired tests.
 
 use super::{caption_head, Figure};
 use crate::aggregate::{error_curve, final_errors, Curve};
 use crate::canvas::{self, DrawResult, Plot};
+use crate::paired::significantly_better;
 use crate::runs::Catalog;
 use crate::style::{self, snap, TimeAxis};
+use crate::table::PAIRED_ALPHA;
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -209,15 +211,19 @@ fn draw_series<'a, DB: DrawingBackend + 'a>(
     )
 }
 
-/// The order of final test errors per dataset among `selectors` at the paper's depth.
+/// The order of final test errors per dataset among `selectors` at the paper's depth, and
+/// the paired tests that decide the claims about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorOrder {
-    /// One line per dataset with runs: "MNIST: Tanh N 3.66% (n=1) < ...".
+    /// One line per dataset with runs ("MNIST: Tanh N 3.66% (n=1) < ..."), then one per
+    /// paired test.
     pub lines: Vec<String>,
-    /// Per dataset where both were run: (dataset, Tanh N's mean < Tanh's mean).
-    pub tanh_normalized_wins: Vec<(Dataset, bool)>,
-    /// Shapeset only: whether sigmoid (if run) ends worst.
-    pub sigmoid_worst: Option<bool>,
+    /// Per dataset where both were run: whether Tanh N is significantly better than Tanh
+    /// (McNemar, paired by seed, p < PAIRED_ALPHA); `None` when they cannot be paired.
+    pub tanh_normalized_wins: Vec<(Dataset, Option<bool>)>,
+    /// Shapeset only, when sigmoid was run: whether every other configuration is
+    /// significantly better than sigmoid; `None` when one cannot be paired with it.
+    pub sigmoid_worst: Option<Option<bool>>,
 }
 
 impl ErrorOrder {
@@ -254,22 +260,32 @@ impl ErrorOrder {
             order
                 .lines
                 .push(format!("{}: {}", dataset.title(), names.join(" < ")));
-            let mean_of = |a, i| {
-                here.iter()
-                    .find(|e| e.selector.activation == a && e.selector.init == i)
-                    .map(|e| e.error_pct.mean)
+            let ran = |a, i| {
+                let s = Selector::new(dataset, a, i, PAPER_DEPTH);
+                here.iter().any(|e| e.selector == s).then_some(s)
             };
-            let tanh = (
-                mean_of(Activation::Tanh, Init::Normalized),
-                mean_of(Activation::Tanh, Init::Standard),
-            );
-            if let (Some(n), Some(s)) = tanh {
-                order.tanh_normalized_wins.push((dataset, n < s));
+            if let (Some(n), Some(s)) = (
+                ran(Activation::Tanh, Init::Normalized),
+                ran(Activation::Tanh, Init::Standard),
+            ) {
+                let (wins, line) = significantly_better(catalog, &n, &s, PAIRED_ALPHA)?;
+                order.lines.push(format!("{}: {line}", dataset.title()));
+                order.tanh_normalized_wins.push((dataset, wins));
             }
             if let (Dataset::Shapeset, Some(sigmoid)) =
-                (dataset, mean_of(Activation::Sigmoid, Init::Standard))
+                (dataset, ran(Activation::Sigmoid, Init::Standard))
             {
-                order.sigmoid_worst = Some(here.iter().all(|e| e.error_pct.mean <= sigmoid));
+                let mut all_better = Some(true);
+                for other in here.iter().filter(|e| e.selector != sigmoid) {
+                    let (better, line) =
+                        significantly_better(catalog, &other.selector, &sigmoid, PAIRED_ALPHA)?;
+                    order.lines.push(format!("{}: {line}", dataset.title()));
+                    all_better = match (all_better, better) {
+                        (Some(a), Some(b)) => Some(a && b),
+                        _ => None,
+                    };
+                }
+                order.sigmoid_worst = Some(all_better);
             }
         }
         Ok(order)

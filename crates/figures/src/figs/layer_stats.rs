@@ -1,5 +1,5 @@
 //! Per-layer statistics during training (Figs 2, 3, 9, 10), one panel per run, drawn from
-//! `stats/layer<k>/<q>/{mean,std,p98}`.
+//! `stats/layer<k>/<q>/{mean,std,p02,p98}`.
 
 use crate::canvas::{DrawResult, Plot};
 use crate::runs::Run;
@@ -16,8 +16,9 @@ use std::ops::Range;
 pub enum Look {
     /// A line through the means and vertical bars of +-1 std (Figs 2, 9).
     MeanWithStdBars,
-    /// A line for the std and markers for the 98th percentile (Figs 3, 10).
-    StdWith98thMarkers,
+    /// A line for the std, triangles for the 98th and circles for the 2nd percentile (Figs 3,
+    /// 10): tanh saturates at +1 and -1 alike.
+    StdWithPercentileMarkers,
 }
 
 pub struct Panel {
@@ -74,9 +75,10 @@ impl LayerStatsFigure {
                 })
                 .collect(),
             // Activations share one scale, with 0 in view: saturation reads against it.
-            Look::StdWith98thMarkers => {
-                let (lo, hi) =
-                    style::bounds(all().flat_map(|l| l.std.iter().chain(&l.p98).copied()));
+            Look::StdWithPercentileMarkers => {
+                let (lo, hi) = style::bounds(
+                    all().flat_map(|l| l.std.iter().chain(&l.p98).chain(&l.p02).copied()),
+                );
                 vec![style::padded(lo.min(0.0), hi); panels.len()]
             }
         };
@@ -116,7 +118,7 @@ impl Plot for LayerStatsFigure {
             for (index, stats) in panel.layers.iter().enumerate() {
                 let shift = match self.look {
                     Look::MeanWithStdBars => (index as f64 + 1.0 - middle) * dodge,
-                    Look::StdWith98thMarkers => 0.0,
+                    Look::StdWithPercentileMarkers => 0.0,
                 };
                 self.draw_layer(&mut chart, index + 1, stats, shift)?;
             }
@@ -149,13 +151,18 @@ impl LayerStatsFigure {
                     ErrorBar::new_vertical(x, lo, mid, hi, color.stroke_width(2), 8)
                 }))?;
             }
-            Look::StdWith98thMarkers => {
+            Look::StdWithPercentileMarkers => {
                 let stds = x.iter().copied().zip(stats.std.iter().copied());
                 style::draw_line(chart, stds.collect(), color, false, None)?;
                 chart.draw_series(
                     x.iter()
                         .zip(&stats.p98)
                         .map(|(&x, &p)| TriangleMarker::new((snap(x), snap(p)), 6, color.filled())),
+                )?;
+                chart.draw_series(
+                    x.iter()
+                        .zip(&stats.p02)
+                        .map(|(&x, &p)| Circle::new((snap(x), snap(p)), 4, color.stroke_width(2))),
                 )?;
             }
         }

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 pub const WIDTH: usize = 16;
 pub const INPUTS: usize = 24;
+/// Test examples of the final test pass: as many as the real Shapeset and MNIST test sets.
+pub const TEST_EXAMPLES: usize = 10_000;
 
 #[derive(Clone, Debug)]
 pub struct Fixture {
@@ -141,6 +143,20 @@ impl Fixture {
             .collect()
     }
 
+    /// Labels (class i mod 9) and predictions of the final test pass: the first
+    /// `final_error` x TEST_EXAMPLES examples are misclassified, so a lower-error fixture
+    /// gets right every example a higher-error one does.
+    pub fn final_pass(&self) -> (Vec<u8>, Vec<u8>) {
+        let labels: Vec<u8> = (0..TEST_EXAMPLES).map(|i| (i % 9) as u8).collect();
+        let wrong = (self.final_error * TEST_EXAMPLES as f64).round() as usize;
+        let predicted = labels
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| if i < wrong { (l + 1) % 9 } else { l })
+            .collect();
+        (labels, predicted)
+    }
+
     /// Writes `<dir>/run.h5` and returns its path.
     pub fn write(&self, dir: &Path) -> PathBuf {
         let config = serde_json::to_string(&self.config()).unwrap();
@@ -171,6 +187,8 @@ impl Fixture {
         let mut rec = Recording::new(self.hidden_layers);
         rec.history = history(&steps, self.updates_per_epoch, &self.test_errors());
         rec.raw_steps = vec![0, last];
+        (rec.test_labels, rec.test_predicted) = self.final_pass();
+        rec.test_predicted_step = last;
         let mut rng = Normal::new(self.seed.wrapping_mul(1_000_003) ^ 0x5eed);
         let samples: Vec<Vec<[Vec<f32>; 3]>> = (1..=self.hidden_layers)
             .map(|k| {

@@ -1,5 +1,5 @@
-//! `paper status`, `explain`, `dag` and `diff`: what the store and the published figures say,
-//! without building anything.
+//! `paper status`, `check`, `explain`, `dag` and `diff`: what the store and the published
+//! figures say, without building anything.
 
 use super::{default_profile, Env};
 use crate::cli::{DagFormat, InspectArgs};
@@ -7,8 +7,8 @@ use crate::dag::{self, State};
 use crate::exec::{Context, Scope};
 use crate::manifest::Manifest;
 use crate::plan::Plan;
-use crate::{device::Gpus, diff, explain, status};
-use anyhow::Result;
+use crate::{device::Gpus, diff, explain, published, status};
+use anyhow::{bail, Context as _, Result};
 use std::path::Path;
 
 /// The plan (of the published profile unless one is named) and the manifest in `out`.
@@ -23,6 +23,34 @@ pub(super) fn status(env: &Env, args: InspectArgs) -> Result<()> {
     let (plan, manifest) = plan_and_manifest(env, args)?;
     let ctx = env.context(Scope::All, 1)?;
     print!("{}", status::report(&plan, &ctx, manifest.as_ref()));
+    Ok(())
+}
+
+pub(super) fn check(env: &Env, args: &InspectArgs) -> Result<()> {
+    let out = env.out_dir(args.out.clone())?;
+    let manifest = Manifest::read(&out)?
+        .with_context(|| format!("{} has no MANIFEST.json to check", out.display()))?;
+    // Keyed for the device class the figures were made on, not this machine's.
+    let device_class = published::device_class(&manifest).unwrap_or_else(|| "cpu".into());
+    let plan = env.plan_for(&args.profile, &manifest.profile, &device_class)?;
+    let stale = published::stale(&plan, &manifest);
+    for s in &stale {
+        println!("stale  {}: {}", s.stage, s.reasons.join("; "));
+    }
+    if !stale.is_empty() {
+        bail!(
+            "{} of {} stages published in {} have other keys than the code gives now (listed above); rebuild them with `just paper`",
+            stale.len(),
+            plan.stages.len(),
+            out.join("MANIFEST.json").display()
+        );
+    }
+    println!(
+        "check: all {} stages of profile {} have the keys {}/MANIFEST.json names",
+        plan.stages.len(),
+        plan.profile,
+        out.display()
+    );
     Ok(())
 }
 

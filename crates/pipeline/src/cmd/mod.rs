@@ -34,6 +34,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         None => run::run(&env, cli.run),
         Some(Command::Run(args)) => run::run(&env, args),
         Some(Command::Status(inspect)) => inspect::status(&env, inspect),
+        Some(Command::Check(inspect)) => inspect::check(&env, &inspect),
         Some(Command::Explain { target, inspect }) => inspect::explain(&env, &target, inspect),
         Some(Command::Dag { format, inspect }) => inspect::dag(&env, format, inspect),
         Some(Command::Diff { old, new }) => inspect::diff(&old, &new),

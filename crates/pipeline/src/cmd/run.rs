@@ -3,7 +3,7 @@
 use super::Env;
 use crate::cli::RunArgs;
 use crate::device::{cores, Gpus};
-use crate::exec::{Context, Outcome, Scope};
+use crate::exec::{interrupt, Context, Outcome, Scope};
 use crate::manifest::publish;
 use crate::plan::Plan;
 use crate::schedule;
@@ -29,6 +29,7 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
         Scope::All
     };
     let ctx = env.context(scope, jobs)?;
+    interrupt::install()?;
     header(&plan, &ctx, jobs, gpus.as_ref());
     let swept = ctx.store.sweep_stale_tmp()?;
     if !swept.is_empty() {
@@ -46,6 +47,12 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
         published.removed
     );
     println!("{}", schedule::summary(&outcomes, started));
+    if let Some(signal) = interrupt::received() {
+        bail!(
+            "interrupted by {signal}: no stage was started after it and the running ones were \
+             stopped (a stopped run keeps its checkpoint); the next `paper` continues from there"
+        );
+    }
     let failed: Vec<&str> = plan
         .stages
         .iter()

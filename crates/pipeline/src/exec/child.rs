@@ -62,17 +62,11 @@ impl Context {
         let mut child = command
             .spawn()
             .with_context(|| format!("cannot start {}", exe.display()))?;
-        if let Some(pid_file) = pid_file {
-            store::atomic::write_atomic(pid_file, child.id().to_string().as_bytes())?;
-        }
-        let mut stdout = String::new();
-        let read = child
-            .stdout
-            .take()
-            .expect("piped stdout")
-            .read_to_string(&mut stdout);
-        let status = child.wait()?;
-        read.with_context(|| format!("reading {binary}'s output"))?;
+        super::interrupt::started(child.id());
+        let waited = wait_for(&mut child, pid_file);
+        super::interrupt::ended(child.id());
+        let (status, stdout) = waited?;
+        let stdout = stdout.with_context(|| format!("reading {binary}'s output"))?;
         let seconds = started.elapsed().as_secs_f64();
         echo_and_check(stage, binary, status, &log_path)?;
         let last_line = stdout
@@ -91,6 +85,23 @@ impl Context {
             seconds,
         })
     }
+}
+
+/// Records the child's pid in `pid_file`, then reads its stdout and waits for it.
+fn wait_for(
+    child: &mut std::process::Child,
+    pid_file: Option<&Path>,
+) -> Result<(ExitStatus, std::io::Result<String>)> {
+    if let Some(pid_file) = pid_file {
+        store::atomic::write_atomic(pid_file, child.id().to_string().as_bytes())?;
+    }
+    let mut stdout = String::new();
+    let read = child
+        .stdout
+        .take()
+        .expect("piped stdout")
+        .read_to_string(&mut stdout);
+    Ok((child.wait()?, read.map(|_| stdout)))
 }
 
 /// `<logs>/<key>.<attempt>.log`, a new file per attempt: a retry must not overwrite the log

@@ -11,6 +11,7 @@
 
 mod child;
 mod dataset;
+pub mod interrupt;
 mod render;
 mod train;
 

@@ -138,12 +138,21 @@ impl Sandbox {
 
     /// `paper <args> --repo <snapshot> --store <store>`, with the stage binaries of this build.
     pub fn command<S: AsRef<OsStr>>(&self, args: impl IntoIterator<Item = S>) -> Command {
+        self.command_on(&self.store(), args)
+    }
+
+    /// [`Sandbox::command`] on another store.
+    pub fn command_on<S: AsRef<OsStr>>(
+        &self,
+        store: &Path,
+        args: impl IntoIterator<Item = S>,
+    ) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_paper"));
         cmd.args(args)
             .arg("--repo")
             .arg(self.repo())
             .arg("--store")
-            .arg(self.store())
+            .arg(store)
             .env("XAVIER_BIN_DIR", &self.bins)
             .env("OMP_NUM_THREADS", "1")
             .env_remove("XAVIER_STORE")
