@@ -7,6 +7,7 @@ use crate::stats::{error_interval, mcnemar_exact, Interval};
 use anyhow::Result;
 use spec::run_h5::read::Predictions;
 use spec::Selector;
+use std::collections::BTreeMap;
 
 /// One seed's final test pass.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +41,41 @@ pub fn final_passes(catalog: &Catalog, selector: &Selector) -> Result<Option<Vec
         });
     }
     Ok((!passes.is_empty()).then_some(passes))
+}
+
+/// The final passes of each configuration, read from its run.h5 files once however many
+/// intervals and comparisons use them.
+pub struct Passes<'a> {
+    catalog: &'a Catalog,
+    read: BTreeMap<Selector, Option<Vec<SeedPass>>>,
+}
+
+impl<'a> Passes<'a> {
+    pub fn new(catalog: &'a Catalog) -> Passes<'a> {
+        Passes {
+            catalog,
+            read: BTreeMap::new(),
+        }
+    }
+
+    /// [`final_passes`] of `selector`, read on first use.
+    pub fn of(&mut self, selector: &Selector) -> Result<Option<&[SeedPass]>> {
+        if !self.read.contains_key(selector) {
+            let passes = final_passes(self.catalog, selector)?;
+            self.read.insert(*selector, passes);
+        }
+        Ok(self.read[selector].as_deref())
+    }
+
+    /// [`paired_test`] of two configurations; `None` when either has no passes.
+    pub fn paired(&mut self, first: &Selector, second: &Selector) -> Result<Option<PairedTest>> {
+        self.of(first)?;
+        self.of(second)?;
+        Ok(match (&self.read[first], &self.read[second]) {
+            (Some(a), Some(b)) => paired_test(a, b),
+            _ => None,
+        })
+    }
 }
 
 /// The level-`1 - alpha` interval for the configuration's expected test error (fraction):
@@ -100,20 +136,13 @@ pub fn paired_test(first: &[SeedPass], second: &[SeedPass]) -> Option<PairedTest
 /// (McNemar, paired by seed, p < `alpha`), with a line that says what was measured; `None`
 /// when the two cannot be paired (no predictions, no common seed, other test sets).
 pub fn significantly_better(
-    catalog: &Catalog,
+    passes: &mut Passes<'_>,
     first: &Selector,
     second: &Selector,
     alpha: f64,
 ) -> Result<(Option<bool>, String)> {
     let names = format!("{} vs {}", first.short_name(), second.short_name());
-    let test = match (
-        final_passes(catalog, first)?,
-        final_passes(catalog, second)?,
-    ) {
-        (Some(a), Some(b)) => paired_test(&a, &b),
-        _ => None,
-    };
-    let Some(t) = test else {
+    let Some(t) = passes.paired(first, second)? else {
         return Ok((
             None,
             format!("{names}: no paired final test passes, no test"),

@@ -10,10 +10,10 @@
 //!   "inconclusive". A wide interval that happens to contain the paper's value is never
 //!   counted as agreement.
 //! - Normalized vs standard init, per activation and dataset: McNemar's exact test on the
-//!   test examples, paired by seed (`paired::paired_test`).
+//!   test examples, paired by seed (`paired::Passes::paired`).
 
 use crate::aggregate::{final_errors, FinalError};
-use crate::paired::{final_passes, interval, paired_test, PairedTest};
+use crate::paired::{interval, PairedTest, Passes};
 use crate::paper;
 use crate::runs::Catalog;
 use crate::stats::Interval;
@@ -129,14 +129,14 @@ impl Table1 {
                 keys.push(key);
             }
         }
+        let mut passes = Passes::new(catalog);
         let mut rows = Vec::new();
         for &(activation, init) in &keys {
             let mut row = Vec::new();
             for &dataset in &Dataset::ALL {
                 let selector = Selector::new(dataset, activation, init, PAPER_DEPTH);
-                let passes = final_passes(catalog, &selector)?;
                 let interval = passes
-                    .as_deref()
+                    .of(&selector)?
                     .and_then(|p| interval(p, INTERVAL_ALPHA))
                     .map(|i| Interval {
                         low: 100.0 * i.low,
@@ -161,13 +161,7 @@ impl Table1 {
                 else {
                     continue;
                 };
-                let test = match (
-                    final_passes(catalog, &normalized)?,
-                    final_passes(catalog, &standard)?,
-                ) {
-                    (Some(n), Some(s)) => paired_test(&n, &s),
-                    _ => None,
-                };
+                let test = passes.paired(&normalized, &standard)?;
                 comparisons.push(InitComparison {
                     dataset,
                     activation,

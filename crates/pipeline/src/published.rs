@@ -22,7 +22,7 @@ pub struct Stale {
 pub fn resolve_as_published(plan: &Plan, manifest: &Manifest) -> Vec<Resolved> {
     resolve_with(plan, |i, key| {
         let output_key = match plan.stages[i].kind {
-            Kind::Dataset { .. } => published_content(plan, manifest, i)?,
+            Kind::Dataset { .. } => published_content(plan, manifest, i, key)?,
             _ => key.clone(),
         };
         Some(StageResult {
@@ -34,9 +34,10 @@ pub fn resolve_as_published(plan: &Plan, manifest: &Manifest) -> Vec<Resolved> {
 }
 
 /// The content key of dataset stage `i` that the published runs read: the `data` input of
-/// any published run of that dataset, provided the dataset stage's key is the published one.
-fn published_content(plan: &Plan, manifest: &Manifest, i: usize) -> Option<Key> {
-    let same_stage = manifest.stages.get(&plan.stages[i].name)?.key == plan.key(i, &[]).ok()?.1;
+/// any published run of that dataset, provided the dataset stage's key (`key`) is the
+/// published one.
+fn published_content(plan: &Plan, manifest: &Manifest, i: usize, key: &Key) -> Option<Key> {
+    let same_stage = manifest.stages.get(&plan.stages[i].name)?.key == *key;
     let run = plan
         .stages
         .iter()

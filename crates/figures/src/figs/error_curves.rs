@@ -6,7 +6,7 @@
 use super::{caption_head, Figure};
 use crate::aggregate::{error_curve, final_errors, Curve};
 use crate::canvas::{self, DrawResult, Plot};
-use crate::paired::significantly_better;
+use crate::paired::{significantly_better, Passes};
 use crate::runs::Catalog;
 use crate::style::{self, snap, TimeAxis};
 use crate::table::PAIRED_ALPHA;
@@ -232,6 +232,7 @@ impl ErrorOrder {
             .into_iter()
             .filter(|e| e.selector.hidden_layers == PAPER_DEPTH && selectors.contains(&e.selector))
             .collect();
+        let mut passes = Passes::new(catalog);
         let mut order = ErrorOrder {
             lines: Vec::new(),
             tanh_normalized_wins: Vec::new(),
@@ -268,7 +269,7 @@ impl ErrorOrder {
                 ran(Activation::Tanh, Init::Normalized),
                 ran(Activation::Tanh, Init::Standard),
             ) {
-                let (wins, line) = significantly_better(catalog, &n, &s, PAIRED_ALPHA)?;
+                let (wins, line) = significantly_better(&mut passes, &n, &s, PAIRED_ALPHA)?;
                 order.lines.push(format!("{}: {line}", dataset.title()));
                 order.tanh_normalized_wins.push((dataset, wins));
             }
@@ -278,7 +279,7 @@ impl ErrorOrder {
                 let mut all_better = Some(true);
                 for other in here.iter().filter(|e| e.selector != sigmoid) {
                     let (better, line) =
-                        significantly_better(catalog, &other.selector, &sigmoid, PAIRED_ALPHA)?;
+                        significantly_better(&mut passes, &other.selector, &sigmoid, PAIRED_ALPHA)?;
                     order.lines.push(format!("{}: {line}", dataset.title()));
                     all_better = match (all_better, better) {
                         (Some(a), Some(b)) => Some(a && b),
