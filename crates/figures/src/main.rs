@@ -20,8 +20,9 @@ enum Command {
 
 #[derive(Args)]
 struct RenderArgs {
-    /// A directory searched recursively for run.h5, or a JSON file {"runs": ["path/run.h5", ...]}
-    /// (relative paths are relative to the JSON file).
+    /// A directory searched recursively for run.h5, or a JSON file {"runs": ["path/run.h5", ...],
+    /// "trials": [...]} (relative paths are relative to the JSON file; "trials", the
+    /// learning-rate trials, are drawn only by lr-select).
     #[arg(long)]
     runs: PathBuf,
     /// Output directory (created if missing, once the inputs are read).

@@ -3,6 +3,10 @@
 //! A recording that cannot be read (corrupt, truncated, not HDF5, a config this build does
 //! not know) is skipped with one line on stderr, so one bad file among many costs only its
 //! own figures: each figure that then lacks a run says which one.
+//!
+//! Two lists are kept apart: the final runs, which every figure draws, and the learning-rate
+//! trials (short runs over a grid of rates, `runs.json`'s `trials`), which only the
+//! learning-rate selection reads. A trial is never a final run, even of the same config.
 
 use anyhow::{ensure, Context, Result};
 use spec::protocol::RunsFile;
@@ -36,31 +40,61 @@ impl Run {
         self.config.params.hidden_layers
     }
 
-    /// Everything except the seed: runs that agree on this are seeds of one experiment.
-    fn variant(&self) -> String {
+    /// Everything but what tells the members of one experiment apart: the seed, and for
+    /// trials the learning rate too (the grid).
+    fn variant(&self, kind: Kind) -> String {
         let p = self.params();
-        format!(
-            "width {} batch {} lr {} updates {}",
-            p.width, p.batch_size, p.lr, p.updates
-        )
+        match kind {
+            Kind::Final => format!(
+                "width {} batch {} lr {} updates {}",
+                p.width, p.batch_size, p.lr, p.updates
+            ),
+            Kind::Trial => format!(
+                "width {} batch {} updates {}",
+                p.width, p.batch_size, p.updates
+            ),
+        }
+    }
+
+    /// Whether `self` and `other` are the same member (rate and seed) of one experiment.
+    fn same_member(&self, other: &Run) -> bool {
+        (self.params().lr, self.params().seed) == (other.params().lr, other.params().seed)
     }
 }
 
-/// `--runs`: a directory searched recursively for `run.h5`, or a `runs.json` file
-/// ([`RunsFile`]) whose relative paths are relative to its own directory.
-pub fn discover(source: &Path) -> Result<Vec<PathBuf>> {
+/// Final runs or learning-rate trials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Final,
+    Trial,
+}
+
+/// The recordings `--runs` names: final runs, and learning-rate trials (none from a
+/// directory).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    pub runs: Vec<PathBuf>,
+    pub trials: Vec<PathBuf>,
+}
+
+/// `--runs`: a directory searched recursively for `run.h5` (final runs only), or a
+/// `runs.json` file ([`RunsFile`]) whose relative paths are relative to its own directory.
+pub fn discover(source: &Path) -> Result<Sources> {
     let meta = std::fs::metadata(source)
         .with_context(|| format!("--runs {}: cannot read", source.display()))?;
-    let mut paths = if meta.is_dir() {
+    let (mut runs, mut trials) = if meta.is_dir() {
         let mut found = Vec::new();
         walk(source, &mut found)?;
-        found
+        (found, Vec::new())
     } else {
-        RunsFile::read(source)?
+        let file = RunsFile::read(source)?;
+        (file.runs, file.trials)
     };
-    paths.sort();
-    paths.dedup();
-    Ok(paths)
+    for paths in [&mut runs, &mut trials] {
+        paths.sort();
+        paths.dedup();
+    }
+    Ok(Sources { runs, trials })
 }
 
 /// Symlinked directories are not followed, so a link cycle cannot loop.
@@ -89,6 +123,35 @@ pub fn read_run(path: &Path) -> Result<Option<Run>> {
         );
         return Ok(None);
     }
+    checked(path, &recording).map(Some)
+}
+
+/// Reads one learning-rate trial. A trial that did not complete (it diverged) is kept: the
+/// selection counts it as failed ([`trial_valid_error`]).
+pub fn read_trial(path: &Path) -> Result<Run> {
+    let recording = RunFile::open(path)?;
+    if recording.status()? != spec::layout::STATUS_COMPLETE {
+        return Ok(Run {
+            path: path.to_path_buf(),
+            config: recording.config()?,
+        });
+    }
+    checked(path, &recording)
+}
+
+/// The validation error of a trial's last probe (whole validation set); None when it did not
+/// complete or the error is not finite.
+pub fn trial_valid_error(trial: &Run) -> Result<Option<f64>> {
+    let recording = trial.open()?;
+    if recording.status()? != spec::layout::STATUS_COMPLETE {
+        return Ok(None);
+    }
+    let errors = recording.history()?.valid_error;
+    Ok(errors.last().copied().filter(|e| e.is_finite()))
+}
+
+/// A complete recording's run, once its history is known to be there.
+fn checked(path: &Path, recording: &RunFile) -> Result<Run> {
     let config = recording.config()?;
     let history = recording.history()?;
     ensure!(!history.step.is_empty(), "history/step is empty");
@@ -98,10 +161,10 @@ pub fn read_run(path: &Path) -> Result<Option<Run>> {
         history.test_error.len(),
         history.step.len()
     );
-    Ok(Some(Run {
+    Ok(Run {
         path: path.to_path_buf(),
         config,
-    }))
+    })
 }
 
 /// What an output needs but the catalog lacks, in words: "needs run shapeset-tanh-...".
@@ -130,10 +193,12 @@ impl fmt::Display for Missing {
 
 impl std::error::Error for Missing {}
 
-/// Complete runs grouped by selector; each group holds the seeds of one setting.
+/// Complete runs grouped by selector; each group holds the seeds of one setting. The
+/// learning-rate trials are grouped the same way, apart.
 #[derive(Debug, Default)]
 pub struct Catalog {
     groups: BTreeMap<Selector, Vec<Run>>,
+    trials: BTreeMap<Selector, Vec<Run>>,
 }
 
 impl Catalog {
@@ -141,33 +206,36 @@ impl Catalog {
     /// unreadable recording is skipped with one line. An empty source is no error either
     /// (Figs 1 and 5 need no run) and needs no line: each figure that lacks its runs says so.
     pub fn load(source: &Path) -> Result<Catalog> {
-        let mut runs = Vec::new();
-        for path in discover(source)? {
-            match read_run(&path) {
-                Ok(run) => runs.extend(run),
-                Err(err) => eprintln!("ignoring {}: {}", path.display(), spec::cli::one_line(&err)),
-            }
-        }
-        Ok(Catalog::new(runs))
+        let sources = discover(source)?;
+        let runs = read_all(&sources.runs, read_run);
+        let trials = read_all(&sources.trials, |p| read_trial(p).map(Some));
+        Ok(Catalog::new(runs).with_trials(trials))
     }
 
     /// Groups by selector. When seeds of one selector were trained with different settings
     /// (updates, lr, ...), keeps the longest-trained setting and says so on stderr.
     pub fn new(runs: Vec<Run>) -> Catalog {
-        let mut by_selector: BTreeMap<Selector, BTreeMap<String, Vec<Run>>> = BTreeMap::new();
-        for run in runs {
-            by_selector
-                .entry(run.selector())
-                .or_default()
-                .entry(run.variant())
-                .or_default()
-                .push(run);
+        Catalog {
+            groups: group(runs, Kind::Final),
+            trials: BTreeMap::new(),
         }
-        let groups = by_selector
-            .into_iter()
-            .map(|(selector, variants)| (selector, choose_variant(selector, &variants)))
-            .collect();
-        Catalog { groups }
+    }
+
+    /// Adds learning-rate trials, grouped by selector like the runs (the longest-trained
+    /// setting; every rate and seed of it), highest rate first.
+    pub fn with_trials(mut self, trials: Vec<Run>) -> Catalog {
+        self.trials = group(trials, Kind::Trial);
+        self
+    }
+
+    /// The learning-rate trials of a selector; empty when its rate was not selected here.
+    pub fn trials(&self, selector: &Selector) -> &[Run] {
+        self.trials.get(selector).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every selector that has learning-rate trials.
+    pub fn trial_selectors(&self) -> impl Iterator<Item = &Selector> {
+        self.trials.keys()
     }
 
     /// All seeds of a selector, lowest seed first; empty when none was run.
@@ -206,8 +274,46 @@ impl Catalog {
     }
 }
 
-/// The longest-trained setting of one selector, its seeds sorted and deduplicated.
-fn choose_variant(selector: Selector, variants: &BTreeMap<String, Vec<Run>>) -> Vec<Run> {
+/// Reads each path with `read`; an unreadable one is skipped with one line.
+fn read_all(paths: &[PathBuf], read: impl Fn(&Path) -> Result<Option<Run>>) -> Vec<Run> {
+    let mut runs = Vec::new();
+    for path in paths {
+        match read(path) {
+            Ok(run) => runs.extend(run),
+            Err(err) => eprintln!("ignoring {}: {}", path.display(), spec::cli::one_line(&err)),
+        }
+    }
+    runs
+}
+
+/// Groups runs by selector, each group the chosen variant's members.
+fn group(runs: Vec<Run>, kind: Kind) -> BTreeMap<Selector, Vec<Run>> {
+    let mut by_selector: BTreeMap<Selector, BTreeMap<String, Vec<Run>>> = BTreeMap::new();
+    for run in runs {
+        by_selector
+            .entry(run.selector())
+            .or_default()
+            .entry(run.variant(kind))
+            .or_default()
+            .push(run);
+    }
+    by_selector
+        .into_iter()
+        .map(|(selector, variants)| (selector, choose_variant(selector, &variants, kind)))
+        .collect()
+}
+
+/// The longest-trained setting of one selector, its members (seeds; for trials, rate and
+/// seed) sorted, highest rate first, and deduplicated.
+fn choose_variant(
+    selector: Selector,
+    variants: &BTreeMap<String, Vec<Run>>,
+    kind: Kind,
+) -> Vec<Run> {
+    let what = match kind {
+        Kind::Final => "run(s)",
+        Kind::Trial => "learning-rate trial(s)",
+    };
     let (chosen, mut seeds) = variants
         .iter()
         .max_by_key(|(_, runs)| (runs[0].params().updates, runs.len()))
@@ -216,17 +322,26 @@ fn choose_variant(selector: Selector, variants: &BTreeMap<String, Vec<Run>>) -> 
     for (variant, runs) in variants {
         if *variant != chosen {
             eprintln!(
-                "ignoring {} run(s) of {selector} with {variant}: using {chosen}",
+                "ignoring {} {what} of {selector} with {variant}: using {chosen}",
                 runs.len()
             );
         }
     }
-    seeds.sort_by(|a, b| (a.params().seed, &a.path).cmp(&(b.params().seed, &b.path)));
+    seeds.sort_by(|a, b| {
+        let (p, q) = (a.params(), b.params());
+        q.lr.total_cmp(&p.lr)
+            .then(p.seed.cmp(&q.seed))
+            .then(a.path.cmp(&b.path))
+    });
     seeds.dedup_by(|later, kept| {
-        let duplicate = later.params().seed == kept.params().seed;
+        let duplicate = later.same_member(kept);
         if duplicate {
+            let rate = match kind {
+                Kind::Final => String::new(),
+                Kind::Trial => format!(" at lr {}", later.params().lr),
+            };
             eprintln!(
-                "ignoring {}: seed {} of {selector} already read from {}",
+                "ignoring {}: seed {}{rate} of {selector} already read from {}",
                 later.path.display(),
                 later.params().seed,
                 kept.path.display()

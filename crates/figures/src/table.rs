@@ -11,8 +11,11 @@
 //!   counted as agreement.
 //! - Normalized vs standard init, per activation and dataset: McNemar's exact test on the
 //!   test examples, paired by seed (`paired::Passes::paired`).
+//! - Each cell's learning rate, and whether it was selected on validation or fixed by the
+//!   profile ([`Rate`]).
 
 use crate::aggregate::{final_errors, FinalError};
+use crate::figs::lr_select::{grid, Rate, RATE_LEGEND};
 use crate::paired::{interval, PairedTest, Passes};
 use crate::paper;
 use crate::runs::Catalog;
@@ -66,6 +69,8 @@ pub struct Cell {
     pub paper: Option<f64>,
     /// The 95% interval for our expected test error, in percent.
     pub interval: Option<Interval>,
+    /// The final runs' learning rate and how it was set; None when not run.
+    pub rate: Option<Rate>,
 }
 
 impl Cell {
@@ -147,6 +152,7 @@ impl Table1 {
                     ours: find(&selector),
                     paper: paper::table1_error(&selector),
                     interval,
+                    rate: Rate::of(catalog, &selector)?,
                 });
             }
             rows.push(row);
@@ -184,7 +190,8 @@ impl Table1 {
              Ours: mean ± sample std over seeds of the test error of the final test pass, then \
              [the 95% interval for the configuration's test error] (exact binomial over the test \
              examples with one seed; with more, seed variance plus binomial variance, t with \
-             n - 1 df), n = seeds, updates per seed. Against the paper's value: **consistent** \
+             n - 1 df), n = seeds, updates per seed, and the learning rate: {RATE_LEGEND}. \
+             Against the paper's value: **consistent** \
              when it lies inside an interval whose half-width is at most {:.0}% of it; \
              **differs** when it lies outside; **inconclusive** when it lies inside a wider one. \
              Runs shorter than the paper's {} updates compare a shorter training with the \
@@ -286,6 +293,9 @@ impl Table1 {
             "paper_test_error_pct" => cells.iter().map(|(c, _)| c.paper).collect::<Vec<_>>(),
             "vs_paper" => cells.iter().map(|(c, _)| c.vs_paper().word()).collect::<Vec<_>>(),
             "at_paper_scale" => cells.iter().map(|(c, _)| c.at_paper_scale()).collect::<Vec<_>>(),
+            "lr" => cells.iter().map(|(c, _)| c.rate.as_ref().map(|r| r.lr)).collect::<Vec<_>>(),
+            "lr_set" => cells.iter().map(|(c, _)| c.rate.as_ref().map(Rate::how)).collect::<Vec<_>>(),
+            "lr_grid" => cells.iter().map(|(c, _)| lr_grid(c)).collect::<Vec<_>>(),
         )?;
         Ok(frame)
     }
@@ -309,8 +319,15 @@ impl Table1 {
     }
 }
 
-/// "27.00 ± 2.00 [21.68, 32.32] (n=3, 3000 updates): **consistent** *(short)*",
-/// "20.00 [19.22, 20.80] (n=1, ...)", or "not run".
+/// The rates a cell's trials tried, highest first, space-separated ("0.1 0.03 0.01"); None
+/// when its rate was fixed.
+fn lr_grid(cell: &Cell) -> Option<String> {
+    let selection = cell.rate.as_ref()?.selection.as_ref()?;
+    Some(grid(selection).replace(", ", " "))
+}
+
+/// "27.00 ± 2.00 [21.68, 32.32] (n=3, 3000 updates, lr 0.01 (fixed)): **consistent**
+/// *(short)*", "20.00 [19.22, 20.80] (n=1, ...)", or "not run".
 fn ours_text(cell: &Cell) -> String {
     let Some(ours) = &cell.ours else {
         return "not run".to_string();
@@ -324,7 +341,11 @@ fn ours_text(cell: &Cell) -> String {
     if let Some(i) = cell.interval {
         let _ = write!(text, " [{:.2}, {:.2}]", i.low, i.high);
     }
-    let _ = write!(text, " (n={}, {} updates)", s.n, ours.updates);
+    let _ = write!(text, " (n={}, {} updates", s.n, ours.updates);
+    if let Some(rate) = &cell.rate {
+        let _ = write!(text, ", lr {}", rate.text());
+    }
+    text.push(')');
     match cell.vs_paper() {
         VsPaper::NoPaperValue => {}
         verdict => {

@@ -137,6 +137,10 @@ fn report_alone_links_figures_and_states_verdicts() {
     assert!(report.contains("Judged on the runs of [fig7](#fig7)."));
     assert!(report.contains("## Deviations from the paper"));
     assert!(report.contains("Training is shorter than the paper's: at most 3000 updates"));
+    // The rates are listed apart from the verdicts: no trials here, so fixed.
+    assert!(!report.contains("| [lr-select]"));
+    assert!(report.contains("No learning-rate trials: the profile fixed every rate."));
+    assert!(report.contains("| shapeset-tanh-normalized-l5 | 0.01 | fixed by the profile | – |"));
 }
 
 #[test]
@@ -325,6 +329,13 @@ const CASES: &[Case] = &[
         made: &["fig8.png", "fig8.svg"],
     },
     Case {
+        name: "--only lr-select without trials",
+        setup: |d| (tanh_pair(d), args(&["--only", "lr-select"])),
+        code: 1,
+        stderr: &[&["figures: error: cannot make lr-select: needs learning-rate trials"]],
+        made: &[],
+    },
+    Case {
         name: "--out is a file",
         setup: |d| {
             std::fs::create_dir(d.join("runs")).unwrap();
@@ -364,5 +375,5 @@ fn bad_input_gets_one_line_the_right_code_and_no_leftovers() {
         }
         assert!(leftovers(&out).is_empty(), "{name}: {:?}", leftovers(&out));
     }
-    assert_eq!(CASES.len(), 15);
+    assert_eq!(CASES.len(), 16);
 }

@@ -211,3 +211,95 @@ fn rendering_is_byte_identical_and_blind_to_last_bit_noise() {
         assert!(x == y, "{name} moved with one ulp of noise");
     }
 }
+
+/// lr-select draws every configuration's trials against the rate, the same bytes twice;
+/// the report lists the chosen rates apart from its verdicts. Without trials it cannot be
+/// made, and says so.
+#[test]
+fn lr_select_draws_the_trials_and_nothing_without_them() {
+    use spec::Init::Standard;
+    let dir = tempfile::tempdir().unwrap();
+    let runs = common::write_all(
+        &dir.path().join("runs"),
+        &[
+            Fixture::shapeset(Tanh, Standard).lr(0.03).error(0.27),
+            Fixture::shapeset(Tanh, Normalized).lr(0.03).error(0.16),
+        ],
+    );
+    let trials = common::write_all(&dir.path().join("trials"), &common::trials());
+    let json = common::write_runs_json(dir.path(), &runs, &trials);
+    let only = [FigureId::LrSelect, FigureId::Report];
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let first = render(&json, &a, &only, SIZE).unwrap();
+    render(&json, &b, &only, SIZE).unwrap();
+    assert_eq!(first.len(), 3, "{first:?}");
+    for file in &first {
+        let name = file.file_name().unwrap();
+        assert!(
+            std::fs::read(file).unwrap() == std::fs::read(b.join(name)).unwrap(),
+            "{name:?}"
+        );
+    }
+    let (w, h, rgb) = decode(&a.join("lr-select.png"));
+    assert_eq!((w, h), SIZE);
+    let (share, colours) = ink(w, h, &rgb);
+    assert!(share > 0.01 && colours >= 3, "ink {share:.4}, {colours}");
+    let svg = std::fs::read_to_string(a.join("lr-select.svg")).unwrap();
+    for text in [
+        FigureId::LrSelect.title(),
+        "learning rate (log scale)",
+        "validation error (%)",
+        "trial seeds 0, 1 and 1000 updates per trial",
+        "Tanh N: chose 0.03",
+    ] {
+        assert!(svg.contains(text), "lr-select.svg lacks {text:?}");
+    }
+    let report = std::fs::read_to_string(a.join("REPORT.md")).unwrap();
+    assert!(!report.contains("| [lr-select]"), "no verdict item");
+    for text in [
+        "## lr-select (protocol: no claim, no verdict)",
+        "![lr-select](lr-select.png)",
+        "| shapeset-tanh-standard-l5 | 0.03 | selected on validation | 0.1: 70.00, **0.03: 31.00**, 0.01: 51.00 |",
+        "lr 0.03 of {0.1, 0.03, 0.01}",
+    ] {
+        assert!(report.contains(text), "REPORT.md lacks {text:?}");
+    }
+
+    // A directory holds no trials: nothing to draw.
+    let err = render(
+        &dir.path().join("runs"),
+        &dir.path().join("c"),
+        &only[..1],
+        SIZE,
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "cannot make lr-select: needs learning-rate trials (the \"trials\" of a runs.json); \
+         these runs have none"
+    );
+}
+
+/// Fig 11's caption says how much of the test set each point is.
+#[test]
+fn fig11_caption_names_the_examples_each_point_is_evaluated_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut run = Fixture::shapeset(Tanh, Normalized);
+    run.eval_examples = 500;
+    common::write_all(&dir.path().join("runs"), &[run]);
+    let out = dir.path().join("out");
+    render(&dir.path().join("runs"), &out, &[FigureId::Fig11], SIZE).unwrap();
+    let svg = std::fs::read_to_string(out.join("fig11.svg")).unwrap();
+    assert!(
+        svg.contains("points before the last: test error on the first 500 test examples; the last point: the whole test set"),
+        "fig11.svg"
+    );
+    common::write_all(
+        &dir.path().join("whole"),
+        &[Fixture::shapeset(Tanh, Normalized)],
+    );
+    render(&dir.path().join("whole"), &out, &[FigureId::Fig11], SIZE).unwrap();
+    let svg = std::fs::read_to_string(out.join("fig11.svg")).unwrap();
+    assert!(!svg.contains("points before the last"));
+}

@@ -107,3 +107,67 @@ fn he_init_keeps_relu_layers_level_beyond_the_paper() {
         "{he:?}"
     );
 }
+
+/// Fig 9 through real files: the relative spread of the weight-gradient std over layers,
+/// normalized against standard, at step 0 and in the median after it.
+#[test]
+fn fig9_judges_the_spread_over_layers_at_init_and_during_training() {
+    let level = vec![2e-3; 5];
+    let uneven = vec![1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2];
+    let mild = vec![1.0e-3, 1.2e-3, 1.4e-3, 1.6e-3, 1.8e-3];
+    let diverging = vec![1.0, 4.0, 16.0, 64.0, 256.0];
+    let fig9 = |standard_std: &[f64], normalized_std: &[f64], normalized_growth: &[f64]| {
+        let mut standard = Fixture::shapeset(Tanh, Standard);
+        standard.weight_grad_std = standard_std.to_vec();
+        let mut normalized = Fixture::shapeset(Tanh, Normalized);
+        normalized.weight_grad_std = normalized_std.to_vec();
+        normalized.weight_grad_growth = normalized_growth.to_vec();
+        let all = findings_of(&[standard, normalized]);
+        all.into_iter().find(|f| f.anchor == "fig9").unwrap()
+    };
+    let flat = vec![1.0; 5];
+    let reproduced = fig9(&uneven, &level, &flat);
+    assert_eq!(reproduced.verdict, Verdict::Reproduced, "{reproduced:?}");
+    assert!(
+        reproduced.measured[0].contains("over 6 probes after step 0"),
+        "{reproduced:?}"
+    );
+    // Level at init, then the higher layers' gradients grow apart: at init only.
+    let partial = fig9(&mild, &level, &diverging);
+    assert_eq!(partial.verdict, Verdict::Partial, "{partial:?}");
+    let reversed = fig9(&level, &uneven, &flat);
+    assert_eq!(reversed.verdict, Verdict::NotReproduced, "{reversed:?}");
+}
+
+/// §4.2.2 reads the Jacobian at step 0 from the lowest seed that measured it.
+#[test]
+fn the_jacobian_comes_from_the_seed_that_measured_it() {
+    let mut unmeasured = Fixture::shapeset(Tanh, Standard);
+    unmeasured.jacobian_examples = 0;
+    let mut measured = Fixture::shapeset(Tanh, Standard).error(0.28).seed(1);
+    measured.jacobian_examples = 20;
+    let normalized = Fixture::shapeset(Tanh, Normalized).seed(3);
+    let mut normalized_measured = normalized.clone().seed(4);
+    normalized_measured.jacobian_examples = 20;
+    let all = findings_of(&[
+        unmeasured.clone(),
+        measured,
+        normalized,
+        normalized_measured,
+    ]);
+    let jacobian = all.iter().find(|f| f.anchor == "sec4.2.2").unwrap();
+    assert_eq!(jacobian.verdict, Verdict::Reproduced, "{jacobian:?}");
+    assert!(
+        jacobian.measured[0].starts_with(
+            "standard shapeset-tanh-standard-l5 (seed 1), 20 examples: per layer [0.500, 0.500, \
+             0.500, 0.500], mean 0.500; std over the examples of each one's mean singular value, \
+             per layer [0.050, 0.050, 0.050, 0.050]"
+        ),
+        "{jacobian:?}"
+    );
+
+    let all = findings_of(&[unmeasured, Fixture::shapeset(Tanh, Normalized)]);
+    let jacobian = all.iter().find(|f| f.anchor == "sec4.2.2").unwrap();
+    assert_eq!(jacobian.verdict, Verdict::NotRun, "{jacobian:?}");
+    assert!(jacobian.measured[0].contains("no seed measured the Jacobian"));
+}

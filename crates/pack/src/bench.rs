@@ -65,6 +65,7 @@ fn params(args: &BenchArgs, seed: u64) -> RunParams {
         seed,
         probe_every: 1,
         jacobian_examples: 5,
+        eval_examples: 0,
         raw_every_epochs: 1,
     }
 }

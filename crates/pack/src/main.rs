@@ -22,7 +22,7 @@ use spec::RunConfig;
 /// without device, data, data_key and updates_per_epoch), e.g.
 /// [{"dataset": "shapeset", "activation": "tanh", "init": "normalized", "hidden_layers": 5,
 ///   "width": 1000, "batch_size": 10, "lr": 0.01, "updates": 20000, "seed": 0,
-///   "probe_every": 20000, "jacobian_examples": 5, "raw_every_epochs": 1}, ...].
+///   "probe_every": 20000, "jacobian_examples": 20, "eval_examples": 0, "raw_every_epochs": 1}, ...].
 /// The runs may differ only in seed, init and lr; activations are grouped (one per pack).
 ///
 /// Output: <out>/<run name>/{run.h5, config.json, timing.json} per run. The last stdout

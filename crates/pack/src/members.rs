@@ -95,7 +95,6 @@ fn shared_part(run: &RunParams) -> Shared {
         ("--batch-size", run.batch_size.to_string()),
         ("--updates", run.updates.to_string()),
         ("--probe-every", run.probe_every.to_string()),
-        ("--jacobian-examples", run.jacobian_examples.to_string()),
         ("--raw-every-epochs", run.raw_every_epochs.to_string()),
     ])
 }
@@ -170,6 +169,7 @@ mod tests {
             seed,
             probe_every: 500,
             jacobian_examples: 5,
+            eval_examples: 0,
             raw_every_epochs: 1,
         }
     }

@@ -198,23 +198,21 @@ impl Run {
             let member = &mut self.members[k];
             let params = &member.config.params;
             let mut model = self.pack.model(k);
-            let (row, probe) = measure(&mut model, &self.data, params, &mut member.recording)?;
-            let (valid_n, test_n) = (self.data.valid.n, self.data.test.n);
+            let measured = measure(&mut model, &self.data, params, &mut member.recording, step)?;
             record(
                 &mut member.recording,
                 &member.config,
                 step,
                 train_loss,
-                &row,
-                valid_n,
-                test_n,
+                &measured,
             );
-            let losses = [train_loss.unwrap_or(0.0), row[0], row[2]];
-            if losses.iter().any(|l| !l.is_finite()) {
+            if !(measured.losses_finite() && train_loss.is_none_or(f64::is_finite)) {
                 member.fail(step)?;
             } else if member.config.is_raw_step(step) {
                 let weight_grad = step == 0 || step == params.updates;
-                member.checkpoint.save_raw(step, &probe, weight_grad)?;
+                member
+                    .checkpoint
+                    .save_raw(step, &measured.probe, weight_grad)?;
                 member.recording.raw_steps.push(step);
             }
             member.probe_s += clock.elapsed().as_secs_f64();

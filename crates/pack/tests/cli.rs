@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 fn run(seed: u64, activation: &str) -> Value {
     json!({"dataset": "shapeset", "activation": activation, "init": "he", "hidden_layers": 2,
            "width": 16, "batch_size": 10, "lr": 0.01, "updates": 30, "seed": seed,
-           "probe_every": 15, "jacobian_examples": 1, "raw_every_epochs": 1})
+           "probe_every": 15, "jacobian_examples": 1, "eval_examples": 0, "raw_every_epochs": 1})
 }
 
 fn train_pack(runs: &Value, out: &std::path::Path) -> std::process::Output {

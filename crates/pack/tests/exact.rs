@@ -29,6 +29,7 @@ fn params(seed: u64, init: Init, lr: f64) -> RunParams {
         seed,
         probe_every: 100,
         jacobian_examples: 2,
+        eval_examples: 0,
         raw_every_epochs: 1,
     }
 }
@@ -192,6 +193,7 @@ fn recordings_match_train_trainer_runs_and_a_wrong_lr_is_caught() {
             resume: false,
             export_seed_layout: false,
             stop_after: None,
+            diverged_ok: false,
         };
         let single = train::trainer::run(&config(run), None, &options).unwrap();
         compare(&outcomes[k].run_h5, &single, Tolerance::CPU)

@@ -76,10 +76,17 @@ pub fn render(plan: &Plan, format: Format, states: Option<&[State]>) -> String {
 fn detail(kind: &Kind) -> String {
     match kind {
         Kind::Dataset { dataset } => format!("dataset {dataset}"),
-        Kind::Train { run, device } => format!(
-            "{} {} {}x{} {} updates, {device}",
-            run.activation, run.init, run.hidden_layers, run.width, run.updates
-        ),
+        Kind::Train { run, device, lr } => {
+            let rate = match lr {
+                crate::plan::Lr::Selected => "lr selected".to_string(),
+                _ => format!("lr {}", run.lr),
+            };
+            format!(
+                "{} {} {}x{} {} updates, {rate}, {device}",
+                run.activation, run.init, run.hidden_layers, run.width, run.updates
+            )
+        }
+        Kind::Select { updates, .. } => format!("train select ({updates}-update trials)"),
         Kind::Render { id, .. } => format!("figures render --only {id}"),
     }
 }
@@ -98,6 +105,7 @@ fn dot(plan: &Plan, state: &dyn Fn(usize) -> Option<State>) -> String {
         let shape = match stage.kind {
             Kind::Dataset { .. } => "cylinder",
             Kind::Train { .. } => "box",
+            Kind::Select { .. } => "diamond",
             Kind::Render { .. } => "note",
         };
         let mut label = format!("{}\n{}", stage.name, detail(&stage.kind));
@@ -143,6 +151,7 @@ fn mermaid(plan: &Plan, state: &dyn Fn(usize) -> Option<State>) -> String {
         let node = match stage.kind {
             Kind::Dataset { .. } => format!("[({label})]"),
             Kind::Train { .. } => format!("[{label}]"),
+            Kind::Select { .. } => format!("{{{label}}}"),
             Kind::Render { .. } => format!("[/{label}/]"),
         };
         let class = state(i)

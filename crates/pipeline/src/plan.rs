@@ -1,13 +1,14 @@
-//! The DAG: dataset stages, then one training stage per run and seed, then one render stage per
-//! output, the report last. A plan is plain data (it can be saved and run elsewhere, as
+//! The DAG: dataset stages, then one training stage per run and seed (after its configuration's
+//! learning-rate trials and selection, where the profile selects rates), then one render stage
+//! per output, the report last. A plan is plain data (it can be saved and run elsewhere, as
 //! `paper slurm` does); keys are derived from it once the inputs' keys are known.
 
-use crate::profile::Profile;
+use crate::profile::{Output, Profile};
 use crate::tool::ToolId;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use spec::{Dataset, FigureId, RunParams};
+use spec::{Dataset, FigureId, RunParams, Selector};
 use std::collections::BTreeMap;
 use std::path::Path;
 use store::{Key, KeySpec};
@@ -18,13 +19,35 @@ pub enum Kind {
     /// `fetch <dataset>` or `shapeset dataset`: makes the dataset entry, whose key it prints.
     Dataset { dataset: Dataset },
     /// `train`, on `device` (`cpu` or `cuda`).
-    Train { run: RunParams, device: String },
+    Train {
+        run: RunParams,
+        device: String,
+        #[serde(default)]
+        lr: Lr,
+    },
+    /// Learning-rate selection over the trials it reads ([`spec::selection::choose`]), run by
+    /// `paper` itself; writes `selection.json`.
+    Select { selector: Selector, updates: u64 },
     /// `figures render --only <id>`.
     Render {
         id: FigureId,
         width: Option<u32>,
         height: Option<u32>,
     },
+}
+
+/// Where a training run's learning rate comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lr {
+    /// `run.lr`, fixed by the profile.
+    #[default]
+    Fixed,
+    /// `run.lr` is a grid point of a learning-rate trial.
+    Trial,
+    /// Chosen by the select stage the run reads (its second dependency); `run.lr` is only
+    /// a placeholder, never keyed nor passed to `train`.
+    Selected,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +92,16 @@ pub fn train_stage(run: &RunParams) -> String {
     format!("train/{}", run.name())
 }
 
+/// The stage name of a learning-rate trial.
+pub fn trial_stage(run: &RunParams) -> String {
+    format!("trial/{}-lr{}", run.name(), run.lr)
+}
+
+/// The stage name of a configuration's learning-rate selection.
+pub fn select_stage(selector: Selector) -> String {
+    format!("select/{selector}")
+}
+
 /// The binary that makes a dataset.
 pub fn dataset_tool(dataset: Dataset) -> &'static str {
     if dataset.is_downloaded() {
@@ -102,18 +135,26 @@ impl Plan {
             let tool = dataset_tool(dataset);
             plan.push(&mut index, format!("dataset/{dataset}"), kind, vec![], tool);
         }
+        let device = device_flag(device);
         for run in runs {
-            let deps = vec![index[&format!("dataset/{}", run.dataset)]];
+            let dataset = index[&format!("dataset/{}", run.dataset)];
+            let mut deps = vec![dataset];
+            let mut lr = Lr::Fixed;
+            if profile.selects(&run) {
+                deps.push(plan.push_selection(&mut index, profile, &run, dataset, device));
+                lr = Lr::Selected;
+            }
             let name = train_stage(&run);
             let kind = Kind::Train {
                 run,
-                device: device_flag(device).into(),
+                device: device.into(),
+                lr,
             };
             plan.push(&mut index, name, kind, deps, "train");
         }
         let mut rendered = Vec::new();
         for output in outputs {
-            let mut deps: Vec<usize> = output.runs.iter().map(|r| index[&train_stage(r)]).collect();
+            let mut deps = plan.render_deps(&index, &output);
             if output.id == FigureId::Report {
                 // The report shows every output, so it follows all of them and all their runs.
                 deps.extend(
@@ -135,6 +176,56 @@ impl Plan {
         }
         plan.check_order()?;
         Ok(plan)
+    }
+
+    /// The select stage of `run`'s configuration, with its trials before it (made on the
+    /// first run of the configuration, whose seed is the trials' default).
+    fn push_selection(
+        &mut self,
+        index: &mut BTreeMap<String, usize>,
+        profile: &Profile,
+        run: &RunParams,
+        dataset: usize,
+        device: &str,
+    ) -> usize {
+        let name = select_stage(run.selector());
+        if let Some(&select) = index.get(&name) {
+            return select;
+        }
+        let trials = profile
+            .trials(run)
+            .into_iter()
+            .map(|trial| {
+                let kind = Kind::Train {
+                    run: trial.clone(),
+                    device: device.into(),
+                    lr: Lr::Trial,
+                };
+                self.push(index, trial_stage(&trial), kind, vec![dataset], "train")
+            })
+            .collect();
+        let kind = Kind::Select {
+            selector: run.selector(),
+            updates: profile.select.as_ref().map_or(0, |s| s.updates),
+        };
+        self.push(index, name, kind, trials, "train")
+    }
+
+    /// What a render reads: the output's runs and, for lr-select and Table 1, the learning-rate
+    /// trials of its configurations (lr-select draws only those).
+    fn render_deps(&self, index: &BTreeMap<String, usize>, output: &Output) -> Vec<usize> {
+        let mut deps = Vec::new();
+        for run in &output.runs {
+            let final_run = index[&train_stage(run)];
+            if output.id != FigureId::LrSelect {
+                deps.push(final_run);
+            }
+            let wants_trials = matches!(output.id, FigureId::LrSelect | FigureId::Table1);
+            if let Some(&select) = self.stages[final_run].deps.get(1).filter(|_| wants_trials) {
+                deps.extend(&self.stages[select].deps);
+            }
+        }
+        deps
     }
 
     fn push(
@@ -215,19 +306,37 @@ impl Plan {
         let stage = &self.stages[i];
         match &stage.kind {
             Kind::Dataset { .. } => Ok(BTreeMap::new()),
-            Kind::Train { .. } => {
+            Kind::Train { lr, .. } => {
                 let dataset = stage.deps[0];
                 let Some(data) = &results[dataset] else {
                     return Err(format!("{} is not available", self.stages[dataset].name));
                 };
                 // The dataset's own content key, not the stage's: retrain only when the bytes change.
-                Ok(BTreeMap::from([(
-                    "data".into(),
-                    data.output_key.to_string(),
-                )]))
+                let mut inputs = BTreeMap::from([("data".into(), data.output_key.to_string())]);
+                if *lr == Lr::Selected {
+                    let select = stage.deps[1];
+                    let Some(selection) = &results[select] else {
+                        return Err(format!("{} is not available", self.stages[select].name));
+                    };
+                    inputs.insert("lr".into(), selection.key.to_string());
+                }
+                Ok(inputs)
             }
+            Kind::Select { .. } => self.select_inputs(i, results),
             Kind::Render { .. } => self.render_inputs(i, results),
         }
+    }
+
+    /// A selection needs every one of its trials.
+    fn select_inputs(&self, i: usize, results: &[Option<StageResult>]) -> Inputs {
+        let mut inputs = BTreeMap::new();
+        for &trial in &self.stages[i].deps {
+            let Some(result) = &results[trial] else {
+                return Err(format!("{} is not available", self.stages[trial].name));
+            };
+            inputs.insert(self.stages[trial].name.clone(), result.key.to_string());
+        }
+        Ok(inputs)
     }
 
     fn render_inputs(&self, i: usize, results: &[Option<StageResult>]) -> Inputs {
@@ -269,9 +378,16 @@ impl Plan {
         let stage = &self.stages[i];
         let (name, params) = match &stage.kind {
             Kind::Dataset { dataset } => ("paper/dataset", json!({ "dataset": dataset })),
-            Kind::Train { run, .. } => (
-                "train",
-                serde_json::to_value(run).expect("run params are JSON"),
+            Kind::Train { run, lr, .. } => {
+                let mut params = serde_json::to_value(run).expect("run params are JSON");
+                if *lr == Lr::Selected {
+                    params["lr"] = json!("selected");
+                }
+                ("train", params)
+            }
+            Kind::Select { selector, updates } => (
+                "select",
+                json!({ "selector": selector, "updates": updates, "rule": spec::selection::RULE }),
             ),
             Kind::Render { id, width, height } => {
                 let mut params = json!({ "id": id.id() });

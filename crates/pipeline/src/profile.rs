@@ -2,9 +2,10 @@
 //!
 //! A profile is a TOML file (the built-in ones live in `crates/pipeline/profiles/`). It states
 //! only what `spec` cannot know: how big and how long the runs are (`[train]`), which datasets
-//! are trained and with which seeds (`[datasets]`), the learning rate of each activation
-//! (`[lr]`, fixed by the profile) and which outputs to make, with their sizes in pixels
-//! (`[figures]`). Which runs an output needs is [`spec::FigureId::needs`]'s business: a
+//! are trained and with which seeds (`[datasets]`), how learning rates are chosen (`[select]`:
+//! a grid tried on validation error, as the paper did; or `[lr]`: a rate per activation fixed
+//! by the profile, which wins where both are given) and which outputs to make, with their
+//! sizes in pixels (`[figures]`). Which runs an output needs is [`spec::FigureId::needs`]'s business: a
 //! profile cannot list runs, so it cannot disagree with `figures` about them.
 //!
 //! Everything is validated when the profile is read, before anything is written: a profile
@@ -42,10 +43,29 @@ pub struct Scale {
     pub jacobian_examples: usize,
     #[serde(default = "default_raw_every_epochs")]
     pub raw_every_epochs: u64,
+    /// Valid and test examples evaluated at every probe but the last (0: all).
+    #[serde(default)]
+    pub eval_examples: usize,
 }
 
+/// Jacobians are measured at initialization, on this many examples, in the first seed of
+/// each configuration only: they cost ~0.25 s per example at width 1000 on a CPU core.
 fn default_jacobian_examples() -> usize {
-    5
+    20
+}
+
+/// `[select]`: learning-rate selection. Each configuration whose activation has no rate in
+/// `[lr]` is trained for `updates` at every rate of `grid` with `seeds`; the rate with the
+/// lowest validation error ([`spec::selection`]) trains the final runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Select {
+    pub grid: Vec<f64>,
+    pub updates: u64,
+    /// The trials' seeds (default: the first seed of each dataset). The same seeds at every
+    /// rate, so that rates are compared on the same initial weights and example order.
+    #[serde(default)]
+    pub seeds: Option<Vec<u64>>,
 }
 
 fn default_raw_every_epochs() -> u64 {
@@ -59,6 +79,25 @@ pub struct DatasetEntry {
     pub seeds: Option<Vec<u64>>,
     pub updates: Option<u64>,
     pub probe_every: Option<u64>,
+}
+
+impl Select {
+    fn validate(&self) -> Result<()> {
+        ensure!(!self.grid.is_empty(), "[select] grid is empty");
+        for (i, lr) in self.grid.iter().enumerate() {
+            ensure!(
+                lr.is_finite() && *lr > 0.0,
+                "[select] grid has {lr}: a learning rate must be a finite positive number"
+            );
+            ensure!(!self.grid[..i].contains(lr), "[select] grid has {lr} twice");
+        }
+        ensure!(self.updates > 0, "[select] updates must be positive, got 0");
+        ensure!(
+            self.seeds.as_ref().is_none_or(|s| !s.is_empty()),
+            "[select] seeds is empty"
+        );
+        Ok(())
+    }
 }
 
 /// One output of `[figures]`: its size (the renderer's default when absent).
@@ -78,6 +117,8 @@ struct ProfileFile {
     datasets: BTreeMap<String, DatasetEntry>,
     #[serde(default)]
     lr: BTreeMap<String, f64>,
+    #[serde(default)]
+    select: Option<Select>,
     figures: BTreeMap<String, FigureEntry>,
 }
 
@@ -87,9 +128,10 @@ pub struct Profile {
     pub description: String,
     pub train: Scale,
     pub datasets: BTreeMap<Dataset, DatasetEntry>,
-    /// Learning rate by activation, fixed by the profile (the paper chose them on validation
-    /// error; see README "Deviations").
+    /// Learning rate by activation, fixed by the profile.
     pub lr: BTreeMap<Activation, f64>,
+    /// How the other activations' rates are chosen.
+    pub select: Option<Select>,
     pub figures: BTreeMap<FigureId, FigureEntry>,
 }
 
@@ -128,6 +170,7 @@ impl Profile {
             train: file.train,
             datasets: typed_keys(file.datasets, "[datasets]")?,
             lr: typed_keys(file.lr, "[lr]")?,
+            select: file.select,
             figures: typed_keys(file.figures, "[figures]")?,
         };
         profile.validate()?;
@@ -163,9 +206,17 @@ impl Profile {
                 "[lr] {activation} = {lr}: a learning rate must be a finite positive number"
             );
         }
+        if let Some(select) = &self.select {
+            select.validate()?;
+        }
         ensure!(
             !self.figures.is_empty(),
             "[figures] names no output to make"
+        );
+        ensure!(
+            !self.figures.contains_key(&FigureId::LrSelect)
+                || self.select.is_some() && self.lr.len() < Activation::ALL.len(),
+            "lr-select draws the learning-rate trials, but this profile selects no rate: add [select] or drop lr-select"
         );
         self.outputs().map(|_| ())
     }
@@ -207,20 +258,18 @@ impl Profile {
     /// The runs of one selector, one per seed, or why the profile cannot give them.
     fn runs_of(&self, id: FigureId, s: Selector) -> Result<Vec<RunParams>> {
         let entry = self.datasets.get(&s.dataset).cloned().unwrap_or_default();
-        let Some(&lr) = self.lr.get(&s.activation) else {
-            bail!(
-                "{id} needs run {s}, but [lr] has no learning rate for {}: add `{} = <rate>` to [lr]",
+        let lr = match (self.lr.get(&s.activation), &self.select) {
+            (Some(&lr), _) => lr,
+            // Validated with the grid's first rate; the plan keys the run on its selection.
+            (None, Some(select)) => select.grid[0],
+            (None, None) => bail!(
+                "{id} needs run {s}, but [lr] has no learning rate for {} and there is no [select]: add `{} = <rate>` to [lr] or a [select] grid",
                 s.activation,
                 s.activation
-            );
+            ),
         };
-        let seeds = entry.seeds.clone().or_else(|| self.train.seeds.clone());
-        let seeds = seeds.filter(|seeds| !seeds.is_empty()).with_context(|| {
-            format!(
-                "{id} needs run {s}, but no seeds are given for {}: set `seeds` in [train] or [datasets] {}",
-                s.dataset, s.dataset
-            )
-        })?;
+        let seeds = self.seeds(id, s)?;
+        let first_seed = seeds[0];
         seeds
             .into_iter()
             .map(|seed| {
@@ -235,7 +284,12 @@ impl Profile {
                     updates: entry.updates.unwrap_or(self.train.updates),
                     seed,
                     probe_every: entry.probe_every.unwrap_or(self.train.probe_every),
-                    jacobian_examples: self.train.jacobian_examples,
+                    jacobian_examples: if seed == first_seed {
+                        self.train.jacobian_examples
+                    } else {
+                        0
+                    },
+                    eval_examples: self.train.eval_examples,
                     raw_every_epochs: self.train.raw_every_epochs,
                 };
                 params
@@ -244,6 +298,48 @@ impl Profile {
                 Ok(params)
             })
             .collect()
+    }
+
+    /// The seeds of a selector's dataset, or why there are none.
+    fn seeds(&self, id: FigureId, s: Selector) -> Result<Vec<u64>> {
+        let entry = self.datasets.get(&s.dataset);
+        let seeds = entry
+            .and_then(|e| e.seeds.clone())
+            .or_else(|| self.train.seeds.clone());
+        seeds.filter(|seeds| !seeds.is_empty()).with_context(|| {
+            format!(
+                "{id} needs run {s}, but no seeds are given for {}: set `seeds` in [train] or [datasets] {}",
+                s.dataset, s.dataset
+            )
+        })
+    }
+
+    /// Whether a run's learning rate is chosen by [`Profile::trials`] rather than fixed.
+    pub fn selects(&self, run: &RunParams) -> bool {
+        self.select.is_some() && !self.lr.contains_key(&run.activation)
+    }
+
+    /// The learning-rate trials of the configuration of `run` (a run [`Profile::selects`]):
+    /// one per seed and rate, the same shape as the final runs, `updates` long, probed only
+    /// at the steps every run is (and at its end, on the whole validation set), with no
+    /// Jacobians.
+    pub fn trials(&self, run: &RunParams) -> Vec<RunParams> {
+        let select = self.select.as_ref().expect("a profile that selects");
+        let seeds = select.seeds.clone().unwrap_or_else(|| vec![run.seed]);
+        let mut trials = Vec::new();
+        for seed in seeds {
+            for &lr in &select.grid {
+                trials.push(RunParams {
+                    lr,
+                    seed,
+                    updates: select.updates,
+                    probe_every: select.updates,
+                    jacobian_examples: 0,
+                    ..run.clone()
+                });
+            }
+        }
+        trials
     }
 
     /// Every run the profile trains, once each, in the order outputs first need them.
@@ -309,16 +405,31 @@ mod tests {
         }
         let quick = Profile::built_in("quick").unwrap();
         let runs = quick.runs().unwrap();
-        assert!(runs.iter().all(|r| r.updates == 20_000 && r.width == 1000));
+        assert!(runs.iter().all(|r| r.updates == 3000 && r.width == 1000));
         let seeds = |d: Dataset| runs.iter().filter(|r| r.dataset == d).map(|r| r.seed).max();
         assert_eq!(
             (seeds(Dataset::Shapeset), seeds(Dataset::Mnist)),
-            (Some(1), Some(0))
+            (Some(2), Some(2)),
+            "at least 3 seeds of Shapeset and MNIST"
         );
+        let full = Profile::built_in("full").unwrap();
+        assert!(full.runs().unwrap().iter().filter(|r| r.seed == 4).count() >= 17);
+        for profile in [&quick, &full] {
+            assert!(runs.iter().all(|r| profile.selects(r)), "no rate is fixed");
+        }
+        assert!(runs
+            .iter()
+            .all(|r| r.jacobian_examples == if r.seed == 0 { 20 } else { 0 }));
+        let trials = quick.trials(&runs[0]);
+        assert_eq!(trials.len(), 3, "one seed x {{0.1, 0.03, 0.01}}");
+        assert!(trials
+            .iter()
+            .all(|t| t.updates == 1000 && t.seed == runs[0].seed));
         let ci = Profile::built_in("ci").unwrap();
         let ci_runs = ci.runs().unwrap();
         assert!(ci_runs.iter().all(|r| r.updates == 3000 && r.seed == 0));
         assert!(ci_runs.iter().all(|r| r.dataset == Dataset::Shapeset));
+        assert!(ci_runs.iter().all(|r| !ci.selects(r)), "ci fixes its rates");
         for profile in [&quick, &ci] {
             assert!(profile.figures.contains_key(&FigureId::ExtHe));
             let he = profile.runs().unwrap();
@@ -326,7 +437,7 @@ mod tests {
                 .iter()
                 .any(|r| r.init == Init::He && r.activation == Activation::Relu));
         }
-        let lr = |a| quick.lr[&a];
+        let lr = |a| ci.lr[&a];
         assert_eq!(
             (
                 lr(Activation::Sigmoid),
@@ -342,7 +453,9 @@ mod tests {
         let ci = Profile::built_in("ci").unwrap();
         for id in FigureId::ALL {
             let shapeset = id.datasets().is_empty() || id.datasets().contains(&Dataset::Shapeset);
-            assert_eq!(ci.figures.contains_key(&id), shapeset, "{id}");
+            // ci fixes its learning rates (a cluster test submits its runs in one wave).
+            let drawn = shapeset && id != FigureId::LrSelect;
+            assert_eq!(ci.figures.contains_key(&id), drawn, "{id}");
         }
     }
 

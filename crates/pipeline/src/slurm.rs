@@ -2,7 +2,10 @@
 //! - `plan.json`, the DAG with its tool identities fixed at generation time, so keys computed on
 //!   the cluster match the ones written here;
 //! - `train.sbatch`, a job array with one task per training run missing from the store; each
-//!   task runs `paper run-stage`, which runs that run's exact `train` command into the store;
+//!   task runs `paper run-stage`, which runs that run's exact `train` command into the store.
+//!   Where the profile selects learning rates, a final run waits for its selection, which
+//!   `finish.sbatch` makes from the trials: run `paper slurm` again once it has, to submit
+//!   the final runs;
 //! - `finish.sbatch`, which renders and publishes once the array has ended (training nothing);
 //! - `submit.sh`, which submits both, the second depending on the first.
 //!
@@ -13,8 +16,8 @@
 //! and a resubmission. `XAVIER_SLURM_THROTTLE=N ./submit.sh` runs at most N tasks at once
 //! (`--array=0-<last>%N`). Task logs are appended to, so a requeued task's log keeps every start.
 
-use crate::exec::{train_args, work_dir, Context};
-use crate::plan::{Kind, Plan};
+use crate::exec::{chosen_lr, train_args, work_dir, Context};
+use crate::plan::{Kind, Lr, Plan};
 use crate::status::resolve;
 use anyhow::{Context as _, Result};
 use std::path::{Path, PathBuf};
@@ -53,7 +56,7 @@ pub fn write(plan: &Plan, ctx: &Context, cluster: &Cluster) -> Result<Vec<Task>>
     let resolved = resolve(plan, ctx);
     let mut tasks = Vec::new();
     for (stage, r) in plan.stages.iter().zip(&resolved) {
-        let Kind::Train { run, device } = &stage.kind else {
+        let Kind::Train { run, device, lr } = &stage.kind else {
             continue;
         };
         match (&r.key, &r.result) {
@@ -68,13 +71,21 @@ pub fn write(plan: &Plan, ctx: &Context, cluster: &Cluster) -> Result<Vec<Task>>
                     .result
                     .as_ref()
                     .expect("a keyed run has its dataset");
-                let args = train_args(
-                    run,
+                let mut run = run.clone();
+                if *lr == Lr::Selected {
+                    let selection = resolved[stage.deps[1]].result.as_ref();
+                    run.lr = chosen_lr(selection.expect("a keyed run has its selection"))?;
+                }
+                let mut args = train_args(
+                    &run,
                     device,
                     cluster.cpus_per_task,
                     &data.output,
                     &work_dir(&ctx.store, key),
                 );
+                if *lr == Lr::Trial {
+                    args.push("--diverged-ok".into());
+                }
                 let command = std::iter::once("train".to_string())
                     .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
                     .collect::<Vec<_>>()

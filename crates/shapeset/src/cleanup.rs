@@ -58,19 +58,14 @@ impl Drop for Registered {
 
 /// Removes the siblings of our own temp file `ours` (`.<name>.tmp-<pid>-<nanos>-<n>-<host>`,
 /// see `store::atomic`) that were left by a writer of the same final file on this host whose
-/// process is gone. Needs `/proc` to tell; does nothing without it.
+/// process is gone ([`store::atomic::writer_gone_here`]; nothing without /proc).
 pub(crate) fn sweep_stale(ours: &Path) {
     let (Some(dir), Some(name)) = (ours.parent(), ours.file_name().and_then(|n| n.to_str())) else {
         return;
     };
-    let Some((prefix, owner)) = name.rsplit_once(".tmp-") else {
+    let Some((prefix, _)) = name.rsplit_once(".tmp-") else {
         return;
     };
-    let host = |owner: &str| owner.split('-').nth(3).map(str::to_owned);
-    let our_host = host(owner);
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
     let Ok(entries) = fs::read_dir(if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
@@ -83,10 +78,8 @@ pub(crate) fn sweep_stale(ours: &Path) {
         let Some(owner) = other.strip_prefix(&format!("{prefix}.tmp-")) else {
             continue;
         };
-        let pid = owner.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        let gone = pid.is_some_and(|pid| store::atomic::process_running(pid) == Some(false));
-        let same_host = host(owner).is_none() || host(owner) == our_host;
-        if other != name && gone && same_host && store::atomic::is_temp_file_name(&other) {
+        let gone = store::atomic::writer_gone_here(owner);
+        if other != name && gone && store::atomic::is_temp_file_name(&other) {
             let _ = fs::remove_file(entry.path());
         }
     }

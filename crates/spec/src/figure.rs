@@ -34,12 +34,15 @@ pub enum FigureId {
     Table1,
     /// Beyond the paper: ReLU with He init against tanh with normalized init.
     ExtHe,
+    /// Validation error against learning rate for every configuration trained: the
+    /// learning-rate trials and the chosen rate.
+    LrSelect,
     /// REPORT.md: every other output's claims and verdicts.
     Report,
 }
 
 impl FigureId {
-    pub const ALL: [FigureId; 15] = [
+    pub const ALL: [FigureId; 16] = [
         FigureId::Fig1,
         FigureId::Fig2,
         FigureId::Fig3,
@@ -54,6 +57,7 @@ impl FigureId {
         FigureId::Fig12,
         FigureId::Table1,
         FigureId::ExtHe,
+        FigureId::LrSelect,
         FigureId::Report,
     ];
 
@@ -73,6 +77,7 @@ impl FigureId {
             FigureId::Fig12 => "fig12",
             FigureId::Table1 => "table1",
             FigureId::ExtHe => "ext-he",
+            FigureId::LrSelect => "lr-select",
             FigureId::Report => "report",
         }
     }
@@ -94,6 +99,7 @@ impl FigureId {
             FigureId::Fig12 => "MNIST and CIFAR-10 test error during training",
             FigureId::Table1 => "Table 1: test error after training, 5 hidden layers",
             FigureId::ExtHe => "Beyond the paper: ReLU + He init vs tanh + normalized init on Shapeset-3x2",
+            FigureId::LrSelect => "Learning-rate selection: validation error after the selection budget vs learning rate",
             FigureId::Report => "REPORT.md: the paper's claims, our measurements and verdicts",
         }
     }
@@ -108,7 +114,7 @@ impl FigureId {
         match self {
             FigureId::Fig1 | FigureId::Fig5 | FigureId::Report => &[],
             FigureId::Fig12 => &[Dataset::Mnist, Dataset::Cifar10],
-            FigureId::Table1 => &Dataset::ALL,
+            FigureId::Table1 | FigureId::LrSelect => &Dataset::ALL,
             _ => &[Dataset::Shapeset],
         }
     }
@@ -151,6 +157,17 @@ impl FigureId {
                 shapeset(Activation::Relu, Init::He),
                 shapeset(tanh, normalized),
             ],
+            // Every configuration any other output draws: all of them have their rate chosen.
+            FigureId::LrSelect => {
+                let mut all: Vec<Selector> = FigureId::ALL
+                    .into_iter()
+                    .filter(|&f| f != FigureId::LrSelect)
+                    .flat_map(|f| f.needs(available))
+                    .collect();
+                all.sort();
+                all.dedup();
+                all
+            }
         };
         wanted
             .into_iter()
@@ -200,6 +217,12 @@ mod tests {
         assert_eq!(FigureId::Table1.needs(&Dataset::ALL).len(), 15);
         assert!(FigureId::Fig12.needs(&shapeset).is_empty());
         assert_eq!(FigureId::Fig12.needs(&[Dataset::Mnist]).len(), 5);
+        assert_eq!(
+            FigureId::LrSelect.needs(&shapeset).len(),
+            8,
+            "7 of Fig 11 and ReLU + He"
+        );
+        assert_eq!(FigureId::LrSelect.needs(&Dataset::ALL).len(), 8 + 5 + 5);
         assert!(FigureId::Fig6.needs(&[Dataset::Mnist]).is_empty());
         let he = FigureId::ExtHe.needs(&shapeset);
         assert!(he

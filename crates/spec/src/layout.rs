@@ -24,6 +24,10 @@ pub mod attr {
 
 /// The status of a finished run; anything else reads `failed: <reason>`.
 pub const STATUS_COMPLETE: &str = "complete";
+/// The prefix of the status of a run whose loss diverged and that was kept as a result
+/// (learning-rate trials): `diverged: non-finite loss at step <s>`. Such a run has no final
+/// probe; a selection counts it as error 1.
+pub const STATUS_DIVERGED: &str = "diverged: ";
 
 /// The `history/` columns after `step`, one row per probe.
 pub const HISTORY_COLUMNS: [&str; 6] = [
@@ -87,6 +91,11 @@ pub fn stat(layer: usize, quantity: Quantity, column: &str) -> String {
 /// `stats/layer<k>/jacobian_sv_mean`.
 pub fn jacobian_sv_mean(layer: usize) -> String {
     format!("{}/jacobian_sv_mean", stats_layer(layer))
+}
+
+/// `stats/layer<k>/jacobian_sv_spread`.
+pub fn jacobian_sv_spread(layer: usize) -> String {
+    format!("{}/jacobian_sv_spread", stats_layer(layer))
 }
 
 /// `predictions/`: the last probe's per-example test predictions, for paired tests.

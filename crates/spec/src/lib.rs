@@ -22,6 +22,7 @@ pub mod recording;
 pub mod run;
 #[cfg(feature = "hdf5")]
 pub mod run_h5;
+pub mod selection;
 pub mod vocab;
 
 pub use figure::{FigureId, FIG2_DEPTH, PAPER_DEPTH};

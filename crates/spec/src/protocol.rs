@@ -45,17 +45,21 @@ pub fn path_line(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// `runs.json`: `{"runs": ["path/to/run.h5", ...]}`; relative paths are relative to the
-/// file's directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `runs.json`: `{"runs": ["path/to/run.h5", ...], "trials": [...]}`; relative paths are
+/// relative to the file's directory. `runs` are the runs an output draws; `trials` are the
+/// learning-rate trials of their configurations (absent when every rate is fixed by the
+/// profile).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunsFile {
     pub runs: Vec<PathBuf>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trials: Vec<PathBuf>,
 }
 
 impl RunsFile {
     /// Reads the file and resolves its paths against its directory.
-    pub fn read(path: &Path) -> Result<Vec<PathBuf>> {
+    pub fn read(path: &Path) -> Result<RunsFile> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let file: RunsFile = serde_json::from_str(&text).with_context(|| {
@@ -65,7 +69,11 @@ impl RunsFile {
             )
         })?;
         let base = path.parent().unwrap_or(Path::new(""));
-        Ok(file.runs.iter().map(|p| base.join(p)).collect())
+        let resolve = |paths: &[PathBuf]| paths.iter().map(|p| base.join(p)).collect();
+        Ok(RunsFile {
+            runs: resolve(&file.runs),
+            trials: resolve(&file.trials),
+        })
     }
 
     pub fn to_json(&self) -> String {
@@ -97,13 +105,17 @@ mod tests {
         let path = dir.path().join("runs.json");
         let file = RunsFile {
             runs: vec!["a/run.h5".into(), "/abs/run.h5".into()],
+            trials: vec!["t/run.h5".into()],
         };
         std::fs::write(&path, file.to_json()).unwrap();
-        let runs = RunsFile::read(&path).unwrap();
+        let read = RunsFile::read(&path).unwrap();
         assert_eq!(
-            runs,
+            read.runs,
             [dir.path().join("a/run.h5"), PathBuf::from("/abs/run.h5")]
         );
+        assert_eq!(read.trials, [dir.path().join("t/run.h5")]);
+        std::fs::write(&path, "{\"runs\": []}").unwrap();
+        assert!(RunsFile::read(&path).unwrap().trials.is_empty());
         std::fs::write(&path, "{\"run\": []}").unwrap();
         assert!(format!("{:#}", RunsFile::read(&path).unwrap_err()).contains("expected JSON"));
     }

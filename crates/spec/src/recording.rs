@@ -65,6 +65,9 @@ pub struct LayerStats {
     pub quantities: Vec<QuantityStats>,
     #[serde(with = "exact_f64")]
     pub jacobian_sv_mean: Vec<f64>,
+    /// Std over the Jacobian examples of each one's mean singular value.
+    #[serde(with = "exact_f64")]
+    pub jacobian_sv_spread: Vec<f64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -90,6 +93,7 @@ impl Recording {
         let layer = LayerStats {
             quantities: vec![QuantityStats::default(); Quantity::ALL.len()],
             jacobian_sv_mean: Vec::new(),
+            jacobian_sv_spread: Vec::new(),
         };
         Recording {
             layers: vec![layer; hidden_layers],

@@ -30,8 +30,13 @@ pub struct RunParams {
     /// Seed of the weights, the example order and the Shapeset training stream.
     pub seed: u64,
     pub probe_every: u64,
-    /// Probe examples whose Jacobian singular values are averaged (the first K of the 300).
+    /// Probe examples whose Jacobian singular values are measured at initialization (the
+    /// first K of the 300); later probes record none.
     pub jacobian_examples: usize,
+    /// Valid and test examples evaluated at every probe but the last (the first N of each
+    /// set; 0: all). The last probe always evaluates both sets whole, for Table 1 and for
+    /// learning-rate selection.
+    pub eval_examples: usize,
     /// Raw activation and gradient arrays are kept at every this-many epoch boundaries.
     pub raw_every_epochs: u64,
 }
@@ -75,6 +80,7 @@ impl RunParams {
             ("--seed", self.seed.to_string()),
             ("--probe-every", self.probe_every.to_string()),
             ("--jacobian-examples", self.jacobian_examples.to_string()),
+            ("--eval-examples", self.eval_examples.to_string()),
             ("--raw-every-epochs", self.raw_every_epochs.to_string()),
         ];
         pairs
@@ -206,10 +212,15 @@ pub struct RunArgs {
     /// 1000 and the last.
     #[arg(long)]
     pub probe_every: Option<u64>,
-    /// Probe examples whose Jacobian singular values are averaged: each costs one
-    /// width x width eigensolve per layer (65 ms on a CPU core at width 1000).
-    #[arg(long, default_value_t = 5)]
+    /// Probe examples whose Jacobian singular values are measured, at initialization only:
+    /// each costs a width x width product and eigensolve per layer (about 0.25 s on a CPU
+    /// core at width 1000).
+    #[arg(long, default_value_t = 20)]
     pub jacobian_examples: usize,
+    /// Valid and test examples evaluated at every probe but the last [0: all]; the last probe
+    /// evaluates both sets whole.
+    #[arg(long, default_value_t = 0)]
+    pub eval_examples: usize,
     /// Keep raw activation/gradient arrays at every this-many epoch boundaries (and at
     /// steps 0 and last).
     #[arg(long, default_value_t = 1)]
@@ -238,6 +249,7 @@ impl RunArgs {
             seed: self.seed,
             probe_every: self.probe_every.unwrap_or(updates_per_epoch),
             jacobian_examples: self.jacobian_examples,
+            eval_examples: self.eval_examples,
             raw_every_epochs: self.raw_every_epochs,
         };
         params.validate()?;
@@ -309,6 +321,7 @@ mod tests {
             seed: u64::MAX,
             probe_every: 999,
             jacobian_examples: 0,
+            eval_examples: 321,
             raw_every_epochs: 4,
         }
     }

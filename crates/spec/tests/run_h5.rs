@@ -29,6 +29,7 @@ fn recording() -> Recording {
                 stats.push(&row);
             }
             layer.jacobian_sv_mean.push(0.5 + k as f64 / 10.0);
+            layer.jacobian_sv_spread.push(0.01);
         }
     }
     rec.edges = vec![(0..=BINS).map(|b| b as f32 / BINS as f32).collect(); 3];
@@ -93,6 +94,7 @@ fn the_reader_finds_what_the_writer_wrote_and_arrays_are_compressed() {
     let stats = run.layer_stats(2, Quantity::PreactGrad).unwrap();
     assert_eq!(stats.p02, [1.1, 2.1, 3.1]);
     assert_eq!(run.jacobian_sv_mean(1).unwrap(), [0.5; 3]);
+    assert_eq!(run.jacobian_sv_spread(2).unwrap(), [0.01; 3]);
     assert_eq!(run.raw_steps().unwrap(), [0, 20]);
     let predictions = run.test_predictions().unwrap();
     assert_eq!(predictions.step, 20);
@@ -137,7 +139,7 @@ fn h5py_reads_every_dataset() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // history 7 + stats/step 1 + per layer (1 jacobian + 3 x 6) x 2 + predictions 3
+    // history 7 + stats/step 1 + per layer (2 jacobian + 3 x 6) x 2 + predictions 3
     // + raw 2 x 2 + 2 + 2 weight.
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "59 complete");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "61 complete");
 }

@@ -62,6 +62,32 @@ pub(crate) fn parse_unique(name: &str) -> Option<Owner> {
     })
 }
 
+/// The pid of the writer named by `unique` (a [`unique_name`]) when it made the name on this
+/// machine (or before names carried a host). A name made on another host (a shared store
+/// under slurm) has no local writer: its pid means nothing here.
+fn local_writer(unique: &str) -> Option<u32> {
+    let owner = parse_unique(unique)?;
+    let here = owner.host.as_deref().is_none_or(|h| h == host_tag());
+    here.then_some(owner.pid)
+}
+
+/// Whether the local writer named by `unique` is gone, so that what it left may be removed.
+/// False for a name from another host or not made by [`unique_name`], and without /proc.
+pub fn writer_gone_here(unique: &str) -> bool {
+    local_writer(unique).is_some_and(|pid| process_running(pid) == Some(false))
+}
+
+/// Whether the local writer named by `unique` is another process that is still running.
+pub fn writer_running_here(unique: &str) -> bool {
+    local_writer(unique)
+        .is_some_and(|pid| pid != std::process::id() && process_running(pid) == Some(true))
+}
+
+/// The [`unique_name`] part of a temp file's name (`.<name>.tmp-<unique>`), if it has one.
+pub fn temp_file_writer(name: &str) -> Option<&str> {
+    name.rsplit_once(".tmp-").map(|(_, unique)| unique)
+}
+
 /// Whether process `pid` on this machine is still running: `Some(false)` when it is gone or
 /// is a zombie (killed, but not yet reaped by a parent that may never reap it, as in a
 /// container whose pid 1 does not), `None` where there is no /proc to tell.

@@ -502,13 +502,5 @@ pub(crate) fn is_stale_temp(name: &str, path: &Path) -> bool {
         .ok()
         .and_then(|t| SystemTime::now().duration_since(t).ok())
         .is_some_and(|age| age > STALE_TEMP_AGE);
-    let owner_gone = atomic::parse_unique(name).is_some_and(|owner| {
-        let here = owner
-            .host
-            .as_deref()
-            .is_none_or(|h| h == atomic::host_tag());
-        let pid = owner.pid;
-        here && atomic::process_running(pid) == Some(false)
-    });
-    too_old || owner_gone
+    too_old || atomic::writer_gone_here(name)
 }

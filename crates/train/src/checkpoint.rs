@@ -34,8 +34,19 @@ use crate::probe::Probe;
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct Timing {
     pub train_s: f64,
+    /// The periodic probes, without the one-off parts below.
     pub probe_s: f64,
+    /// The Jacobians at initialization and the whole-set evaluation at the last step.
+    #[serde(default)]
+    pub once_s: f64,
     pub checkpoint_s: f64,
+}
+
+impl Timing {
+    /// The run's wall time so far (without the final write).
+    pub fn total_s(&self) -> f64 {
+        self.train_s + self.probe_s + self.once_s + self.checkpoint_s
+    }
 }
 
 #[derive(Serialize, Deserialize)]

@@ -18,6 +18,7 @@ pub mod model;
 pub mod probe;
 pub mod rng;
 pub mod rundir;
+pub mod select;
 pub mod signals;
 pub mod source;
 pub mod stats;

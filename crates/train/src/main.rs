@@ -1,5 +1,5 @@
-//! `train`: one training run of the paper's MLP into `<out>/run.h5`, `train bench`, or
-//! `train identity`. Errors follow `spec::cli`: one line, exit 2 for usage, 1 otherwise.
+//! `train`: one training run of the paper's MLP into `<out>/run.h5`, `train select` (a
+//! learning-rate selection from trial runs), `train bench`, or `train identity`. Errors follow `spec::cli`: one line, exit 2 for usage, 1 otherwise.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +31,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Choose a configuration's learning rate from its trials' run.h5 files: the lowest
+    /// validation error at their end. Writes <out>/selection.json and prints its path.
+    Select(train::select::SelectArgs),
     /// Time SGD steps of the 5x1000 tanh net on the CPU (examples/s), as JSON lines.
     Bench(BenchArgs),
     /// Print what this binary is built from, as one JSON line: tch, libtorch and HDF5
@@ -59,6 +62,10 @@ struct TrainFlags {
     /// jobs; run.h5 then says `failed: interrupted ...` until a --resume completes it.
     #[arg(long)]
     stop_after: Option<u64>,
+    /// A non-finite loss ends the run as a result (run.h5 status `diverged: ...`, exit 0)
+    /// instead of an error: for learning-rate trials, where a rate that diverges has lost.
+    #[arg(long)]
+    diverged_ok: bool,
     /// Also write activations.h5 and gradients.h5 in the original Keras replication's layout.
     #[arg(long)]
     export_seed_layout: bool,
@@ -73,6 +80,11 @@ struct TrainFlags {
 fn main() -> ExitCode {
     spec::cli::main("train", |cli: Cli| match cli.command {
         Some(Command::Bench(args)) => train::bench::run(&args),
+        Some(Command::Select(args)) => {
+            let path = train::select::run(&args)?;
+            println!("{}", spec::protocol::path_line(&path));
+            Ok(())
+        }
         Some(Command::Identity) => {
             println!("{}", train::identity::identity());
             Ok(())
@@ -116,6 +128,7 @@ fn train_run(args: &RunArgs, flags: TrainFlags) -> Result<()> {
         resume: flags.resume,
         export_seed_layout: flags.export_seed_layout,
         stop_after: flags.stop_after,
+        diverged_ok: flags.diverged_ok,
     };
     train::signals::install()?;
     let path = trainer::run(&config, file, &options)?;

@@ -3,51 +3,111 @@
 //! record with one definition.
 
 use crate::model::Mlp;
-use crate::probe::{evaluate, probe, Probe};
+use crate::probe::{evaluate, probe, Evaluation, Probe};
 use crate::source::{EvalData, InputScale};
 use crate::stats::{initial_edges, summary_row};
 use anyhow::{Context, Result};
 use spec::layout::{Quantity, BINS, SCALARS};
 use spec::recording::Recording;
 use spec::{RunConfig, RunParams};
+use std::time::Instant;
 use tch::{Kind, Tensor};
 
-/// Everything a probe measures, in one host transfer: `[valid loss, valid errors, test
-/// loss, test errors, jacobian_sv_mean per layer, then per layer and quantity a summary
-/// row]`, plus the probe's arrays for a raw snapshot. Fixes the histogram edges and the
-/// test labels at the first probe, and keeps this probe's test predictions.
+/// One probe's measurements: `row` is `[valid loss, valid errors, test loss, test errors,
+/// jacobian_sv_mean per layer, jacobian_sv_spread per layer, then per layer and quantity a
+/// summary row]`, read in one host transfer; `probe` keeps the arrays for a raw snapshot.
+pub struct Measurement {
+    pub row: Vec<f64>,
+    pub probe: Probe,
+    /// Examples the valid and test sums in `row` are over.
+    pub valid_n: usize,
+    pub test_n: usize,
+    /// Seconds spent on the parts that run once: the Jacobians at initialization and the
+    /// whole-set evaluation at the last step. The rest is the periodic probe's cost.
+    pub once_s: f64,
+}
+
+impl Measurement {
+    pub fn valid_error(&self) -> f64 {
+        self.row[1] / self.valid_n as f64
+    }
+
+    /// Whether every loss the probe measured is finite.
+    pub fn losses_finite(&self) -> bool {
+        self.row[0].is_finite() && self.row[2].is_finite()
+    }
+}
+
+/// Measures `model` at `step`. The Jacobians are measured at the first probe only (step 0,
+/// at initialization: §4.2.2 is about initialization, and they cost more than the rest of a
+/// probe). Valid and test are evaluated on their first `eval_examples` examples, except at
+/// the last step, whose whole-set test pass is kept as the run's predictions. Fixes the
+/// histogram edges and the test labels at the first probe.
 pub fn measure(
     model: &mut Mlp,
     data: &EvalData,
     params: &RunParams,
     rec: &mut Recording,
-) -> Result<(Vec<f64>, Probe)> {
+    step: u64,
+) -> Result<Measurement> {
     let scale = InputScale::for_dataset(params.dataset);
-    let valid = evaluate(model, &data.valid, scale);
-    let test = evaluate(model, &data.test, scale);
-    let probe = probe(
-        model,
-        &data.probe_x,
-        &data.probe_y,
-        params.jacobian_examples,
-    );
+    let whole = step == params.updates || params.eval_examples == 0;
+    let limit = (!whole).then_some(params.eval_examples);
+    let once = Instant::now();
+    let valid = evaluate(model, &data.valid, scale, limit);
+    let test = evaluate(model, &data.test, scale, limit);
+    let mut once_s = if step == params.updates {
+        once.elapsed().as_secs_f64()
+    } else {
+        0.0
+    };
+    let jacobian_examples = if step == 0 {
+        params.jacobian_examples
+    } else {
+        0
+    };
+    let clock = Instant::now();
+    let probe = probe(model, &data.probe_x, &data.probe_y, jacobian_examples);
+    if jacobian_examples > 0 {
+        once_s += clock.elapsed().as_secs_f64();
+    }
     if rec.edges.is_empty() {
         rec.edges = initial_edges(&probe, params.activation);
     }
     if rec.test_labels.is_empty() {
         rec.test_labels = host_u8(&data.test.y.to_kind(Kind::Uint8))?;
     }
-    rec.test_predicted = host_u8(&test.predicted)?;
+    if test.examples == data.test.n {
+        rec.test_predicted = host_u8(&test.predicted)?;
+        rec.test_predicted_step = step;
+    }
+    let row = summary(&valid, &test, &probe, &rec.edges)?;
+    Ok(Measurement {
+        row,
+        probe,
+        valid_n: valid.examples,
+        test_n: test.examples,
+        once_s,
+    })
+}
+
+/// The probe's row (see [`Measurement::row`]), in one host transfer.
+fn summary(
+    valid: &Evaluation,
+    test: &Evaluation,
+    probe: &Probe,
+    edges: &[Vec<f32>],
+) -> Result<Vec<f64>> {
     let mut parts = vec![
         valid.loss.view([1]),
         valid.errors.to_kind(Kind::Double).view([1]),
         test.loss.view([1]),
         test.errors.to_kind(Kind::Double).view([1]),
         probe.jacobian_sv_mean.shallow_clone(),
+        probe.jacobian_sv_spread.shallow_clone(),
     ];
     let device = probe.jacobian_sv_mean.device();
-    let edges: Vec<Tensor> = rec
-        .edges
+    let edges: Vec<Tensor> = edges
         .iter()
         .map(|e| Tensor::from_slice(e).to_device(device))
         .collect();
@@ -57,28 +117,25 @@ pub fn measure(
             parts.push(summary_row(values, edges));
         }
     }
-    let row = Vec::<f64>::try_from(Tensor::cat(&parts, 0)).context("reading a probe")?;
-    Ok((row, probe))
+    Vec::<f64>::try_from(Tensor::cat(&parts, 0)).context("reading a probe")
 }
 
 fn host_u8(values: &Tensor) -> Result<Vec<u8>> {
     Vec::<u8>::try_from(values).context("reading test predictions")
 }
 
-/// Appends a probe's row (see [`measure`]) taken at `step` to the recording.
+/// Appends a measurement taken at `step` to the recording.
 pub fn record(
     rec: &mut Recording,
     config: &RunConfig,
     step: u64,
     train_loss: Option<f64>,
-    row: &[f64],
-    valid_n: usize,
-    test_n: usize,
+    measured: &Measurement,
 ) {
-    let (valid_n, test_n) = (valid_n as f64, test_n as f64);
+    let row = &measured.row;
+    let (valid_n, test_n) = (measured.valid_n as f64, measured.test_n as f64);
     let h = &mut rec.history;
     h.step.push(step);
-    rec.test_predicted_step = step;
     h.epoch.push(config.epoch(step));
     h.train_loss.push(train_loss.unwrap_or(f64::NAN));
     h.valid_loss.push(row[0] / valid_n);
@@ -86,10 +143,12 @@ pub fn record(
     h.test_loss.push(row[2] / test_n);
     h.test_error.push(row[3] / test_n);
     let hidden = rec.layers.len();
-    for (layer, value) in rec.layers.iter_mut().zip(&row[4..4 + hidden]) {
-        layer.jacobian_sv_mean.push(*value);
+    let (means, rest) = row[4..].split_at(hidden);
+    let (spreads, mut rest) = rest.split_at(hidden);
+    for (layer, (mean, spread)) in rec.layers.iter_mut().zip(means.iter().zip(spreads)) {
+        layer.jacobian_sv_mean.push(*mean);
+        layer.jacobian_sv_spread.push(*spread);
     }
-    let mut rest = &row[4 + hidden..];
     for layer in &mut rec.layers {
         for q in 0..Quantity::ALL.len() {
             layer.quantities[q].push(&rest[..SCALARS + BINS]);

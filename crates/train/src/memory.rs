@@ -112,6 +112,7 @@ mod tests {
             seed: 0,
             probe_every: 1,
             jacobian_examples: 5,
+            eval_examples: 0,
             raw_every_epochs: 1,
         }
     }

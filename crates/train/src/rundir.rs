@@ -98,21 +98,11 @@ fn remove_stale_temp_files(dir: &Path) {
     }
 }
 
-/// Whether the pid in a temp file name `.<name>.tmp-<pid>-<nanos>-<n>[-<host>]` is a live
-/// process other than this one. A name from another host is never ours to judge, but a
-/// run directory belongs to one writer at a time (the pipeline holds the key's lock), so
-/// a temp file there is stale whoever made it; only a live local pid is spared.
+/// Whether a temp file's writer is a live local process other than this one. A run
+/// directory belongs to one writer at a time (the pipeline holds the key's lock), so a temp
+/// file there is stale whoever made it, even on another host; only a live local pid is spared.
 fn writer_alive(name: &str) -> bool {
-    let pid = name
-        .rsplit_once(".tmp-")
-        .and_then(|(_, owner)| owner.split('-').next())
-        .and_then(|pid| pid.parse::<u32>().ok());
-    match pid {
-        Some(pid) if pid != std::process::id() => {
-            store::atomic::process_running(pid).unwrap_or(false)
-        }
-        _ => false,
-    }
+    store::atomic::temp_file_writer(name).is_some_and(store::atomic::writer_running_here)
 }
 
 #[cfg(test)]
@@ -126,7 +116,8 @@ mod tests {
         fs::create_dir_all(out.join("checkpoint/raw")).unwrap();
         // pid 4194304 is above Linux's pid_max: no such process.
         let dead = ".run.h5.tmp-4194304-1700000000-0-0123abcd";
-        let live = ".run.h5.tmp-1-1700000000-0-0123abcd";
+        // A name without a host tag is judged as local.
+        let live = ".run.h5.tmp-1-1700000000-0";
         let files = [
             out.join(dead),
             out.join("checkpoint").join(".state.json.tmp-4194304-1-2"),

@@ -18,12 +18,13 @@ use tch::{Device, Kind, Tensor};
 use crate::checkpoint::{Checkpoint, State, Timing};
 use crate::measure::{measure, record};
 use crate::model::Mlp;
-use crate::probe::Probe;
 use crate::rundir::RunDir;
 use crate::source::{self, Batches, EvalData};
 use crate::{identity, memory, signals};
 
 /// Steps between host reads of the running loss: the cheap non-finite check.
+/// Probes before this step that are not regular probes save no checkpoint.
+const EARLY_PROBES_END: u64 = 100;
 const FINITE_CHECK_EVERY: u64 = 100;
 
 pub struct Options {
@@ -33,6 +34,9 @@ pub struct Options {
     /// Stop after the checkpoint at this step, as a time-sliced job would; `resume`
     /// continues from there.
     pub stop_after: Option<u64>,
+    /// A non-finite loss ends the run as a result, not an error: run.h5 says `diverged: ...`
+    /// and the run succeeds. Learning-rate trials use it: a rate that diverges has lost.
+    pub diverged_ok: bool,
 }
 
 /// `auto` (CUDA if libtorch sees it, else the CPU), `cpu`, `cuda` (= `cuda:0`) or
@@ -118,12 +122,36 @@ pub fn run(config: &RunConfig, file: Option<DatasetFile>, options: &Options) -> 
             dir.finish();
             Ok(path)
         }
+        Err(err) if options.diverged_ok && err.is::<Diverged>() => {
+            dir.finish();
+            eprintln!("train: {err}; recorded as a result (--diverged-ok)");
+            Ok(options.out.join("run.h5"))
+        }
         Err(err) => Err(match dir.kept_note() {
             Some(note) => err.context(note),
             None => err,
         }),
     }
 }
+
+/// A run whose loss stopped being finite.
+#[derive(Debug)]
+struct Diverged {
+    step: u64,
+    lr: f64,
+}
+
+impl std::fmt::Display for Diverged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "non-finite loss at step {} (learning rate {} too large?)",
+            self.step, self.lr
+        )
+    }
+}
+
+impl std::error::Error for Diverged {}
 
 struct Run<'a> {
     config: &'a RunConfig,
@@ -221,7 +249,10 @@ impl<'a> Run<'a> {
             progress.set_message(format!("valid error {:.2}%", 100.0 * valid_error));
             _ = loss_sum.zero_();
             since_probe = 0;
-            if step < params.updates {
+            // No checkpoint (a run.h5 rewrite, ~2 s at width 1000) at the extra early probes
+            // of steps 1 and 10: they would save almost no work.
+            let regular = step >= EARLY_PROBES_END || step.is_multiple_of(params.probe_every);
+            if step < params.updates && regular {
                 self.save_checkpoint()?;
                 if self.options.stop_after.is_some_and(|stop| step >= stop) {
                     progress.finish_and_clear();
@@ -240,39 +271,23 @@ impl<'a> Run<'a> {
     fn probe(&mut self, train_loss: Option<f64>) -> Result<f64> {
         let clock = Instant::now();
         let step = self.state.step;
-        let (row, probe) = self.measure()?;
-        self.record(train_loss, &row);
-        let losses = [train_loss.unwrap_or(0.0), row[0], row[2]];
-        if losses.iter().any(|l| !l.is_finite()) {
-            self.state.timing.probe_s += clock.elapsed().as_secs_f64();
-            return Err(self.fail(step));
-        }
-        if self.config.is_raw_step(step) {
+        let rec = &mut self.state.recording;
+        let measured = measure(&mut self.model, &self.data, &self.config.params, rec, step)?;
+        record(rec, self.config, step, train_loss, &measured);
+        let finite = measured.losses_finite() && train_loss.is_none_or(f64::is_finite);
+        if finite && self.config.is_raw_step(step) {
             let weight_grad = step == 0 || step == self.config.params.updates;
-            self.checkpoint.save_raw(step, &probe, weight_grad)?;
+            self.checkpoint
+                .save_raw(step, &measured.probe, weight_grad)?;
             self.state.recording.raw_steps.push(step);
         }
-        self.state.timing.probe_s += clock.elapsed().as_secs_f64();
-        Ok(row[1] / self.data.valid.n as f64)
-    }
-
-    fn measure(&mut self) -> Result<(Vec<f64>, Probe)> {
-        let rec = &mut self.state.recording;
-        measure(&mut self.model, &self.data, &self.config.params, rec)
-    }
-
-    fn record(&mut self, train_loss: Option<f64>, row: &[f64]) {
-        let (valid_n, test_n) = (self.data.valid.n, self.data.test.n);
-        let rec = &mut self.state.recording;
-        record(
-            rec,
-            self.config,
-            self.state.step,
-            train_loss,
-            row,
-            valid_n,
-            test_n,
-        );
+        let timing = &mut self.state.timing;
+        timing.once_s += measured.once_s;
+        timing.probe_s += clock.elapsed().as_secs_f64() - measured.once_s;
+        if !finite {
+            return Err(self.fail(step));
+        }
+        Ok(measured.valid_error())
     }
 
     fn save_checkpoint(&mut self) -> Result<()> {
@@ -310,13 +325,18 @@ impl<'a> Run<'a> {
     /// checkpoint goes: resuming from it would diverge again.
     fn fail(&self, step: u64) -> anyhow::Error {
         let reason = format!("non-finite loss at step {step}");
-        let written = self.write_run_h5(&format!("failed: {reason}"));
+        let status = match self.options.diverged_ok {
+            true => format!("{}{reason}", spec::layout::STATUS_DIVERGED),
+            false => format!("failed: {reason}"),
+        };
+        let written = self.write_run_h5(&status);
         let _ = std::fs::remove_dir_all(self.checkpoint.dir());
         match written {
-            Ok(_) => anyhow::anyhow!(
-                "{reason} (learning rate {} too large?)",
-                self.config.params.lr
-            ),
+            Ok(_) => Diverged {
+                step,
+                lr: self.config.params.lr,
+            }
+            .into(),
             Err(err) => err.context(reason),
         }
     }
@@ -338,6 +358,7 @@ impl<'a> Run<'a> {
         let timing = serde_json::json!({
             "train_s": t.train_s,
             "probe_s": t.probe_s,
+            "once_s": t.once_s,
             "checkpoint_s": t.checkpoint_s,
             "updates": self.state.step,
         });
@@ -346,11 +367,12 @@ impl<'a> Run<'a> {
             timing.to_string().as_bytes(),
         )?;
         eprintln!(
-            "train: {} updates in {:.1} s; probes {:.1} s ({:.1}% of training), checkpoints {:.1} s, final write {:.1} s",
+            "train: {} updates in {:.1} s; probes {:.1} s ({:.1}% of the run), initial Jacobians and final evaluation {:.1} s, checkpoints {:.1} s, final write {:.1} s",
             self.state.step,
             t.train_s,
             t.probe_s,
-            100.0 * t.probe_s / t.train_s.max(1e-9),
+            100.0 * t.probe_s / t.total_s().max(1e-9),
+            t.once_s,
             t.checkpoint_s,
             clock.elapsed().as_secs_f64()
         );

@@ -138,7 +138,8 @@ fn check(case: &Case, index: usize, root: &Path, data: &Path) {
     }
 }
 
-/// A run directory with a checkpoint at step 1 (`--stop-after 1` of a 200-update run).
+/// A run directory with a checkpoint at step 100, the first probe that saves one
+/// (`--stop-after 1` of a 200-update run).
 fn checkpointed_run(root: &Path, data: &Path) -> PathBuf {
     let out = root.join("prepared");
     let mut args = Vec::new();
@@ -187,7 +188,7 @@ fn every_bad_input_gets_one_line_a_nonzero_exit_and_leaves_nothing() {
     let corrupt_weights = root.join("corrupt-weights");
     copy_dir(&prepared, &corrupt_weights);
     std::fs::write(
-        corrupt_weights.join("checkpoint/weights-step1.ot"),
+        corrupt_weights.join("checkpoint/weights-step100.ot"),
         b"PK\x03\x04junk",
     )
     .unwrap();

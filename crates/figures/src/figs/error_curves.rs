@@ -14,6 +14,7 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use spec::{Activation, Dataset, Init, Selector, PAPER_DEPTH};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub struct Series {
@@ -66,12 +67,36 @@ pub fn render_init_comparison(
     out: &Path,
     size: (u32, u32),
 ) -> Result<Vec<PathBuf>> {
-    let caption = format!(
+    let mut caption = format!(
         "{}\ndashed: standard init, solid: normalized init; legend ordered by final test error",
         caption_head(figure.id())
     );
+    if let Some(note) = eval_note(catalog, &figure.selectors()) {
+        caption = format!("{caption}\n{note}");
+    }
     let curves = ErrorCurvesFigure::read(catalog, &figure.selectors(), caption)?;
     canvas::save(&curves, out, figure.id().id(), size)
+}
+
+/// How much of the test set each point of a curve is: the runs' `eval_examples` (the first N
+/// examples at every probe but the last, the whole set at the last). None when every run of
+/// `selectors` evaluated whole sets throughout.
+pub fn eval_note(catalog: &Catalog, selectors: &[Selector]) -> Option<String> {
+    let sizes: BTreeSet<usize> = selectors
+        .iter()
+        .flat_map(|s| catalog.seeds(s))
+        .map(|run| run.params().eval_examples)
+        .filter(|&n| n > 0)
+        .collect();
+    if sizes.is_empty() {
+        return None;
+    }
+    let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
+    Some(format!(
+        "points before the last: test error on the first {} test examples; the last point: \
+         the whole test set",
+        sizes.join(" or ")
+    ))
 }
 
 impl ErrorCurvesFigure {

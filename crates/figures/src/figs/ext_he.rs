@@ -7,7 +7,7 @@
 //! step 0 and always testable; the second needs runs that left chance, and is "not tested
 //! at this scale" otherwise. REPORT.md marks every line of it as beyond the paper.
 
-use super::error_curves::{series_name, ErrorPanel};
+use super::error_curves::{eval_note, series_name, ErrorPanel};
 use super::{panel_runs, Figure};
 use crate::aggregate::final_errors;
 use crate::canvas::{self, DrawResult, Plot};
@@ -179,10 +179,15 @@ impl Figure for ExtHe {
         let figure = ExtHeFigure {
             errors: ErrorPanel::read(catalog, Dataset::Shapeset, &self.selectors())?,
             profiles,
-            caption: format!(
-                "{}\nbeyond the paper: He et al. (2015); dashed: at initialization, solid: at the end of training",
-                self.id().title()
-            ),
+            caption: [
+                Some(self.id().title().to_string()),
+                Some("beyond the paper: He et al. (2015); dashed: at initialization, solid: at the end of training".into()),
+                eval_note(catalog, &self.selectors()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<String>>()
+            .join("\n"),
         };
         canvas::save(&figure, out, self.id().id(), size)
     }

@@ -8,7 +8,7 @@ use super::histograms::Snapshot;
 use super::panel_plot::{PanelKind, PanelPlot};
 use super::{finding, panel_runs, Figure};
 use crate::paper;
-use crate::runs::Catalog;
+use crate::runs::{Catalog, Run};
 use crate::verdict::{numbers, run_name, Assessment, Finding, Verdict};
 use anyhow::Result;
 use spec::{FigureId, Quantity};
@@ -80,43 +80,97 @@ impl Figure for Jacobian {
 
     fn rule(&self) -> String {
         format!(
-            "mean over layers 1..L-1 of stats/layer<k>/jacobian_sv_mean at step 0; reproduced \
-             if standard < normalized and each is within {JACOBIAN_TOLERANCE} of the paper's value"
+            "mean over layers 1..L-1 of stats/layer<k>/jacobian_sv_mean at step 0, from the \
+             lowest seed that measured it (jacobian_examples > 0); reproduced if standard < \
+             normalized and each is within {JACOBIAN_TOLERANCE} of the paper's value"
         )
     }
 
     fn assess(&self, catalog: &Catalog) -> Result<Assessment> {
         let mut measured = Vec::new();
         let mut values = Vec::new();
-        for run in panel_runs(self, catalog)? {
-            let recording = run.open()?;
-            let per_layer = (1..run.hidden_layers())
-                .map(|k| Ok(recording.jacobian_sv_mean(k)?[0]))
-                .collect::<Result<Vec<f64>>>()?;
-            let value = crate::stats::mean(&per_layer);
-            measured.push(format!(
-                "{} {}: per layer [{}], mean {value:.3}",
-                run.params().init,
-                run_name(run),
-                numbers(&per_layer)
-            ));
-            values.push(value);
+        for selector in self.selectors() {
+            let seeds = catalog.seeds(&selector);
+            match JacobianAtInit::measure(seeds)? {
+                Some(jacobian) => {
+                    measured.push(jacobian.line());
+                    values.push(jacobian.mean());
+                }
+                None => {
+                    measured.push(format!(
+                        "{selector}: no seed measured the Jacobian (jacobian_examples = 0)"
+                    ));
+                    values.push(f64::NAN);
+                }
+            }
         }
         let verdict = jacobian_verdict(values[0], values[1]);
-        measured.push(if verdict == Verdict::NotRun {
-            "no Jacobian singular values recorded (jacobian_examples = 0?)".into()
-        } else {
-            format!(
+        if verdict != Verdict::NotRun {
+            measured.push(format!(
                 "paper: standard {}, normalized {}",
                 paper::JACOBIAN_SV_STANDARD,
                 paper::JACOBIAN_SV_NORMALIZED
-            )
-        });
+            ));
+        }
         Ok(Assessment::new(measured, verdict))
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
         Fig7.render(catalog, out, size)
+    }
+}
+
+/// The step-0 Jacobian singular values of one run, layers 1..L-1.
+struct JacobianAtInit<'c> {
+    run: &'c Run,
+    /// Per layer: the mean over the examples of each one's mean singular value.
+    mean: Vec<f64>,
+    /// Per layer: their std over the examples (NaN when not recorded).
+    spread: Vec<f64>,
+}
+
+impl<'c> JacobianAtInit<'c> {
+    /// From the lowest of `seeds` whose step-0 values are finite (only the seeds with
+    /// `jacobian_examples` > 0 measure it); None when none does.
+    fn measure(seeds: &'c [Run]) -> Result<Option<JacobianAtInit<'c>>> {
+        for run in seeds {
+            let recording = run.open()?;
+            let layers = 1..run.hidden_layers();
+            let mean = layers
+                .clone()
+                .map(|k| Ok(recording.jacobian_sv_mean(k)?[0]))
+                .collect::<Result<Vec<f64>>>()?;
+            if mean.is_empty() || !mean.iter().all(|v| v.is_finite()) {
+                continue;
+            }
+            // Recordings older than the spread have none: NaN, said in the line.
+            let spread = layers
+                .map(|k| {
+                    let values = recording.jacobian_sv_spread(k).unwrap_or_default();
+                    values.first().copied().unwrap_or(f64::NAN)
+                })
+                .collect();
+            return Ok(Some(JacobianAtInit { run, mean, spread }));
+        }
+        Ok(None)
+    }
+
+    /// The mean over layers.
+    fn mean(&self) -> f64 {
+        crate::stats::mean(&self.mean)
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "{} {}, {} examples: per layer [{}], mean {:.3}; std over the examples of each \
+             one's mean singular value, per layer [{}]",
+            self.run.params().init,
+            run_name(self.run),
+            self.run.params().jacobian_examples,
+            numbers(&self.mean),
+            self.mean(),
+            numbers(&self.spread)
+        )
     }
 }
 

@@ -1,5 +1,5 @@
-//! One module per output: each `fig*.rs` (and `table1.rs`, `ext_he.rs`) holds, for its
-//! output, the paper's claim, the rule, the measurement and the rendering, so that a claim
+//! One module per output: each `fig*.rs` (and `table1.rs`, `ext_he.rs`, `lr_select.rs`)
+//! holds, for its output, the paper's claim, the rule, the measurement and the rendering, so that a claim
 //! and the picture it is judged on cannot drift apart. The outputs that look alike share a
 //! renderer family (`layer_stats`, `histograms`, `error_curves`, `cost_surface`, `sheet`),
 //! which knows how to draw and nothing of claims.
@@ -24,6 +24,7 @@ pub mod fig8;
 pub mod fig9;
 pub mod histograms;
 pub mod layer_stats;
+pub mod lr_select;
 pub mod panel_plot;
 pub mod sheet;
 pub mod sheet_grid;
@@ -89,6 +90,7 @@ pub fn definition(id: FigureId) -> &'static dyn Figure {
         FigureId::Fig12 => &fig12::Fig12,
         FigureId::Table1 => &table1::Table1Output,
         FigureId::ExtHe => &ext_he::ExtHe,
+        FigureId::LrSelect => &lr_select::LrSelect,
         FigureId::Report => &ReportOutput,
     }
 }

@@ -64,8 +64,12 @@ fn assess_cells<'a>(cells: impl Iterator<Item = &'a Cell>) -> Assessment {
         } else {
             format!("{} updates, shorter than the paper's", ours.updates)
         };
+        let rate = cell
+            .rate
+            .as_ref()
+            .map_or(String::new(), |r| format!(", lr {}", r.text()));
         measured.push(format!(
-            "{} {}: ours {:.2}% {interval} (n={}, {scale}) vs paper {paper:.2}%: {}",
+            "{} {}: ours {:.2}% {interval} (n={}, {scale}{rate}) vs paper {paper:.2}%: {}",
             cell.selector.dataset.title(),
             cell.selector.short_name(),
             ours.error_pct.mean,
@@ -119,6 +123,7 @@ mod tests {
             }),
             paper: Some(paper),
             interval: Some(Interval { low, high }),
+            rate: None,
         }
     }
 

@@ -13,11 +13,13 @@ mod child;
 mod dataset;
 pub mod interrupt;
 mod render;
+mod select;
 mod train;
 
+pub use select::chosen_lr;
 pub use train::{train_args, work_dir};
 
-use crate::plan::{Kind, Plan, StageResult};
+use crate::plan::{Kind, Lr, Plan, StageResult};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -271,22 +273,47 @@ fn build(
     };
     match &stage.kind {
         Kind::Dataset { dataset } => dataset::run(&job, *dataset),
-        Kind::Train { run, device } => {
+        Kind::Train { run, device, lr } => {
             let data = results[stage.deps[0]]
                 .as_ref()
                 .expect("keyed on its dataset");
-            train::run(&job, run, data, device, gpu)
+            let mut run = run.clone();
+            if *lr == Lr::Selected {
+                let selection = results[stage.deps[1]].as_ref().expect("keyed on it");
+                run.lr = select::chosen_lr(selection)?;
+            }
+            let training = train::Training {
+                run,
+                data,
+                device,
+                gpu,
+                trial: *lr == Lr::Trial,
+            };
+            train::run(&job, &training)
         }
+        Kind::Select { .. } => select::run(&job, &done_deps(plan, i, results, |_| true)),
         Kind::Render { id, width, height } => {
-            let runs: Vec<(&str, &StageResult)> = stage
-                .deps
-                .iter()
-                .filter(|&&d| matches!(plan.stages[d].kind, Kind::Train { .. }))
-                .filter_map(|&d| Some((plan.stages[d].name.as_str(), results[d].as_ref()?)))
-                .collect();
-            render::run(&job, *id, (*width, *height), &runs)
+            let runs = done_deps(plan, i, results, |lr| lr != Lr::Trial);
+            let trials = done_deps(plan, i, results, |lr| lr == Lr::Trial);
+            render::run(&job, *id, (*width, *height), &runs, &trials)
         }
     }
+}
+
+/// The training stages stage `i` reads whose learning rate is of a kind `wanted` accepts, with
+/// their results, for those that have one.
+fn done_deps<'a>(
+    plan: &'a Plan,
+    i: usize,
+    results: &'a [Option<StageResult>],
+    wanted: impl Fn(Lr) -> bool,
+) -> Vec<(&'a str, &'a StageResult)> {
+    plan.stages[i]
+        .deps
+        .iter()
+        .filter(|&&d| matches!(plan.stages[d].kind, Kind::Train { lr, .. } if wanted(lr)))
+        .filter_map(|&d| Some((plan.stages[d].name.as_str(), results[d].as_ref()?)))
+        .collect()
 }
 
 /// One stage being built: what every builder needs.

@@ -1,4 +1,5 @@
-//! Render stages: `figures render --runs runs.json --out <entry being built> --only <id>`.
+//! Render stages: `figures render --runs runs.json --out <entry being built> --only <id>`, and
+//! how any stage that reads recordings through a runs.json is built.
 
 use super::{write_record, Job, TRUST_DEPTH};
 use crate::plan::StageResult;
@@ -13,24 +14,47 @@ pub(super) fn run(
     id: FigureId,
     size: (Option<u32>, Option<u32>),
     runs: &[(&str, &StageResult)],
+    trials: &[(&str, &StageResult)],
 ) -> Result<Option<StageResult>> {
-    let ctx = job.ctx;
-    // Every byte of a run is checked before a figure is drawn from it.
-    for (stage, run) in runs {
-        ctx.verify_input(stage, &run.key)?;
-    }
-    // runs.json lives beside the entry, not in it: its paths are this machine's.
-    let scratch = ctx.store.temp_dir()?;
-    let runs_json = scratch.join("runs.json");
     let file = RunsFile {
         runs: runs.iter().map(|(_, r)| r.output.clone()).collect(),
+        trials: trials.iter().map(|(_, t)| t.output.clone()).collect(),
     };
+    let inputs: Vec<_> = runs.iter().chain(trials).copied().collect();
+    build_reading(job, &inputs, &file, "figures", ".", |runs_json, dir| {
+        command(runs_json, dir, id, size)
+    })
+}
+
+/// Builds a stage whose binary reads recordings through a runs.json: checks every byte of
+/// `inputs`, writes `file` beside the entry (its paths are this machine's), runs `binary`
+/// with `args(runs.json, entry dir)` and records `output` as the entry's primary output.
+pub(super) fn build_reading(
+    job: &Job<'_>,
+    inputs: &[(&str, &StageResult)],
+    file: &RunsFile,
+    binary: &str,
+    output: &str,
+    args: impl FnOnce(&Path, &Path) -> Vec<OsString>,
+) -> Result<Option<StageResult>> {
+    let ctx = job.ctx;
+    for (stage, input) in inputs {
+        ctx.verify_input(stage, &input.key)?;
+    }
+    let scratch = ctx.store.temp_dir()?;
+    let runs_json = scratch.join("runs.json");
     let built = store::atomic::write_atomic(&runs_json, file.to_json().as_bytes()).and_then(|()| {
         ctx.store.get_or_put_checked(job.spec, TRUST_DEPTH, |dir| {
             job.announce("");
-            let args = command(&runs_json, dir, id, size);
-            let child = ctx.run_child(job.stage, job.key, "figures", &args, &[], None)?;
-            write_record(dir, &job.record(job.key, ".".into(), child))
+            let child = ctx.run_child(
+                job.stage,
+                job.key,
+                binary,
+                &args(&runs_json, dir),
+                &[],
+                None,
+            )?;
+            write_record(dir, &job.record(job.key, output.into(), child))
         })
     });
     let _ = std::fs::remove_dir_all(&scratch);

@@ -14,13 +14,17 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use store::{Key, Store};
 
-pub(super) fn run(
-    job: &Job<'_>,
-    run: &RunParams,
-    data: &StageResult,
-    device: &str,
-    gpu: Option<&str>,
-) -> Result<Option<StageResult>> {
+/// A training stage's run and where it runs: `trial` runs record a divergence as a result.
+pub(super) struct Training<'a> {
+    pub run: RunParams,
+    pub data: &'a StageResult,
+    pub device: &'a str,
+    pub gpu: Option<&'a str>,
+    pub trial: bool,
+}
+
+pub(super) fn run(job: &Job<'_>, training: &Training<'_>) -> Result<Option<StageResult>> {
+    let (run, data) = (&training.run, training.data);
     let ctx = job.ctx;
     ctx.verify_input(&format!("dataset/{}", run.dataset), &data.output_key)?;
     let _lock = ctx.store.lock(job.key)?;
@@ -30,7 +34,7 @@ pub(super) fn run(
     let work = work_dir(&ctx.store, job.key);
     let pid_file = work.with_extension("pid");
     stop_orphan(&pid_file, &work)?;
-    let trained = train_in(job, run, data, device, gpu, &work, &pid_file);
+    let trained = train_in(job, training, &work, &pid_file);
     let _ = std::fs::remove_file(&pid_file);
     if let Err(e) = trained {
         return Err(keep_or_remove(&work, &e));
@@ -40,16 +44,9 @@ pub(super) fn run(
 }
 
 /// Runs train into `work` (resuming what a killed run left) and records the stage there.
-fn train_in(
-    job: &Job<'_>,
-    run: &RunParams,
-    data: &StageResult,
-    device: &str,
-    gpu: Option<&str>,
-    work: &Path,
-    pid_file: &Path,
-) -> Result<()> {
+fn train_in(job: &Job<'_>, training: &Training<'_>, work: &Path, pid_file: &Path) -> Result<()> {
     let ctx = job.ctx;
+    let gpu = training.gpu;
     // A killed paper leaves the run's checkpoints here; train --resume continues from them.
     let resume = std::fs::read_dir(work).is_ok_and(|mut d| d.next().is_some());
     std::fs::create_dir_all(work).with_context(|| format!("cannot create {}", work.display()))?;
@@ -58,7 +55,16 @@ fn train_in(
         (false, Some(_)) => " on a GPU",
         (false, None) => "",
     });
-    let mut args = train_args(run, device, ctx.threads, &data.output, work);
+    let mut args = train_args(
+        &training.run,
+        training.device,
+        ctx.threads,
+        &training.data.output,
+        work,
+    );
+    if training.trial {
+        args.push("--diverged-ok".into());
+    }
     let env: Vec<(&str, String)> = gpu
         .map(|g| ("CUDA_VISIBLE_DEVICES", g.to_string()))
         .into_iter()

@@ -110,6 +110,11 @@ impl Recording {
         self.vector(&layout::jacobian_sv_mean(layer))
     }
 
+    /// Std over the Jacobian examples of each one's mean singular value, per probe.
+    pub fn jacobian_sv_spread(&self, layer: usize) -> Result<Vec<f64>> {
+        self.vector(&layout::jacobian_sv_spread(layer))
+    }
+
     /// The latest probe's per-example test predictions (the final test pass of a complete run).
     pub fn test_predictions(&self) -> Result<Predictions> {
         let read_u8 = |name: &str| {

@@ -43,9 +43,14 @@
 //!   step 0.
 //! - `stats/layer<k>/jacobian_sv_mean` f64 `[P]`: the mean singular value of the Jacobian
 //!   dh_{k+1}/dh_k = diag(f'(s_{k+1})) W_{k+1}^T (paper §4.2.2), averaged over singular
-//!   values and over the first `jacobian_examples` (config) probe examples, the same ones
-//!   at every probe. NaN for k = L (its next layer is the softmax output) and when
-//!   `jacobian_examples` is 0.
+//!   values and over the first `jacobian_examples` (config) probe examples. Measured at
+//!   initialization (the first probe) only: NaN at later probes, for k = L (its next layer
+//!   is the softmax output) and when `jacobian_examples` is 0.
+//! - `stats/layer<k>/jacobian_sv_spread` f64 `[P]`: the sample std, over those examples, of
+//!   each example's mean singular value (NaN where the mean is, or with one example).
+//! - The history's `valid_*` and `test_*` columns come from the first `eval_examples`
+//!   (config; 0: all) examples of each set at every probe but the last, and from the whole
+//!   sets at the last probe.
 //!
 //! # `predictions/` (from the latest probe: in a complete file, the final test pass)
 //! `step` u64 `[1]`, the probe's step; `test` u8 `[n_test]`, the predicted class (argmax of
@@ -146,6 +151,11 @@ fn write_stats(file: &hdf5::File, rec: &Recording) -> Result<()> {
             &layer_group,
             "jacobian_sv_mean",
             layer.jacobian_sv_mean.as_slice(),
+        )?;
+        array(
+            &layer_group,
+            "jacobian_sv_spread",
+            layer.jacobian_sv_spread.as_slice(),
         )?;
         let quantities = Quantity::ALL.iter().zip(&layer.quantities).zip(&rec.edges);
         for ((quantity, q), edges) in quantities {

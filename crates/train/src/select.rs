@@ -1,0 +1,77 @@
+//! `train select`: the learning-rate selection of one configuration, from its trials'
+//! recordings ([`spec::selection::choose`] is the rule), into `<out>/selection.json`.
+
+use anyhow::{ensure, Context, Result};
+use clap::Args;
+use spec::protocol::RunsFile;
+use spec::run_h5::RunFile;
+use spec::selection::{choose, Trial, SELECTION_FILE};
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct SelectArgs {
+    /// runs.json listing the trials' run.h5 files (under `runs`): one configuration, every
+    /// rate of the grid, the same seeds.
+    #[arg(long)]
+    trials: PathBuf,
+    /// Directory to write selection.json into (created).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Reads every trial, chooses, writes selection.json and returns its path.
+pub fn run(args: &SelectArgs) -> Result<PathBuf> {
+    let paths = RunsFile::read(&args.trials)?.runs;
+    ensure!(
+        !paths.is_empty(),
+        "{} lists no trial",
+        args.trials.display()
+    );
+    let mut trials = Vec::new();
+    let mut shape = None;
+    for path in &paths {
+        let file = RunFile::open(path)?;
+        let params = file.config()?.params;
+        let this = (params.selector(), params.updates);
+        let first = *shape.get_or_insert(this);
+        ensure!(
+            first == this,
+            "{}: trials of {} ({} updates) and {} ({} updates) cannot be compared",
+            path.display(),
+            first.0,
+            first.1,
+            this.0,
+            this.1
+        );
+        trials.push(Trial {
+            lr: params.lr,
+            seed: params.seed,
+            valid_error: final_valid_error(&file, params.updates)?,
+        });
+    }
+    let (selector, updates) = shape.expect("at least one trial");
+    let selection = choose(selector, updates, trials)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let path = args.out.join(SELECTION_FILE);
+    write(&path, &serde_json::to_string_pretty(&selection)?)?;
+    eprintln!("train: {selector}: learning rate {}", selection.chosen_lr);
+    Ok(path)
+}
+
+/// The whole-set validation error of the last probe of a run that reached its end; None for
+/// a run that diverged.
+fn final_valid_error(file: &RunFile, updates: u64) -> Result<Option<f64>> {
+    if file.status()?.starts_with(spec::layout::STATUS_DIVERGED) {
+        return Ok(None);
+    }
+    let history = file.history()?;
+    let reached_end = history.step.last() == Some(&(updates as f64));
+    let error = history.valid_error.last().copied();
+    Ok(error.filter(|e| reached_end && e.is_finite()))
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    store::atomic::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
