@@ -208,8 +208,8 @@ pub struct RunArgs {
     /// Seed of the weights, the example order and the Shapeset training stream.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Updates between probes [default: one epoch]; probes also run at steps 0, 1, 10, 100,
-    /// 1000 and the last.
+    /// Updates between probes [default: one epoch]; probes also run at step 0, the last, and
+    /// 100 and 1000 when this is longer than 1000.
     #[arg(long)]
     pub probe_every: Option<u64>,
     /// Probe examples whose Jacobian singular values are measured, at initialization only:
@@ -274,11 +274,14 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// Steps at which the model is probed: 0, 1, 10, 100, 1000, every `probe_every`, the
-    /// raw-snapshot epoch boundaries and the last step.
+    /// Steps at which the model is probed: 0, every `probe_every`, the raw-snapshot epoch
+    /// boundaries and the last step; and 100 and 1000, to resolve the early dynamics, when
+    /// `probe_every` is longer than 1000.
     pub fn is_probe_step(&self, step: u64) -> bool {
+        let early = matches!(step, 100 | 1000) && self.params.probe_every > 1000;
         step <= self.params.updates
-            && (matches!(step, 0 | 1 | 10 | 100 | 1000)
+            && (step == 0
+                || early
                 || step.is_multiple_of(self.params.probe_every)
                 || self.is_raw_step(step))
     }

@@ -39,6 +39,7 @@ pub struct Timing {
     /// The Jacobians at initialization and the whole-set evaluation at the last step.
     #[serde(default)]
     pub once_s: f64,
+    /// Checkpoints and raw snapshots: storage.
     pub checkpoint_s: f64,
 }
 

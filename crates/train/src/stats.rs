@@ -52,15 +52,29 @@ fn percentiles(flat: &Tensor, qs: &[f64]) -> Tensor {
             let position = q * (n - 1) as f64;
             let below = position.floor() as i64;
             let fraction = position - below as f64;
-            let lo = flat.kthvalue(below + 1, 0, false).0.to_kind(Kind::Double);
+            let lo = flat.kthvalue(below + 1, 0, false).0;
             if fraction == 0.0 {
-                return lo.view([1]);
+                return lo.to_kind(Kind::Double).view([1]);
             }
-            let hi = flat.kthvalue(below + 2, 0, false).0.to_kind(Kind::Double);
+            let hi = next_order_statistic(flat, &lo, below + 1).to_kind(Kind::Double);
+            let lo = lo.to_kind(Kind::Double);
             (&lo + (hi - &lo) * fraction).view([1])
         })
         .collect();
     Tensor::cat(&values, 0)
+}
+
+/// The (k+1)-th smallest value of `flat`, given its k-th, `kth`: `kth` itself when more than
+/// k values are at most `kth` (ties), else the least value above it. The same value as a
+/// second `kthvalue`, at the cost of a comparison instead of a selection.
+fn next_order_statistic(flat: &Tensor, kth: &Tensor, k: i64) -> Tensor {
+    let at_most = flat.le_tensor(kth).sum(Kind::Int64);
+    let above = flat.where_self(
+        &flat.gt_tensor(kth),
+        &Tensor::full_like(flat, f64::INFINITY),
+    );
+    let least_above = above.min();
+    kth.where_self(&at_most.gt(k), &least_above)
 }
 
 /// The run's histogram edges per quantity (activation, preact_grad, weight_grad), fixed

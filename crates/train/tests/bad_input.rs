@@ -151,6 +151,7 @@ fn checkpointed_run(root: &Path, data: &Path) -> PathBuf {
         };
         args.extend([flag, value]);
     }
+    args.extend(["--probe-every".into(), "100".into()]);
     args.extend(["--stop-after".into(), "1".into()]);
     train_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out.join("checkpoint/state.json").exists());

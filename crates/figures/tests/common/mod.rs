@@ -146,7 +146,8 @@ impl Fixture {
         }
     }
 
-    /// Probes like the trainer: 0, 1, 10, 100, then every 1000 up to `updates`.
+    /// Probes at 0, 1, 10, 100, then every 1000 up to `updates` (denser early than the
+    /// trainer's 0, 100, 1000: figures must not assume a cadence).
     pub fn steps(&self) -> Vec<u64> {
         let mut steps: Vec<u64> = [0, 1, 10, 100]
             .into_iter()

@@ -23,7 +23,8 @@
 //! step 0), `valid_loss`, `test_loss` f64 (mean NLL over the whole set), `valid_error`,
 //! `test_error` f64 (fraction misclassified, 0..1).
 //!
-//! Probes run before the first update (step 0), after updates 1, 10, 100 and 1000, every
+//! Probes run before the first update (step 0), after updates 100 and 1000 (when
+//! `probe_every` exceeds 1000), every
 //! `probe_every` updates, at every raw-snapshot epoch boundary (below) and after the last.
 //!
 //! # `stats/`
