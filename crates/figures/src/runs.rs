@@ -142,12 +142,7 @@ pub fn read_trial(path: &Path) -> Result<Run> {
 /// The validation error of a trial's last probe (whole validation set); None when it did not
 /// complete or the error is not finite.
 pub fn trial_valid_error(trial: &Run) -> Result<Option<f64>> {
-    let recording = trial.open()?;
-    if recording.status()? != spec::layout::STATUS_COMPLETE {
-        return Ok(None);
-    }
-    let errors = recording.history()?.valid_error;
-    Ok(errors.last().copied().filter(|e| e.is_finite()))
+    trial.open()?.final_valid_error()
 }
 
 /// A complete recording's run, once its history is known to be there.

@@ -108,35 +108,42 @@ fn he_init_keeps_relu_layers_level_beyond_the_paper() {
     );
 }
 
-/// Fig 9 through real files: the relative spread of the weight-gradient std over layers,
-/// normalized against standard, at step 0 and in the median after it.
+/// Fig 9 through real files: whether the weight gradients' std spreads apart over the layers
+/// during training, standard against normalized. Level at init in both (as Fig 8 finds), the
+/// fixtures differ in how each layer's std grows by the end.
 #[test]
-fn fig9_judges_the_spread_over_layers_at_init_and_during_training() {
+fn fig9_judges_how_the_spread_over_layers_grows_during_training() {
     let level = vec![2e-3; 5];
-    let uneven = vec![1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2];
-    let mild = vec![1.0e-3, 1.2e-3, 1.4e-3, 1.6e-3, 1.8e-3];
-    let diverging = vec![1.0, 4.0, 16.0, 64.0, 256.0];
-    let fig9 = |standard_std: &[f64], normalized_std: &[f64], normalized_growth: &[f64]| {
+    let fig9 = |standard_growth: &[f64], normalized_growth: &[f64]| {
         let mut standard = Fixture::shapeset(Tanh, Standard);
-        standard.weight_grad_std = standard_std.to_vec();
+        standard.weight_grad_std = level.clone();
+        standard.weight_grad_growth = standard_growth.to_vec();
         let mut normalized = Fixture::shapeset(Tanh, Normalized);
-        normalized.weight_grad_std = normalized_std.to_vec();
+        normalized.weight_grad_std = level.clone();
         normalized.weight_grad_growth = normalized_growth.to_vec();
         let all = findings_of(&[standard, normalized]);
         all.into_iter().find(|f| f.anchor == "fig9").unwrap()
     };
     let flat = vec![1.0; 5];
-    let reproduced = fig9(&uneven, &level, &flat);
+    let mild = vec![1.0, 2.0, 3.0, 4.0, 5.0];
+    let diverging = vec![1.0, 4.0, 16.0, 64.0, 256.0];
+    let reproduced = fig9(&diverging, &flat);
     assert_eq!(reproduced.verdict, Verdict::Reproduced, "{reproduced:?}");
     assert!(
-        reproduced.measured[0].contains("over 6 probes after step 0"),
+        reproduced.measured[0].contains("probes after step 0"),
         "{reproduced:?}"
     );
-    // Level at init, then the higher layers' gradients grow apart: at init only.
-    let partial = fig9(&mild, &level, &diverging);
+    let partial = fig9(&diverging, &mild);
     assert_eq!(partial.verdict, Verdict::Partial, "{partial:?}");
-    let reversed = fig9(&level, &uneven, &flat);
+    let reversed = fig9(&mild, &diverging);
     assert_eq!(reversed.verdict, Verdict::NotReproduced, "{reversed:?}");
+    // Near-init data, neither spread apart: a short run cannot pass.
+    let near_init = fig9(&flat, &flat);
+    assert_eq!(
+        near_init.verdict,
+        Verdict::NotTestedAtScale,
+        "{near_init:?}"
+    );
 }
 
 /// §4.2.2 reads the Jacobian at step 0 from the lowest seed that measured it.

@@ -122,6 +122,9 @@ pub struct InspectArgs {
     /// GPUs training would use, as for `paper run` (the device class is part of every run's key).
     #[arg(long)]
     pub gpus: Option<usize>,
+    /// Pack size, as for `paper run` (the engine, `train` or `train-pack`, is part of a run's key).
+    #[arg(long)]
+    pub pack_size: Option<usize>,
 }
 
 #[derive(Args)]
@@ -134,6 +137,11 @@ pub struct RunArgs {
     /// GPUs to spread training runs over, one per run [default: what `nvidia-smi -L` lists; 0: train on the CPU].
     #[arg(long)]
     pub gpus: Option<usize>,
+    /// Final runs of one shape (differing in seed, init or learning rate) trained together by
+    /// `train-pack`, K per process [default: as many as the GPU's free memory holds; on the
+    /// CPU 1, each run alone]. A K that does not fit is refused before anything trains.
+    #[arg(long)]
+    pub pack_size: Option<usize>,
     /// Where figures are published [default: <repo>/figures].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -152,6 +160,7 @@ impl RunArgs {
             profile,
             jobs,
             gpus,
+            pack_size,
             out,
             plan,
             no_train,
@@ -160,6 +169,7 @@ impl RunArgs {
             && profile.profile_file.is_none()
             && jobs.is_none()
             && gpus.is_none()
+            && pack_size.is_none()
             && out.is_none()
             && plan.is_none()
             && !no_train

@@ -76,13 +76,19 @@ pub fn render(plan: &Plan, format: Format, states: Option<&[State]>) -> String {
 fn detail(kind: &Kind) -> String {
     match kind {
         Kind::Dataset { dataset } => format!("dataset {dataset}"),
-        Kind::Train { run, device, lr } => {
+        Kind::Train {
+            run,
+            device,
+            lr,
+            pack,
+        } => {
             let rate = match lr {
                 crate::plan::Lr::Selected => "lr selected".to_string(),
                 _ => format!("lr {}", run.lr),
             };
+            let engine = if pack.is_some() { ", in a pack" } else { "" };
             format!(
-                "{} {} {}x{} {} updates, {rate}, {device}",
+                "{} {} {}x{} {} updates, {rate}, {device}{engine}",
                 run.activation, run.init, run.hidden_layers, run.width, run.updates
             )
         }

@@ -51,6 +51,30 @@ impl Gpus {
     }
 }
 
+impl Gpus {
+    /// Free memory of the first device, in bytes, as `nvidia-smi` reports it; None when it
+    /// cannot tell.
+    pub fn free_bytes(&self) -> Option<u64> {
+        let output = std::process::Command::new("nvidia-smi")
+            .args([
+                "--query-gpu=memory.free",
+                "--format=csv,noheader,nounits",
+                "-i",
+            ])
+            .arg(self.ids.first()?)
+            .output()
+            .ok()?;
+        parse_free_mib(&String::from_utf8_lossy(&output.stdout))
+    }
+}
+
+/// The first line of `nvidia-smi --query-gpu=memory.free --format=csv,noheader,nounits`
+/// (MiB), in bytes.
+fn parse_free_mib(text: &str) -> Option<u64> {
+    let mib: u64 = text.lines().next()?.trim().parse().ok()?;
+    mib.checked_mul(1 << 20)
+}
+
 /// Cores of this machine.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
@@ -64,6 +88,13 @@ pub fn threads_per_job(jobs: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_memory_is_read_in_mib() {
+        assert_eq!(parse_free_mib("143771\n"), Some(143_771 << 20));
+        assert_eq!(parse_free_mib("[N/A]\n"), None);
+        assert_eq!(parse_free_mib(""), None);
+    }
 
     #[test]
     fn zero_gpus_means_the_cpu() {

@@ -22,6 +22,7 @@ pub mod explain;
 pub mod gc;
 pub mod lockfile;
 pub mod manifest;
+pub mod packing;
 pub mod plan;
 pub mod profile;
 pub mod published;

@@ -24,6 +24,10 @@ pub enum Kind {
         device: String,
         #[serde(default)]
         lr: Lr,
+        /// The pack this run trains in (`train-pack`), named by its first member's stage
+        /// index; none: alone (`train`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pack: Option<usize>,
     },
     /// Learning-rate selection over the trials it reads ([`spec::selection::choose`]), run by
     /// `paper` itself; writes `selection.json`.
@@ -149,6 +153,7 @@ impl Plan {
                 run,
                 device: device.into(),
                 lr,
+                pack: None,
             };
             plan.push(&mut index, name, kind, deps, "train");
         }
@@ -200,6 +205,7 @@ impl Plan {
                     run: trial.clone(),
                     device: device.into(),
                     lr: Lr::Trial,
+                    pack: None,
                 };
                 self.push(index, trial_stage(&trial), kind, vec![dataset], "train")
             })
@@ -244,6 +250,57 @@ impl Plan {
             tool: tool.into(),
         });
         self.stages.len() - 1
+    }
+
+    /// Groups final runs into packs ([`crate::packing::shape`]): runs of one shape, in plan
+    /// order, `size(run)` at a time; a pack of one stays a single run. Learning-rate trials
+    /// always train alone. A packed run's tool is `train-pack`, so its key names that engine.
+    pub fn pack(mut self, size: impl Fn(&RunParams) -> usize) -> Result<Plan> {
+        // shape -> (first member of the pack being filled, members so far)
+        let mut filling: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        let mut first_of: Vec<(usize, usize)> = Vec::new();
+        for (i, stage) in self.stages.iter().enumerate() {
+            let Kind::Train { run, lr, .. } = &stage.kind else {
+                continue;
+            };
+            if *lr == Lr::Trial {
+                continue;
+            }
+            let slot = filling.entry(crate::packing::shape(run)).or_insert((i, 0));
+            if slot.1 == size(run).max(1) {
+                *slot = (i, 0);
+            }
+            slot.1 += 1;
+            first_of.push((i, slot.0));
+        }
+        for &(i, first) in &first_of {
+            let shared = first_of.iter().filter(|(_, f)| *f == first).count() > 1;
+            if !shared {
+                continue;
+            }
+            let stage = &mut self.stages[i];
+            stage.tool = "train-pack".into();
+            if let Kind::Train { pack, .. } = &mut stage.kind {
+                *pack = Some(first);
+            }
+        }
+        self.check_order()?;
+        Ok(self)
+    }
+
+    /// The members of the pack that stage `i` trains in (itself alone when it has none).
+    pub fn pack_members(&self, i: usize) -> Vec<usize> {
+        let Kind::Train {
+            pack: Some(first), ..
+        } = self.stages[i].kind
+        else {
+            return vec![i];
+        };
+        (0..self.stages.len())
+            .filter(
+                |&j| matches!(self.stages[j].kind, Kind::Train { pack: Some(f), .. } if f == first),
+            )
+            .collect()
     }
 
     /// Every stage reads only earlier stages, names are unique and every tool is known.
@@ -434,7 +491,7 @@ pub(crate) mod tests {
     use std::path::PathBuf;
 
     pub(crate) fn tools(train: &str) -> BTreeMap<String, ToolId> {
-        ["fetch", "shapeset", "train", "figures"]
+        ["fetch", "shapeset", "train", "train-pack", "figures"]
             .into_iter()
             .map(|b| {
                 let identity = if b == "train" {
@@ -640,6 +697,40 @@ pub(crate) mod tests {
         let (spec, _) = plan.key(fig6, &results).unwrap();
         assert_eq!(spec.inputs.len(), 2);
         assert_eq!(spec.params, json!({"id": "fig6"}));
+    }
+
+    #[test]
+    fn runs_of_one_shape_are_packed_k_at_a_time_and_trials_never() {
+        let plan = plan().pack(|_| 2).unwrap();
+        let packed = |name: &str| {
+            let i = plan.find(name).unwrap();
+            (plan.stages[i].tool.clone(), plan.pack_members(i))
+        };
+        let (tool, members) = packed("train/shapeset-tanh-standard-l5-w32-s0");
+        assert_eq!(tool, "train-pack");
+        let names: Vec<&str> = members
+            .iter()
+            .map(|&m| plan.stages[m].name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "train/shapeset-tanh-standard-l5-w32-s0",
+                "train/shapeset-tanh-normalized-l5-w32-s0"
+            ],
+            "two inits of one shape"
+        );
+        // MNIST softsign: standard and normalized, seeds 0 and 1 -> two packs of two.
+        let (_, first) = packed("train/mnist-softsign-standard-l5-w32-s0");
+        let (_, second) = packed("train/mnist-softsign-normalized-l5-w32-s0");
+        assert_eq!(first.len(), 2);
+        assert_eq!(second.len(), 2);
+        assert_ne!(first, second);
+        // Sigmoid has one configuration and two seeds: one pack. A key names the engine.
+        let (tool, sigmoid) = packed("train/mnist-sigmoid-standard-l5-w32-s1");
+        assert_eq!((tool.as_str(), sigmoid.len()), ("train-pack", 2));
+        let alone = tests::plan().pack(|_| 1).unwrap();
+        assert!(alone.stages.iter().all(|s| s.tool != "train-pack"));
     }
 
     #[test]

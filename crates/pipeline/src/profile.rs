@@ -253,6 +253,16 @@ impl Profile {
                 runs,
             });
         }
+        // lr-select shows the selections of what this profile's other outputs draw, and
+        // trains nothing for itself.
+        let drawn: Vec<String> = outputs
+            .iter()
+            .filter(|o| o.id != FigureId::LrSelect)
+            .flat_map(|o| o.runs.iter().map(RunParams::name))
+            .collect();
+        for output in outputs.iter_mut().filter(|o| o.id == FigureId::LrSelect) {
+            output.runs.retain(|run| drawn.contains(&run.name()));
+        }
         Ok(outputs)
     }
 
@@ -442,7 +452,7 @@ mod tests {
         assert_eq!(trials.len(), 3, "one seed x {{0.1, 0.03, 0.01}}");
         assert!(trials
             .iter()
-            .all(|t| t.updates == 1200 && t.seed == runs[0].seed));
+            .all(|t| t.updates == 1000 && t.seed == runs[0].seed));
         let ci = Profile::built_in("ci").unwrap();
         let ci_runs = ci.runs().unwrap();
         assert!(ci_runs.iter().all(|r| r.updates == 3000 && r.seed == 0));

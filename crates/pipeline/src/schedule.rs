@@ -1,7 +1,8 @@
 //! Runs a plan: up to `jobs` ready stages at once, each in a thread that waits on its child
-//! process; training runs take one GPU each when there are GPUs.
+//! process; training runs take one GPU each when there are GPUs. The ready members of a pack
+//! start together, as one job.
 
-use crate::exec::{interrupt, run_stage, Context, Outcome};
+use crate::exec::{interrupt, run_pack, run_stage, Context, Outcome};
 use crate::plan::{Kind, Plan, StageResult};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -29,25 +30,39 @@ pub fn run(plan: &Plan, ctx: &Context, jobs: usize, gpus: &[String]) -> Vec<Outc
                 } else {
                     None
                 };
-                started[i] = true;
+                let members: Vec<usize> = plan
+                    .pack_members(i)
+                    .into_iter()
+                    .filter(|&m| m == i || !started[m] && settled(plan, m, &outcomes))
+                    .collect();
+                for &m in &members {
+                    started[m] = true;
+                }
                 running += 1;
                 let (done_tx, snapshot) = (done_tx.clone(), results.clone());
                 scope.spawn(move || {
-                    let outcome = run_stage(ctx, plan, i, &snapshot, gpu.as_deref());
+                    // A packed run trains with train-pack even alone: its key names that engine.
+                    let outcomes = if plan.stages[i].tool == "train-pack" {
+                        run_pack(ctx, plan, &members, &snapshot, gpu.as_deref())
+                    } else {
+                        vec![(i, run_stage(ctx, plan, i, &snapshot, gpu.as_deref()))]
+                    };
                     done_tx
-                        .send((i, gpu, outcome))
+                        .send((outcomes, gpu))
                         .expect("the scheduler outlives its stages");
                 });
             }
             if running == 0 {
                 break;
             }
-            let (i, gpu, outcome) = done_rx.recv().expect("a running stage reports back");
+            let (done, gpu) = done_rx.recv().expect("a running job reports back");
             running -= 1;
             free_gpus.extend(gpu);
-            report(&plan.stages[i].name, &outcome);
-            results[i] = outcome.result().cloned();
-            outcomes[i] = Some(outcome);
+            for (i, outcome) in done {
+                report(&plan.stages[i].name, &outcome);
+                results[i] = outcome.result().cloned();
+                outcomes[i] = Some(outcome);
+            }
         }
     });
     let unstarted = |i: usize| {
@@ -76,10 +91,13 @@ fn next_ready(
     train_allowed: bool,
 ) -> Option<usize> {
     (0..plan.stages.len()).find(|&i| {
-        !started[i]
-            && (train_allowed || !is_train(plan, i))
-            && plan.stages[i].deps.iter().all(|&d| outcomes[d].is_some())
+        !started[i] && (train_allowed || !is_train(plan, i)) && settled(plan, i, outcomes)
     })
+}
+
+/// Whether every stage that stage `i` reads has an outcome.
+fn settled(plan: &Plan, i: usize, outcomes: &[Option<Outcome>]) -> bool {
+    plan.stages[i].deps.iter().all(|&d| outcomes[d].is_some())
 }
 
 fn report(stage: &str, outcome: &Outcome) {

@@ -56,7 +56,10 @@ pub fn write(plan: &Plan, ctx: &Context, cluster: &Cluster) -> Result<Vec<Task>>
     let resolved = resolve(plan, ctx);
     let mut tasks = Vec::new();
     for (stage, r) in plan.stages.iter().zip(&resolved) {
-        let Kind::Train { run, device, lr } = &stage.kind else {
+        let Kind::Train {
+            run, device, lr, ..
+        } = &stage.kind
+        else {
             continue;
         };
         match (&r.key, &r.result) {

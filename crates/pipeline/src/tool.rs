@@ -16,10 +16,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The stage binaries and the workspace crate that builds each.
-pub const BINARIES: [(&str, &str); 4] = [
+pub const BINARIES: [(&str, &str); 5] = [
     ("fetch", "fetch"),
     ("shapeset", "shapeset"),
     ("train", "train"),
+    ("train-pack", "pack"),
     ("figures", "figures"),
 ];
 
@@ -51,7 +52,9 @@ pub fn identities(repo: &Path, runtime: &Runtime) -> Result<BTreeMap<String, Too
     BINARIES
         .iter()
         .map(|(binary, krate)| {
-            let extra = (*binary == "train").then_some(runtime);
+            // Both trainers link the same libraries; their numbers depend on them and on the
+            // device class alike.
+            let extra = matches!(*binary, "train" | "train-pack").then_some(runtime);
             Ok((binary.to_string(), identity(repo, binary, krate, extra)?))
         })
         .collect()
@@ -315,6 +318,11 @@ mod tests {
                 "[package]\nname = \"figures\"\n",
             ),
             ("crates/figures/src/lib.rs", "\n"),
+            (
+                "crates/pack/Cargo.toml",
+                "[package]\nname = \"pack\"\n[dependencies]\ntrain = { path = \"../train\" }\n",
+            ),
+            ("crates/pack/src/main.rs", "fn main() {}\n"),
             ("datasets/mnist.toml", "x = 1\n"),
         ];
         for (rel, text) in files {

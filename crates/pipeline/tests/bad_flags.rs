@@ -5,7 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const BINARIES: [&str; 5] = ["fetch", "shapeset", "train", "figures", "paper"];
+const BINARIES: [&str; 6] = [
+    "fetch",
+    "shapeset",
+    "train",
+    "train-pack",
+    "figures",
+    "paper",
+];
 
 fn bin_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_paper"))

@@ -81,9 +81,9 @@ fn final_runs_train_at_the_rate_their_trials_chose() {
             "the final run's length, not the trials'"
         );
     }
-    // lr-select draws every Shapeset configuration (8): the dataset, 8 x 3 trials, 8
-    // selections, 8 final runs and 2 renders.
-    sb.run_cached(1 + 24 + 8 + 8 + 2);
+    // lr-select draws what fig6 draws: the dataset, 2 x 3 trials, 2 selections, 2 final runs
+    // and 2 renders.
+    sb.run_cached(1 + 6 + 2 + 2 + 2);
 
     // A new grid re-selects; the trials of rates it keeps are not retrained.
     sb.set_profile(&selecting("[0.05, 0.0001]"));

@@ -64,6 +64,13 @@ impl Quantity {
             Quantity::WeightGrad => "weight_grad",
         }
     }
+
+    /// Whether `p02`, `p50` and `p98` are measured (NaN otherwise). Not for the weight
+    /// gradients: their 1M values per layer made the order statistics 40% of a probe, and no
+    /// figure draws them (Figs 8 and 9 use the std and the histograms).
+    pub fn has_percentiles(self) -> bool {
+        self != Quantity::WeightGrad
+    }
 }
 
 pub fn history(column: &str) -> String {

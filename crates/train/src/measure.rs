@@ -113,8 +113,8 @@ fn summary(
         .collect();
     for layer in &probe.layers {
         let arrays = [&layer.activation, &layer.preact_grad, &layer.weight_grad];
-        for (values, edges) in arrays.into_iter().zip(&edges) {
-            parts.push(summary_row(values, edges));
+        for ((values, edges), quantity) in arrays.into_iter().zip(&edges).zip(Quantity::ALL) {
+            parts.push(summary_row(values, edges, quantity.has_percentiles()));
         }
     }
     Vec::<f64>::try_from(Tensor::cat(&parts, 0)).context("reading a probe")

@@ -46,7 +46,7 @@ pub fn run(args: &SelectArgs) -> Result<PathBuf> {
         trials.push(Trial {
             lr: params.lr,
             seed: params.seed,
-            valid_error: final_valid_error(&file, params.updates)?,
+            valid_error: file.final_valid_error()?,
         });
     }
     let (selector, updates) = shape.expect("at least one trial");
@@ -57,18 +57,6 @@ pub fn run(args: &SelectArgs) -> Result<PathBuf> {
     write(&path, &serde_json::to_string_pretty(&selection)?)?;
     eprintln!("train: {selector}: learning rate {}", selection.chosen_lr);
     Ok(path)
-}
-
-/// The whole-set validation error of the last probe of a run that reached its end; None for
-/// a run that diverged.
-fn final_valid_error(file: &RunFile, updates: u64) -> Result<Option<f64>> {
-    if file.status()?.starts_with(spec::layout::STATUS_DIVERGED) {
-        return Ok(None);
-    }
-    let history = file.history()?;
-    let reached_end = history.step.last() == Some(&(updates as f64));
-    let error = history.valid_error.last().copied();
-    Ok(error.filter(|e| reached_end && e.is_finite()))
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {

@@ -22,7 +22,9 @@ pub fn edges(lo: f64, hi: f64) -> Vec<f32> {
 /// One row `[mean, std, p02, p50, p98, count_0 .. count_99]` (f64, on the device) for the
 /// values of `values`. Values outside the edges are counted in the first or last bin, so
 /// every row's counts sum to the number of values; bins are closed on the left.
-pub fn summary_row(values: &Tensor, edges: &Tensor) -> Tensor {
+/// The percentiles are NaN when `with_percentiles` is false
+/// ([`spec::Quantity::has_percentiles`]).
+pub fn summary_row(values: &Tensor, edges: &Tensor, with_percentiles: bool) -> Tensor {
     let flat = values.flatten(0, -1);
     let inner = edges.narrow(0, 1, BINS as i64 - 1);
     let counts = flat
@@ -30,11 +32,16 @@ pub fn summary_row(values: &Tensor, edges: &Tensor) -> Tensor {
         .bincount::<Tensor>(None, BINS as i64)
         .to_kind(Kind::Double);
     let wide = flat.to_kind(Kind::Double);
+    let quantiles = if with_percentiles {
+        percentiles(&flat, &[0.02, 0.5, 0.98])
+    } else {
+        Tensor::full([3], f64::NAN, (Kind::Double, flat.device()))
+    };
     Tensor::cat(
         &[
             wide.mean(Kind::Double).view([1]),
             wide.std(true).view([1]),
-            percentiles(&flat, &[0.02, 0.5, 0.98]),
+            quantiles,
             counts,
         ],
         0,
@@ -110,7 +117,11 @@ mod tests {
     fn summary_matches_hand_numbers() {
         let values = Tensor::from_slice(&[-2.0f32, 0.0, 0.25, 0.5, 0.75, 1.0, 3.0]);
         let e = Tensor::from_slice(&edges(0.0, 1.0));
-        let row: Vec<f64> = Vec::try_from(summary_row(&values, &e)).unwrap();
+        let row: Vec<f64> = Vec::try_from(summary_row(&values, &e, true)).unwrap();
+        let without: Vec<f64> = Vec::try_from(summary_row(&values, &e, false)).unwrap();
+        assert!(without[2..5].iter().all(|p| p.is_nan()));
+        assert_eq!((without[0], without[1]), (row[0], row[1]));
+        assert_eq!(without[SCALARS..], row[SCALARS..]);
         assert_eq!(row.len(), SCALARS + BINS);
         let mean = 3.5 / 7.0;
         assert!((row[0] - mean).abs() < 1e-12);

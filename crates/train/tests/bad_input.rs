@@ -405,3 +405,38 @@ fn every_bad_input_gets_one_line_a_nonzero_exit_and_leaves_nothing() {
     eprintln!("{count} bad-input cases passed");
     assert_eq!(count, 44);
 }
+
+/// A resume whose raw snapshot of step 0 is gone, with the seed-layout export (which reads
+/// it): one line naming the snapshot, not a torch trace, and no temp file.
+#[test]
+fn a_missing_raw_snapshot_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = shapeset_file(dir.path(), 300);
+    let prepared = checkpointed_run(dir.path(), &data);
+    let raw = prepared.join("checkpoint/raw");
+    let snapshots: Vec<PathBuf> = std::fs::read_dir(&raw)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("step0")
+        })
+        .collect();
+    assert_eq!(snapshots.len(), 1, "the step-0 snapshot: {snapshots:?}");
+    std::fs::remove_file(&snapshots[0]).unwrap();
+    let mut args: Vec<String> = Vec::new();
+    for (flag, value) in base_args(&data, &prepared) {
+        let value = if flag == "--updates" {
+            "200".into()
+        } else {
+            value.unwrap()
+        };
+        args.extend([flag, value]);
+    }
+    args.extend(["--probe-every", "100", "--resume", "--export-seed-layout"].map(String::from));
+    let output = train(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_one_line_error(&output, 1, "raw snapshot", "resume without raw/step0");
+    assert!(temp_files(&prepared).is_empty());
+}

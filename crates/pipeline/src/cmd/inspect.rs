@@ -15,7 +15,8 @@ use std::path::Path;
 fn plan_and_manifest(env: &Env, args: InspectArgs) -> Result<(Plan, Option<Manifest>)> {
     let manifest = Manifest::load(&env.out_dir(args.out)?);
     let default = default_profile(manifest.as_ref());
-    let plan = env.plan(&args.profile, &default, Gpus::detect(args.gpus).as_ref())?;
+    let gpus = Gpus::detect(args.gpus);
+    let plan = env.plan(&args.profile, &default, gpus.as_ref(), args.pack_size)?;
     Ok((plan, manifest))
 }
 

@@ -11,11 +11,13 @@ use crate::cli::{Cli, Command, ProfileArgs};
 use crate::device::{threads_per_job, Gpus};
 use crate::exec::{Context, Scope};
 use crate::manifest::Manifest;
-use crate::plan::Plan;
+use crate::packing::{self, PackSize};
+use crate::plan::{Kind, Plan};
 use crate::profile::Profile;
 use crate::tool::{find_repo_root, identities, train_versions, Runtime};
 use anyhow::Result;
 use spec::cli::usage;
+use spec::RunParams;
 use std::path::{Path, PathBuf};
 use store::Store;
 
@@ -83,9 +85,31 @@ impl Env {
         ))
     }
 
-    /// The plan of a profile on this repository, for training on `gpus` (the CPU when none).
-    fn plan(&self, args: &ProfileArgs, default: &str, gpus: Option<&Gpus>) -> Result<Plan> {
-        self.plan_for(args, default, &Gpus::device_class(gpus))
+    /// The plan of a profile on this repository, for training on `gpus` (the CPU when none),
+    /// its final runs grouped into packs as `pack_size` (`--pack-size`) and the device allow.
+    fn plan(
+        &self,
+        args: &ProfileArgs,
+        default: &str,
+        gpus: Option<&Gpus>,
+        pack_size: Option<usize>,
+    ) -> Result<Plan> {
+        let packing = PackSize::choose(pack_size, gpus.and_then(Gpus::free_bytes))
+            .map_err(|e| usage(format!("{e:#}")))?;
+        let plan = self.plan_for(args, default, &Gpus::device_class(gpus))?;
+        if packing == PackSize::Alone {
+            return Ok(plan);
+        }
+        let runs: Vec<&RunParams> = plan
+            .stages
+            .iter()
+            .filter_map(|s| match &s.kind {
+                Kind::Train { run, .. } => Some(run),
+                _ => None,
+            })
+            .collect();
+        let sizes = packing.sizes(&runs, &Context::default_bin_dir()?)?;
+        plan.pack(|run| sizes[&packing::shape(run)])
     }
 
     /// The profile is read and validated before anything else (tool identities, the store), so

@@ -16,7 +16,7 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
     // Everything that can be refused is refused before the store or the output is touched.
     let plan = match &args.plan {
         Some(path) => Plan::load(path)?,
-        None => env.plan(&args.profile, "quick", gpus.as_ref())?,
+        None => env.plan(&args.profile, "quick", gpus.as_ref(), args.pack_size)?,
     };
     let out = env.out_dir(args.out)?;
     let gpu_ids = gpus.as_ref().map(|g| g.ids.clone()).unwrap_or_default();

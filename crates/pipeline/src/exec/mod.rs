@@ -12,10 +12,12 @@
 mod child;
 mod dataset;
 pub mod interrupt;
+mod pack;
 mod render;
 mod select;
 mod train;
 
+pub use pack::run_pack;
 pub use select::chosen_lr;
 pub use train::{train_args, work_dir};
 
@@ -273,7 +275,9 @@ fn build(
     };
     match &stage.kind {
         Kind::Dataset { dataset } => dataset::run(&job, *dataset),
-        Kind::Train { run, device, lr } => {
+        Kind::Train {
+            run, device, lr, ..
+        } => {
             let data = results[stage.deps[0]]
                 .as_ref()
                 .expect("keyed on its dataset");

@@ -120,7 +120,19 @@ pub fn train_args(
     work: &Path,
 ) -> Vec<OsString> {
     let mut args: Vec<OsString> = run.to_args().into_iter().map(OsString::from).collect();
-    args.extend([
+    args.extend(placement_args(device, threads, data, work));
+    args
+}
+
+/// Where a trainer (`train` or `train-pack`) runs, reads and writes: flags that do not change
+/// its numbers.
+pub(super) fn placement_args(
+    device: &str,
+    threads: usize,
+    data: &Path,
+    out: &Path,
+) -> [OsString; 8] {
+    [
         "--device".into(),
         device.into(),
         "--threads".into(),
@@ -128,9 +140,8 @@ pub fn train_args(
         "--data".into(),
         data.as_os_str().to_owned(),
         "--out".into(),
-        work.as_os_str().to_owned(),
-    ]);
-    args
+        out.as_os_str().to_owned(),
+    ]
 }
 
 /// Where a run is built before it moves into the store: `<store>/work/<key>`.

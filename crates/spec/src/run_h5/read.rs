@@ -73,6 +73,17 @@ impl Recording {
         self.text_attr(attr::STATUS)
     }
 
+    /// The whole-set validation error of the last probe of a complete run; None for a run
+    /// that is not complete (a diverged trial) or whose error is not finite. What a
+    /// learning-rate selection scores ([`crate::selection`]).
+    pub fn final_valid_error(&self) -> Result<Option<f64>> {
+        if self.status()? != crate::layout::STATUS_COMPLETE {
+            return Ok(None);
+        }
+        let errors = self.history()?.valid_error;
+        Ok(errors.last().copied().filter(|e| e.is_finite()))
+    }
+
     /// The run's config, as recorded in the `config` attribute.
     pub fn config(&self) -> Result<RunConfig> {
         let json = self.text_attr(attr::CONFIG)?;

@@ -34,7 +34,8 @@
 //!   (dCost/ds_k) and `weight_grad` (dCost/dW_k, the incoming weights of layer k). All are
 //!   taken over every value of the array on the 300 probe examples (the first 300 of the
 //!   test set); Cost is the mean NLL over those 300; the weight gradient is computed, never
-//!   applied. `std` is the sample std (n - 1); percentiles interpolate linearly.
+//!   applied. `std` is the sample std (n - 1); percentiles interpolate linearly; they are NaN
+//!   for `weight_grad` (`Quantity::has_percentiles`).
 //! - `stats/layer<k>/<q>/hist` f64 `[P, 100]`: counts per bin (they sum to the number of
 //!   values), attribute `edges` f32 `[101]`. Bins are closed on the left; values outside the
 //!   edges are counted in the first or last bin. Edges are fixed for the run and shared by

@@ -1,0 +1,170 @@
+//! Which runs `paper` trains together in one `train-pack` process, and how many at once.
+//!
+//! Runs of one *shape* may share a pack: the same parameters except seed, init, learning rate
+//! and the Jacobian examples, which `train-pack` keeps per model. On a GPU the pack size comes
+//! from free device memory (`train-pack memory`, the pack trainer's own memory model); on the
+//! CPU packs do not pay (README "Why packs don't help on CPU"), so runs train alone unless
+//! `--pack-size` asks otherwise. A `--pack-size` that cannot fit is refused before anything
+//! trains.
+
+use anyhow::{bail, Context as _, Result};
+use serde_json::Value;
+use spec::RunParams;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// The fields a pack's members may differ in; everything else is the pack's shape.
+const PER_MODEL: [&str; 4] = ["seed", "init", "lr", "jacobian_examples"];
+
+/// A run's pack shape: its parameters without the per-model ones, as canonical JSON.
+pub fn shape(run: &RunParams) -> String {
+    let mut value = serde_json::to_value(run).expect("run params are JSON");
+    if let Value::Object(fields) = &mut value {
+        for field in PER_MODEL {
+            fields.remove(field);
+        }
+    }
+    value.to_string()
+}
+
+/// How big packs are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackSize {
+    /// Every run alone (`train`).
+    Alone,
+    /// As many as fit in the given bytes of device memory.
+    Fit { memory: u64 },
+    /// `--pack-size K`, checked against the given bytes.
+    Exactly { size: usize, memory: u64 },
+}
+
+impl PackSize {
+    /// `--pack-size` if given; else on a GPU as many as its free memory holds, on the CPU none.
+    pub fn choose(requested: Option<usize>, gpu_free: Option<u64>) -> Result<PackSize> {
+        Ok(match (requested, gpu_free) {
+            (Some(0), _) => bail!("--pack-size must be at least 1"),
+            (Some(1), _) | (None, None) => PackSize::Alone,
+            (Some(size), Some(memory)) => PackSize::Exactly { size, memory },
+            (Some(size), None) => PackSize::Exactly {
+                size,
+                memory: spec::device::cpu_memory_available().context("cannot read MemAvailable")?,
+            },
+            (None, Some(memory)) => PackSize::Fit { memory },
+        })
+    }
+
+    /// The pack size of every shape among `runs`, asking `train-pack memory` (in `bin_dir`)
+    /// what fits; refuses a `--pack-size` that does not.
+    pub fn sizes(&self, runs: &[&RunParams], bin_dir: &Path) -> Result<BTreeMap<String, usize>> {
+        let mut sizes = BTreeMap::new();
+        for run in runs {
+            let shape = shape(run);
+            if sizes.contains_key(&shape) {
+                continue;
+            }
+            let size = match *self {
+                PackSize::Alone => 1,
+                PackSize::Fit { memory } => max_models(run, memory, bin_dir)?.max(1),
+                PackSize::Exactly { size, memory } => {
+                    let fits = max_models(run, memory, bin_dir)?;
+                    if size > fits {
+                        bail!(
+                            "--pack-size {size} does not fit: {} runs shaped like {} need more than the {:.1} GB there is; at most {fits} fit",
+                            size,
+                            run.name(),
+                            memory as f64 / 1e9
+                        );
+                    }
+                    size
+                }
+            };
+            sizes.insert(shape, size);
+        }
+        Ok(sizes)
+    }
+}
+
+/// `train-pack memory`: the largest pack of runs shaped like `run` that fits in `memory` bytes.
+fn max_models(run: &RunParams, memory: u64, bin_dir: &Path) -> Result<usize> {
+    let binary = bin_dir.join("train-pack");
+    let mut child = Command::new(&binary)
+        .args(["memory", "--runs", "/dev/stdin", "--memory-gb"])
+        .arg((memory as f64 / 1e9).to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    let runs = serde_json::to_string(&[run])?;
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(runs.as_bytes())
+        .with_context(|| format!("cannot write to {}", binary.display()))?;
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        bail!(
+            "{} memory failed: {}",
+            binary.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let line: Value = serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("{} memory printed no JSON", binary.display()))?;
+    line["max_models"]
+        .as_u64()
+        .map(|k| k as usize)
+        .context("train-pack memory gave no max_models")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spec::{Activation, Dataset, Init};
+
+    fn run(seed: u64, init: Init, lr: f64, width: usize) -> RunParams {
+        RunParams {
+            dataset: Dataset::Shapeset,
+            activation: Activation::Tanh,
+            init,
+            hidden_layers: 5,
+            width,
+            batch_size: 10,
+            lr,
+            updates: 100,
+            seed,
+            probe_every: 50,
+            jacobian_examples: if seed == 0 { 20 } else { 0 },
+            eval_examples: 0,
+            raw_every_epochs: 1,
+        }
+    }
+
+    #[test]
+    fn seeds_inits_and_rates_share_a_shape_widths_do_not() {
+        let a = run(0, Init::Standard, 0.1, 32);
+        assert_eq!(shape(&a), shape(&run(3, Init::Normalized, 0.01, 32)));
+        assert_ne!(shape(&a), shape(&run(0, Init::Standard, 0.1, 64)));
+    }
+
+    #[test]
+    fn the_cpu_trains_alone_unless_asked() {
+        assert_eq!(PackSize::choose(None, None).unwrap(), PackSize::Alone);
+        assert_eq!(
+            PackSize::choose(Some(1), Some(1 << 40)).unwrap(),
+            PackSize::Alone
+        );
+        assert!(matches!(
+            PackSize::choose(None, Some(80 << 30)).unwrap(),
+            PackSize::Fit { .. }
+        ));
+        assert!(matches!(
+            PackSize::choose(Some(2), None).unwrap(),
+            PackSize::Exactly { size: 2, .. }
+        ));
+        assert!(PackSize::choose(Some(0), None).is_err());
+    }
+}
