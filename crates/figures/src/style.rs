@@ -193,37 +193,6 @@ pub fn chart<'a, DB: DrawingBackend>(
     chart_ticked(area, px, title, (x, y), axes, (usize::MAX, &x_tick))
 }
 
-/// As [`chart`], with x holding log10 of the values (a log scale), ticked in the values.
-pub fn log_x_chart<'a, DB: DrawingBackend>(
-    area: &'a DrawingArea<DB, Shift>,
-    px: f64,
-    title: &str,
-    x_log10: Range<f64>,
-    y: Range<f64>,
-    axes: (&str, &str),
-) -> Result<Chart<'a, DB>, DrawError<DB>> {
-    // Ticks at whole decades, or at half decades when the axis spans less than two.
-    let span = x_log10.end - x_log10.start;
-    let ticks = if span >= 2.0 { span } else { 2.0 * span }.floor() as usize + 1;
-    let x_tick = |v: &f64| log_tick(*v);
-    chart_ticked(area, px, title, (x_log10, y), axes, (ticks, &x_tick))
-}
-
-/// The tick label of 10^`v`, three significant digits: "0.0316", "1.0e-4".
-pub fn log_tick(v: f64) -> String {
-    let value = 10f64.powf(v);
-    if !(1e-3..1e5).contains(&value) {
-        return format!("{value:.1e}");
-    }
-    let decimals = (2 - v.floor() as i32).max(0) as usize;
-    let text = format!("{value:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
-}
-
 /// [`chart`] with at most `max_ticks` x ticks (fewer in a narrow panel), labelled by
 /// `x_tick`.
 fn chart_ticked<'a, DB: DrawingBackend>(
@@ -246,6 +215,39 @@ fn chart_ticked<'a, DB: DrawingBackend>(
         .y_desc(axes.1)
         .x_labels(x_labels)
         .x_label_formatter(x_tick)
+        .y_label_formatter(&y_tick);
+    draw_mesh(mesh, px)?;
+    Ok(chart)
+}
+
+/// A chart whose x axis holds `rates` (ascending) at positions 0, 1, ..., each ticked with
+/// its value: a grid of learning rates, spaced evenly as a log axis would space a geometric
+/// grid, and labelled with the rates actually tried.
+pub fn rate_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    px: f64,
+    title: &str,
+    rates: &[f64],
+    y: Range<f64>,
+    axes: (&str, &str),
+) -> Result<Chart<'a, DB>, DrawError<DB>> {
+    let y = snap_range(y);
+    let n = rates.len().max(1);
+    let mut chart = titled(area, px, title).build_cartesian_2d(-0.5..n as f64 - 0.5, y.clone())?;
+    let y_span = y.end - y.start;
+    let x_tick = |v: &f64| {
+        let i = v.round();
+        match rates.get(i as usize) {
+            Some(rate) if (v - i).abs() < 1e-6 && i >= 0.0 => rate.to_string(),
+            _ => String::new(),
+        }
+    };
+    let y_tick = |v: &f64| tick(*v, y_span);
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(axes.0)
+        .y_desc(axes.1)
+        .x_labels(n)
+        .x_label_formatter(&x_tick)
         .y_label_formatter(&y_tick);
     draw_mesh(mesh, px)?;
     Ok(chart)
@@ -446,9 +448,5 @@ mod tests {
         assert_eq!(tick(20000.0, 1e5), "20000");
         assert_eq!(tick(-5e-4, 1e-3), "-5.0e-4");
         assert_eq!(tick(3e-9, 1e-8), "3.0e-9");
-        assert_eq!(log_tick(-1.5), "0.0316");
-        assert_eq!(log_tick(-1.0), "0.1");
-        assert_eq!(log_tick(0.0), "1");
-        assert_eq!(log_tick(-4.0), "1.0e-4");
     }
 }

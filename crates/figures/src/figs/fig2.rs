@@ -55,12 +55,16 @@ impl Saturation {
         })
     }
 
-    /// Saturation within the first epoch with layer 1 unsaturated, then the escape.
+    /// Saturation within the first epoch with layer 1 unsaturated, then the escape. A run
+    /// that ends inside the first epoch without saturating has not covered the rule's window:
+    /// not tested at this scale.
     pub fn verdict(&self) -> Verdict {
         let saturates = self.first.is_some_and(|(step, _, bottom)| {
             step <= self.updates_per_epoch && bottom > BOTTOM_UNSATURATED_MEAN
         });
+        let within_first_epoch = (self.updates as f64) < self.updates_per_epoch;
         match (saturates, self.escape.is_some()) {
+            (false, _) if self.first.is_none() && within_first_epoch => Verdict::NotTestedAtScale,
             (false, _) => Verdict::NotReproduced,
             (true, true) => Verdict::Reproduced,
             (true, false) => Verdict::Partial,
@@ -75,8 +79,10 @@ impl Saturation {
         )];
         let Some((step, top, bottom)) = self.first else {
             lines.push(format!(
-                "top layer never below {SIGMOID_SATURATED_MEAN} (lowest mean {:.3})",
-                self.lowest_top_mean
+                "top layer never below {SIGMOID_SATURATED_MEAN} (lowest mean {:.3}) in {} updates ({:.2} epochs)",
+                self.lowest_top_mean,
+                self.updates,
+                self.updates as f64 / self.updates_per_epoch
             ));
             return lines;
         };
@@ -113,7 +119,8 @@ impl Figure for Fig2 {
             "saturation: the top layer's mean activation falls below {SIGMOID_SATURATED_MEAN} \
              within the first epoch while layer 1's mean stays above {BOTTOM_UNSATURATED_MEAN} at \
              that probe; escape: it rises back above {SIGMOID_SATURATED_MEAN} later. Reproduced if \
-             both, partially reproduced if only the saturation is seen"
+             both, partially reproduced if only the saturation is seen; not tested at this scale \
+             if the run ends inside the first epoch without saturating; not reproduced otherwise"
         )
     }
 
@@ -171,5 +178,12 @@ mod tests {
             Verdict::NotReproduced
         );
         assert_eq!(saturation(None, None).verdict(), Verdict::NotReproduced);
+        let mut short = saturation(None, None);
+        short.updates = 500;
+        assert_eq!(
+            short.verdict(),
+            Verdict::NotTestedAtScale,
+            "ended inside epoch 1"
+        );
     }
 }

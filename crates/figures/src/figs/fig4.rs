@@ -1,9 +1,9 @@
 //! Fig 4: at the end of training tanh activations pile up at the saturation levels, softsign
-//! ones at the knees. The rule compares two shares of |h| between the runs. Alone it is weak:
-//! untrained networks pass it too (tanh's init spread is wider than softsign's), and shares
-//! near zero pass or fail on noise. So the same rule is applied to the step-0 snapshot, and
-//! tanh's saturated share must reach [`MODE_SHARE`]; otherwise the verdict is "not tested at
-//! this scale" rather than "reproduced".
+//! ones at the knees. The modes of |h| (pooled over layers) are located at the end and at step
+//! 0: tanh must have a mode at saturation, softsign one at the knees and none at saturation.
+//! Untrained networks have their modes elsewhere (near 0), so the same test at step 0 must
+//! fail; and in a run too short for tanh to reach saturation there is nothing to compare:
+//! "not tested at this scale".
 
 use super::histograms::Snapshot;
 use super::panel_plot::{PanelKind, PanelPlot};
@@ -14,63 +14,105 @@ use anyhow::Result;
 use spec::{FigureId, Quantity};
 use std::path::{Path, PathBuf};
 
-/// |h| above this counts as saturated, and between [`KNEE_ABS`] and it as the "knee".
+/// |h| at or above this is saturation; from [`KNEE_ABS`] up to it, the knee.
 pub const SATURATED_ABS: f64 = 0.9;
 pub const KNEE_ABS: f64 = 0.4;
-/// Tanh's saturation modes count as formed when at least this share of its activations is
-/// saturated at the end (the paper's peaks at +-1 hold far more); below it, the rule would
-/// compare shares that are all near zero, which is noise.
-pub const MODE_SHARE: f64 = 0.05;
+/// Bins of |h| over [0, 1] in which modes are located.
+pub const MODE_BINS: usize = 50;
+/// A mode is a local maximum of the (3-bin smoothed, ends reflected) histogram of |h| holding at least this
+/// multiple of a uniform distribution's share per bin: a peak, not a ripple.
+pub const MODE_DENSITY: f64 = 2.0;
 
 pub struct Fig4;
 
-/// Mean over layers of the shares of |h| in the saturated and the knee region.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Shares {
-    pub saturated: f64,
-    pub knee: f64,
+/// Where the values of |h| pile up: the centres of the histogram's modes, in [0, 1].
+pub fn modes(abs_values: &[f64]) -> Vec<f64> {
+    let n = abs_values.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut counts = vec![0.0; MODE_BINS];
+    for &v in abs_values {
+        let bin = ((v.clamp(0.0, 1.0) * MODE_BINS as f64) as usize).min(MODE_BINS - 1);
+        counts[bin] += 1.0;
+    }
+    // Reflected at the ends, so that a pile-up in the first or last bin is a mode there.
+    let at = |i: isize| counts[i.clamp(0, MODE_BINS as isize - 1) as usize];
+    let smooth: Vec<f64> = (0..MODE_BINS as isize)
+        .map(|i| (at(i - 1) + at(i) + at(i + 1)) / 3.0)
+        .collect();
+    let floor = MODE_DENSITY * n as f64 / MODE_BINS as f64;
+    let edge = |i: usize| smooth.get(i).copied().unwrap_or(f64::NEG_INFINITY);
+    (0..MODE_BINS)
+        .filter(|&i| {
+            let left = if i == 0 {
+                f64::NEG_INFINITY
+            } else {
+                edge(i - 1)
+            };
+            smooth[i] >= floor && smooth[i] > left && smooth[i] >= edge(i + 1)
+        })
+        .map(|i| (i as f64 + 0.5) / MODE_BINS as f64)
+        .collect()
 }
 
-impl Shares {
-    pub fn measure(run: &Run, snapshot: Snapshot) -> Result<Shares> {
-        let recording = run.open()?;
-        let step = snapshot.step(run)?;
-        let depth = run.hidden_layers();
-        let (mut saturated, mut knee) = (0.0, 0.0);
-        for k in 1..=depth {
-            let values = recording.raw(step, k, Quantity::Activation)?;
-            let n = values.len().max(1) as f64;
-            let abs = || values.iter().map(|v| f64::from(v.abs()));
-            saturated += abs().filter(|&a| a > SATURATED_ABS).count() as f64 / n;
-            knee += abs()
-                .filter(|&a| (KNEE_ABS..=SATURATED_ABS).contains(&a))
-                .count() as f64
-                / n;
-        }
-        Ok(Shares {
-            saturated: saturated / depth as f64,
-            knee: knee / depth as f64,
+/// The modes of |h| of a tanh run and a softsign run at one snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Modes {
+    pub tanh: Vec<f64>,
+    pub softsign: Vec<f64>,
+}
+
+impl Modes {
+    pub fn measure(tanh: &Run, softsign: &Run, snapshot: Snapshot) -> Result<Modes> {
+        Ok(Modes {
+            tanh: modes(&abs_activations(tanh, snapshot)?),
+            softsign: modes(&abs_activations(softsign, snapshot)?),
         })
+    }
+
+    /// Tanh has a mode at saturation.
+    pub fn tanh_saturated(&self) -> bool {
+        self.tanh.iter().any(|&m| m >= SATURATED_ABS)
+    }
+
+    /// The paper's picture: tanh saturated; softsign with a mode at the knee and none at
+    /// saturation.
+    pub fn as_in_the_paper(&self) -> bool {
+        let knee = |m: f64| (KNEE_ABS..SATURATED_ABS).contains(&m);
+        self.tanh_saturated()
+            && self.softsign.iter().any(|&m| knee(m))
+            && !self.softsign.iter().any(|&m| m >= SATURATED_ABS)
     }
 }
 
-/// The rule on one pair of snapshots: tanh more saturated, softsign more at the knees.
-pub fn rule_passes(tanh: Shares, softsign: Shares) -> bool {
-    tanh.saturated > softsign.saturated && softsign.knee > tanh.knee
+/// |h| of every unit of every layer on the 300 probe examples at `snapshot`.
+fn abs_activations(run: &Run, snapshot: Snapshot) -> Result<Vec<f64>> {
+    let recording = run.open()?;
+    let step = snapshot.step(run)?;
+    let mut all = Vec::new();
+    for k in 1..=run.hidden_layers() {
+        let values = recording.raw(step, k, Quantity::Activation)?;
+        all.extend(values.iter().map(|v| f64::from(v.abs())));
+    }
+    Ok(all)
 }
 
-/// Reproduced only when tanh's saturation modes have formed, the end passes and the step-0
-/// snapshot does not.
-pub fn verdict(end: (Shares, Shares), init: (Shares, Shares)) -> Verdict {
-    let formed = end.0.saturated >= MODE_SHARE;
+/// Reproduced when the end looks as in the paper and step 0 does not. When tanh has no
+/// saturation mode at the end, or step 0 passes too, the run cannot show training's effect:
+/// not tested at this scale (in a run shorter than the paper's; not reproduced in one as
+/// long).
+pub fn verdict(end: &Modes, init: &Modes, updates: u64) -> Verdict {
+    let short = updates < crate::paper::PAPER_UPDATES;
     match (
-        formed,
-        rule_passes(end.0, end.1),
-        rule_passes(init.0, init.1),
+        end.tanh_saturated(),
+        end.as_in_the_paper(),
+        init.as_in_the_paper(),
     ) {
-        (false, _, _) | (true, true, true) => Verdict::NotTestedAtScale,
-        (true, false, _) => Verdict::NotReproduced,
-        (true, true, false) => Verdict::Reproduced,
+        (false, _, _) if short => Verdict::NotTestedAtScale,
+        (_, true, true) => Verdict::NotTestedAtScale,
+        (_, true, false) => Verdict::Reproduced,
+        _ => Verdict::NotReproduced,
     }
 }
 
@@ -86,54 +128,54 @@ impl Figure for Fig4 {
 
     fn rule(&self) -> String {
         format!(
-            "the share of |h| > {SATURATED_ABS} (averaged over layers) is larger for tanh and the \
-             share of {KNEE_ABS} <= |h| <= {SATURATED_ABS} is larger for softsign, at the end of \
-             training. Reproduced only if that holds at the end but not at step 0, and at least \
-             {MODE_SHARE} of tanh's values are saturated at the end (its modes at +-1 have \
-             formed); if the untrained networks pass too, or no mode has formed, the rule cannot \
-             tell training's effect: not tested at this scale"
+            "the modes of |h| (pooled over layers; local maxima of a {MODE_BINS}-bin histogram \
+             on [0, 1], 3-bin smoothed, holding at least {MODE_DENSITY}x a uniform share) are \
+             located at the end of training and at step 0. As in the paper when tanh has a mode \
+             at |h| >= {SATURATED_ABS} and softsign one in [{KNEE_ABS}, {SATURATED_ABS}) and \
+             none above. Reproduced if so at the end and not at step 0; not tested at this scale \
+             if tanh has no saturation mode at the end of a run shorter than the paper's, or if \
+             step 0 passes too; not reproduced otherwise"
         )
     }
 
     fn assess(&self, catalog: &Catalog) -> Result<Assessment> {
         let runs = panel_runs(self, catalog)?;
         let (tanh, softsign) = (runs[0], runs[1]);
-        let at = |s| -> Result<(Shares, Shares)> {
-            Ok((Shares::measure(tanh, s)?, Shares::measure(softsign, s)?))
-        };
-        let (end, init) = (at(Snapshot::End)?, at(Snapshot::Init)?);
-        let shares = |s: Shares| {
-            format!(
-                "saturated share {:.4}, knee share {:.3}",
-                s.saturated, s.knee
-            )
+        let end = Modes::measure(tanh, softsign, Snapshot::End)?;
+        let init = Modes::measure(tanh, softsign, Snapshot::Init)?;
+        let list = |modes: &[f64]| -> String {
+            let shown: Vec<String> = modes.iter().map(|m| format!("{m:.2}")).collect();
+            if shown.is_empty() {
+                "none".into()
+            } else {
+                shown.join(", ")
+            }
         };
         let mut measured = vec![
-            format!("tanh {} at the end: {}", run_name(tanh), shares(end.0)),
             format!(
-                "softsign {} at the end: {}",
-                run_name(softsign),
-                shares(end.1)
+                "tanh {} at the end: modes of |h| at {}",
+                run_name(tanh),
+                list(&end.tanh)
             ),
             format!(
-                "at step 0: tanh {}; softsign {}; the rule {} there",
-                shares(init.0),
-                shares(init.1),
-                if rule_passes(init.0, init.1) {
-                    "passes"
-                } else {
-                    "fails"
-                }
+                "softsign {} at the end: modes of |h| at {}",
+                run_name(softsign),
+                list(&end.softsign)
+            ),
+            format!(
+                "at step 0: tanh modes at {}; softsign at {}",
+                list(&init.tanh),
+                list(&init.softsign)
             ),
         ];
-        if end.0.saturated < MODE_SHARE {
+        let updates = tanh.params().updates;
+        if !end.tanh_saturated() {
             measured.push(format!(
-                "tanh's saturated share at the end is below {MODE_SHARE}: no saturation mode has \
-                 formed in {} updates; not tested at this scale",
-                tanh.params().updates
+                "tanh has no mode at |h| >= {SATURATED_ABS} after {updates} updates: its \
+                 saturation has not formed"
             ));
         }
-        Ok(Assessment::new(measured, verdict(end, init)))
+        Ok(Assessment::new(measured, verdict(&end, &init, updates)))
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
@@ -153,24 +195,53 @@ const PANELS: PanelPlot = PanelPlot {
 mod tests {
     use super::*;
 
-    fn s(saturated: f64, knee: f64) -> Shares {
-        Shares { saturated, knee }
+    /// `n` values spread evenly over [lo, hi].
+    fn spread(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| lo + (hi - lo) * i as f64 / n as f64)
+            .collect()
+    }
+
+    #[test]
+    fn modes_are_where_values_pile_up() {
+        let mut tanh = spread(0.0, 1.0, 1000);
+        tanh.extend(vec![0.995; 2000]);
+        tanh.extend(vec![0.01; 1000]);
+        assert_eq!(modes(&tanh), [0.01, 0.99]);
+        let mut softsign = spread(0.0, 1.0, 1000);
+        softsign.extend(vec![0.66; 2000]);
+        let found = modes(&softsign);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!((0.6..0.72).contains(&found[0]), "{found:?}");
+        assert!(
+            modes(&spread(0.0, 1.0, 5000)).is_empty(),
+            "uniform: no mode"
+        );
     }
 
     #[test]
     fn a_rule_that_init_passes_too_tests_nothing() {
-        let paper_like = (s(0.4, 0.1), s(0.05, 0.5));
-        let init_fails = (s(0.0, 0.05), s(0.0, 0.04));
-        let init_passes = (s(0.01, 0.03), s(0.0, 0.04));
-        assert_eq!(verdict(paper_like, init_fails), Verdict::Reproduced);
-        assert_eq!(verdict(paper_like, init_passes), Verdict::NotTestedAtScale);
+        let m = |tanh: &[f64], softsign: &[f64]| Modes {
+            tanh: tanh.to_vec(),
+            softsign: softsign.to_vec(),
+        };
+        let short = 3000;
+        let paper_like = m(&[0.01, 0.99], &[0.67]);
+        let init = m(&[0.05], &[0.03]);
+        assert_eq!(verdict(&paper_like, &init, short), Verdict::Reproduced);
         assert_eq!(
-            verdict((s(0.1, 0.6), s(0.3, 0.2)), init_fails),
+            verdict(&paper_like, &paper_like, short),
+            Verdict::NotTestedAtScale
+        );
+        let softsign_saturated = m(&[0.99], &[0.67, 0.99]);
+        assert_eq!(
+            verdict(&softsign_saturated, &init, short),
             Verdict::NotReproduced
         );
-        // Shares near zero at the end: the modes have not formed, whatever their order.
-        let unformed = (s(0.0004, 0.034), s(0.0001, 0.041));
-        assert!(rule_passes(unformed.0, unformed.1));
-        assert_eq!(verdict(unformed, init_fails), Verdict::NotTestedAtScale);
+        // No saturation mode yet: a short run shows nothing; a run of the paper's length fails.
+        let unformed = m(&[0.05], &[0.5]);
+        assert_eq!(verdict(&unformed, &init, short), Verdict::NotTestedAtScale);
+        let paper = crate::paper::PAPER_UPDATES;
+        assert_eq!(verdict(&unformed, &init, paper), Verdict::NotReproduced);
     }
 }

@@ -112,7 +112,7 @@ fn rates(selection: &Selection) -> Vec<f64> {
     rates
 }
 
-/// "seeds 0, 1 and 1000 updates per trial" over `selections` (every value that occurs).
+/// "trial seeds: 0, 1; updates per trial: 1000" over `selections` (every value that occurs).
 fn budget(selections: &[Selection]) -> String {
     let seeds: BTreeSet<u64> = selections
         .iter()
@@ -121,7 +121,7 @@ fn budget(selections: &[Selection]) -> String {
     let updates: BTreeSet<u64> = selections.iter().map(|s| s.updates).collect();
     let list = |v: Vec<String>| v.join(", ");
     format!(
-        "trial seeds {} and {} updates per trial",
+        "trial seeds: {}; updates per trial: {}",
         list(seeds.iter().map(u64::to_string).collect()),
         list(updates.iter().map(u64::to_string).collect())
     )
@@ -266,19 +266,36 @@ impl Plot for LrFigure {
 }
 
 impl LrPanel {
+    /// Every rate tried in the panel, lowest first: the x axis, one position per rate.
+    fn axis(&self) -> Vec<f64> {
+        let mut all: Vec<f64> = self.selections.iter().flat_map(rates).collect();
+        all.sort_by(f64::total_cmp);
+        all.dedup();
+        all
+    }
+
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, px: f64) -> DrawResult<DB> {
-        let (lo, hi) = style::bounds(self.selections.iter().flat_map(rates).map(f64::log10));
-        let top = style::bounds(self.selections.iter().flat_map(points).map(|p| p.1)).1;
-        let mut chart = style::log_x_chart(
+        let axis = self.axis();
+        let top = style::bounds(
+            self.selections
+                .iter()
+                .flat_map(|s| points(s, &axis))
+                .map(|p| p.1),
+        )
+        .1;
+        let mut chart = style::rate_chart(
             area,
             px,
             self.dataset.title(),
-            lo - 0.2..hi + 0.2,
+            &axis,
             0.0..self.y_top(area, px, top),
-            ("learning rate (log scale)", "validation error (%)"),
+            (
+                "learning rate (the grid, evenly spaced)",
+                "validation error (%)",
+            ),
         )?;
         for s in &self.selections {
-            draw_selection(&mut chart, s, px)?;
+            draw_selection(&mut chart, s, &axis, px)?;
         }
         style::legend(&mut chart, SeriesLabelPosition::UpperRight, px)
     }
@@ -293,13 +310,18 @@ impl LrPanel {
     }
 }
 
-/// (log10 rate, mean validation error %) of each rate tried, lowest rate first.
-fn points(selection: &Selection) -> Vec<(f64, f64)> {
+/// A rate's position on the panel's `axis` (see [`LrPanel::axis`]).
+fn position(axis: &[f64], lr: f64) -> f64 {
+    axis.iter().position(|&r| r == lr).unwrap_or(0) as f64
+}
+
+/// (axis position, mean validation error %) of each rate tried, lowest rate first.
+fn points(selection: &Selection, axis: &[f64]) -> Vec<(f64, f64)> {
     let mut scores = selection.scores.clone();
     scores.sort_by(|a, b| a.lr.total_cmp(&b.lr));
     scores
         .iter()
-        .map(|r| (r.lr.log10(), 100.0 * r.mean_valid_error))
+        .map(|r| (position(axis, r.lr), 100.0 * r.mean_valid_error))
         .collect()
 }
 
@@ -307,10 +329,11 @@ fn points(selection: &Selection) -> Vec<(f64, f64)> {
 fn draw_selection<'a, DB: DrawingBackend + 'a>(
     chart: &mut style::Chart<'a, DB>,
     selection: &Selection,
+    axis: &[f64],
     px: f64,
 ) -> DrawResult<DB> {
     let color = style::series_color(&selection.selector);
-    let line = points(selection);
+    let line = points(selection, axis);
     let label = format!(
         "{}: chose {}",
         series_name(&selection.selector),
@@ -322,7 +345,7 @@ fn draw_selection<'a, DB: DrawingBackend + 'a>(
         |(x, y): (f64, f64)| Circle::new((snap(x), snap(y)), (px * 0.25) as i32, color.filled());
     chart.draw_series(line.into_iter().map(dot))?;
     let at = (
-        snap(selection.chosen_lr.log10()),
+        snap(position(axis, selection.chosen_lr)),
         snap(100.0 * chosen_score(selection)),
     );
     let ring = Circle::new(at, (px * 0.7) as i32, color.stroke_width(2));
