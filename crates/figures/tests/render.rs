@@ -247,9 +247,9 @@ fn lr_select_draws_the_trials_and_nothing_without_them() {
     let svg = std::fs::read_to_string(a.join("lr-select.svg")).unwrap();
     for text in [
         FigureId::LrSelect.title(),
-        "learning rate (log scale)",
+        "learning rate (the grid, evenly spaced)",
         "validation error (%)",
-        "trial seeds 0, 1 and 1000 updates per trial",
+        "trial seeds: 0, 1; updates per trial: 1000",
         "Tanh N: chose 0.03",
     ] {
         assert!(svg.contains(text), "lr-select.svg lacks {text:?}");

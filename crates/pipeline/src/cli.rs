@@ -212,4 +212,9 @@ pub struct SlurmArgs {
     /// Where the finishing job publishes the figures [default: <repo>/figures].
     #[arg(long)]
     pub publish_to: Option<PathBuf>,
+    /// Final runs of one shape per array task, trained together by `train-pack` (one pack per
+    /// task). The cluster's GPU is not visible here: `train-pack memory --runs R --memory-gb G`
+    /// says how many fit in G GB.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub pack_size: u16,
 }

@@ -1,8 +1,9 @@
 //! `paper slurm`: the plan as Slurm jobs. Slurm is the engine; `paper` only writes
 //! - `plan.json`, the DAG with its tool identities fixed at generation time, so keys computed on
 //!   the cluster match the ones written here;
-//! - `train.sbatch`, a job array with one task per training run missing from the store; each
-//!   task runs `paper run-stage`, which runs that run's exact `train` command into the store.
+//! - `train.sbatch`, a job array with one task per training run missing from the store (or per
+//!   pack, with `--pack-size`); each task runs `paper run-stage`, which runs that run's exact
+//!   `train` command (or its pack's `train-pack`) into the store.
 //!   Where the profile selects learning rates, a final run waits for its selection, which
 //!   `finish.sbatch` makes from the trials: run `paper slurm` again once it has, to submit
 //!   the final runs;
@@ -17,10 +18,12 @@
 //! (`--array=0-<last>%N`). Task logs are appended to, so a requeued task's log keeps every start.
 
 use crate::exec::{chosen_lr, train_args, work_dir, Context};
-use crate::plan::{Kind, Lr, Plan};
-use crate::status::resolve;
-use anyhow::{Context as _, Result};
+use crate::plan::{Kind, Lr, Plan, Stage};
+use crate::status::{resolve, Resolved};
+use anyhow::{bail, Context as _, Result};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use store::Key;
 
 /// Seconds before a task's time limit at which Slurm signals it (USR1) to requeue itself.
 pub const REQUEUE_WARNING_S: u32 = 300;
@@ -55,11 +58,9 @@ pub fn write(plan: &Plan, ctx: &Context, cluster: &Cluster) -> Result<Vec<Task>>
     store::atomic::write_atomic(&plan_path, serde_json::to_string_pretty(plan)?.as_bytes())?;
     let resolved = resolve(plan, ctx);
     let mut tasks = Vec::new();
-    for (stage, r) in plan.stages.iter().zip(&resolved) {
-        let Kind::Train {
-            run, device, lr, ..
-        } = &stage.kind
-        else {
+    let mut packs_tasked = BTreeSet::new();
+    for (i, (stage, r)) in plan.stages.iter().zip(&resolved).enumerate() {
+        let Kind::Train { pack, .. } = &stage.kind else {
             continue;
         };
         match (&r.key, &r.result) {
@@ -70,29 +71,12 @@ pub fn write(plan: &Plan, ctx: &Context, cluster: &Cluster) -> Result<Vec<Task>>
                 r.waits_on.join(", ")
             ),
             (Some((_, key)), None) => {
-                let data = resolved[stage.deps[0]]
-                    .result
-                    .as_ref()
-                    .expect("a keyed run has its dataset");
-                let mut run = run.clone();
-                if *lr == Lr::Selected {
-                    let selection = resolved[stage.deps[1]].result.as_ref();
-                    run.lr = chosen_lr(selection.expect("a keyed run has its selection"))?;
-                }
-                let mut args = train_args(
-                    &run,
-                    device,
-                    cluster.cpus_per_task,
-                    &data.output,
-                    &work_dir(&ctx.store, key),
-                );
-                if *lr == Lr::Trial {
-                    args.push("--diverged-ok".into());
-                }
-                let command = std::iter::once("train".to_string())
-                    .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let command = match pack {
+                    // One task per pack: the first member missing from the store names it.
+                    Some(first) if !packs_tasked.insert(*first) => continue,
+                    Some(_) => pack_comment(plan, &resolved, i),
+                    None => train_command(stage, &resolved, ctx, cluster, key)?,
+                };
                 tasks.push(Task {
                     stage: stage.name.clone(),
                     key: key.to_string(),
@@ -132,6 +116,60 @@ pub fn write(plan: &Plan, ctx: &Context, cluster: &Cluster) -> Result<Vec<Task>>
     ));
     write_script(&dir.join("submit.sh"), &submit)?;
     Ok(tasks)
+}
+
+/// The exact `train` command a single run's task runs.
+fn train_command(
+    stage: &Stage,
+    resolved: &[Resolved],
+    ctx: &Context,
+    cluster: &Cluster,
+    key: &Key,
+) -> Result<String> {
+    let Kind::Train {
+        run, device, lr, ..
+    } = &stage.kind
+    else {
+        bail!("{} is not a training run", stage.name);
+    };
+    let data = resolved[stage.deps[0]]
+        .result
+        .as_ref()
+        .expect("a keyed run has its dataset");
+    let mut run = run.clone();
+    if *lr == Lr::Selected {
+        let selection = resolved[stage.deps[1]].result.as_ref();
+        run.lr = chosen_lr(selection.expect("a keyed run has its selection"))?;
+    }
+    let mut args = train_args(
+        &run,
+        device,
+        cluster.cpus_per_task,
+        &data.output,
+        &work_dir(&ctx.store, key),
+    );
+    if *lr == Lr::Trial {
+        args.push("--diverged-ok".into());
+    }
+    Ok(std::iter::once("train".to_string())
+        .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+/// What a pack's task trains: `train-pack` on the members of stage `i`'s pack the store lacks.
+fn pack_comment(plan: &Plan, resolved: &[Resolved], i: usize) -> String {
+    let members: Vec<&str> = plan
+        .pack_members(i)
+        .into_iter()
+        .filter(|&m| resolved[m].result.is_none())
+        .map(|m| plan.stages[m].name.as_str())
+        .collect();
+    format!(
+        "train-pack, a pack of {}: {}",
+        members.len(),
+        members.join(" ")
+    )
 }
 
 fn header(cluster: &Cluster, name: &str, log: &str) -> String {

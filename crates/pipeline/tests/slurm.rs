@@ -109,3 +109,57 @@ fn slurm_scripts_run_every_training_task_then_publish() {
     sb.run_cached(7);
     sb.assert_verified();
 }
+
+/// `--pack-size 2`: fig6's two runs (one shape, two inits) are one array task, which trains
+/// them in one `train-pack` and stores each under its own key; a local paper with the same
+/// packing then finds everything built.
+#[test]
+fn a_pack_is_one_array_task() {
+    let Some(sb) = Sandbox::new(&tiny()) else {
+        return;
+    };
+    let dir = sb.dir.path().join("slurm");
+    let (profile, out) = (sb.profile(), sb.out());
+    let printed = sb.ok([
+        "slurm",
+        "--out",
+        dir.to_str().unwrap(),
+        "--profile-file",
+        profile.to_str().unwrap(),
+        "--cpu",
+        "--cpus-per-task",
+        "1",
+        "--pack-size",
+        "2",
+        "--publish-to",
+        out.to_str().unwrap(),
+    ]);
+    assert!(printed.contains("slurm: 1 training tasks"), "{printed}");
+    let train = std::fs::read_to_string(dir.join("train.sbatch")).unwrap();
+    assert!(train.contains("#SBATCH --array=0-0\n"), "{train}");
+    assert!(
+        train.contains(&format!(
+            "train-pack, a pack of 2: {}",
+            TINY_TRAINS.join(" ")
+        )),
+        "{train}"
+    );
+    let task = Command::new("bash")
+        .arg(dir.join("train.sbatch"))
+        .env("SLURM_CPUS_PER_TASK", "1")
+        .env("SLURM_ARRAY_TASK_ID", "0")
+        .env("OMP_NUM_THREADS", "1")
+        .output()
+        .unwrap();
+    let ran = succeeded("train.sbatch 0", &task);
+    for run in TINY_TRAINS {
+        assert!(ran.contains(&format!("done    {run}")), "{ran}");
+    }
+    let mut local = sb.run_args();
+    local.extend(["--pack-size".into(), "2".into()]);
+    let again = sb.ok(local);
+    assert!(
+        !again.contains("start   train/"),
+        "the pack's runs are in the store under the pack engine's keys:\n{again}"
+    );
+}

@@ -400,6 +400,6 @@ mod tests {
         );
         let s = selected(0.03).selection.unwrap();
         assert_eq!(scores_text(&s), "0.1: 40.00, **0.03: 30.00**, 0.01: 50.00");
-        assert_eq!(budget(&[s]), "trial seeds 0 and 100 updates per trial");
+        assert_eq!(budget(&[s]), "trial seeds: 0; updates per trial: 100");
     }
 }

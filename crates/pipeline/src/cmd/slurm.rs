@@ -3,7 +3,7 @@
 use super::Env;
 use crate::cli::SlurmArgs;
 use crate::device::{cores, Gpus};
-use crate::exec::{run_stage as build_stage, Context, Outcome, Scope};
+use crate::exec::{run_pack, run_stage as build_stage, Context, Outcome, Scope};
 use crate::plan::Plan;
 use crate::{schedule, slurm as scripts, status};
 use anyhow::{bail, Context as _, Result};
@@ -19,7 +19,11 @@ pub(super) fn slurm(env: &Env, args: SlurmArgs) -> Result<()> {
             .or_else(|| Gpus::detect(None).map(|g| g.name));
         format!("cuda:{}", name.unwrap_or_else(|| "unspecified".into()))
     };
-    let plan = env.plan_for(&args.profile, "full", &device_class)?;
+    let mut plan = env.plan_for(&args.profile, "full", &device_class)?;
+    if args.pack_size > 1 {
+        let size = usize::from(args.pack_size);
+        plan = plan.pack(|_| size)?;
+    }
     // Datasets are fetched here: compute nodes are often offline.
     let ctx = env.context(Scope::All, 1)?;
     let outcomes = schedule::run(&plan.datasets(), &ctx, 1, &[]);
@@ -79,17 +83,31 @@ pub(super) fn run_stage(env: &Env, plan_path: &Path, target: &str) -> Result<()>
             plan.stages[*missing].name
         );
     }
-    // Under Slurm the task's GPU is already the only one visible.
-    let name = &plan.stages[i].name;
-    match build_stage(&ctx, &plan, i, &results, None) {
-        Outcome::Built { result, seconds } => println!(
-            "done    {name}  in {}  [key {}]",
-            schedule::duration(seconds),
-            result.key
-        ),
-        Outcome::Cached(result) => println!("cached  {name}  [key {}]", result.key),
-        Outcome::Skipped(reason) => bail!("{name} skipped: {reason}"),
-        Outcome::Failed(error) => bail!("{name} failed: {error}"),
+    // Under Slurm the task's GPU is already the only one visible. A packed run's task trains
+    // its whole pack.
+    let outcomes = if plan.stages[i].tool == "train-pack" {
+        let ready = |m: &usize| plan.stages[*m].deps.iter().all(|&d| results[d].is_some());
+        let members: Vec<usize> = plan.pack_members(i).into_iter().filter(ready).collect();
+        run_pack(&ctx, &plan, &members, &results, None)
+    } else {
+        vec![(i, build_stage(&ctx, &plan, i, &results, None))]
+    };
+    let mut failed = Vec::new();
+    for (i, outcome) in outcomes {
+        let name = &plan.stages[i].name;
+        match outcome {
+            Outcome::Built { result, seconds } => println!(
+                "done    {name}  in {}  [key {}]",
+                schedule::duration(seconds),
+                result.key
+            ),
+            Outcome::Cached(result) => println!("cached  {name}  [key {}]", result.key),
+            Outcome::Skipped(reason) => failed.push(format!("{name} skipped: {reason}")),
+            Outcome::Failed(error) => failed.push(format!("{name} failed: {error}")),
+        }
+    }
+    if !failed.is_empty() {
+        bail!("{}", failed.join("; "));
     }
     Ok(())
 }
