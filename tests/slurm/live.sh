@@ -6,8 +6,10 @@
 #     nodes are often offline, and writes one array task per training run missing from the store).
 #  2. The training runs go in as one job array, one task per run, with a %2 throttle;
 #     `paper status` shows the progress while it runs.
-#  3. One task is cancelled (`scancel`) once its run has written a checkpoint; another one gets a
-#     1-minute time limit, so Slurm sends USR1 (`--signal=B:USR1@40`) and the task requeues itself.
+#  3. One task is cancelled (`scancel`) once its run has written a checkpoint; another one, once it
+#     has one too, gets the USR1 that `--signal=B:USR1@<s>` sends its batch shell before the time
+#     limit (`scancel --batch --signal=USR1`: a short limit could fire before the first checkpoint,
+#     which a run writes at its first regular probe), and the task requeues itself.
 #  4. `paper status` names the cancelled run as resumable; a second `paper slurm` plans only it,
 #     and its `submit.sh` resubmits it plus the finishing job: the task resumes from the
 #     checkpoint (not from step 0), and the finishing job renders and publishes, training nothing.
@@ -58,11 +60,10 @@ mapfile -t keys < <(sed -n 's/^  # key \([0-9a-f]*\): .*/\1/p' "$work/plan1/trai
 mapfile -t names < <(sed -n "s/^  '\(train\/[^']*\)'$/\1/p" "$work/plan1/train.sbatch")
 ((${#keys[@]} == tasks && ${#names[@]} == tasks)) || fail "train.sbatch lists ${#keys[@]} keys and ${#names[@]} stages for $tasks tasks"
 cancel=0   # scancel'ed mid-run, then resubmitted
-requeue=1  # a 1-minute limit: USR1, requeue, resume
-array=$(sbatch --parsable --array=0-$((tasks - 1))%$throttle --signal=B:USR1@55 "$work/plan1/train.sbatch")
+requeue=1  # USR1 near the (would-be) time limit: requeue, resume
+array=$(sbatch --parsable --array=0-$((tasks - 1))%$throttle "$work/plan1/train.sbatch")
 array=${array%%;*}
-scontrol update JobId="${array}_$requeue" TimeLimit=1
-say "submitted job array $array: $tasks tasks (--array=0-$((tasks - 1))%$throttle); task $requeue limited to 1 minute"
+say "submitted job array $array: $tasks tasks (--array=0-$((tasks - 1))%$throttle)"
 
 checkpoint_step() {
   local state=$XAVIER_STORE/work/$1/checkpoint/state.json
@@ -70,6 +71,7 @@ checkpoint_step() {
 }
 
 cancelled_at=""
+signalled=""
 raised=""
 last=0
 while [[ -n $(squeue -h -j "$array" 2>/dev/null) ]]; do
@@ -82,13 +84,24 @@ while [[ -n $(squeue -h -j "$array" 2>/dev/null) ]]; do
       say "scancel ${array}_$cancel (${names[$cancel]}) with a checkpoint at step $step"
     fi
   fi
-  # After its first requeue, give the task a real limit so that it finishes.
-  if [[ -z $raised ]]; then
+  # USR1 once, after a checkpoint. Slurm may refuse to signal a job it is changing ("try again
+  # later", even as the signal went through): a requeue seen in Restarts counts as delivered.
+  if [[ -z $signalled ]]; then
     restarts=$(scontrol show job "${array}_$requeue" 2>/dev/null | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p')
     if ((${restarts:-0} >= 1)); then
-      scontrol update JobId="${array}_$requeue" TimeLimit=30 2>/dev/null || true
+      signalled=1
+    elif (($(checkpoint_step "${keys[$requeue]}") >= 1000)) \
+      && [[ $(slurm_state "${array}_$requeue") == RUNNING ]] \
+      && scancel --batch --signal=USR1 "${array}_$requeue" 2>/dev/null; then
+      signalled=1
+    fi
+    [[ -z $signalled ]] || say "USR1 to the batch shell of ${array}_$requeue, as --signal=B:USR1 sends it before the time limit"
+  fi
+  if [[ -n $signalled && -z $raised ]]; then
+    restarts=$(scontrol show job "${array}_$requeue" 2>/dev/null | sed -n 's/.*Restarts=\([0-9]*\).*/\1/p')
+    if ((${restarts:-0} >= 1)); then
       raised=1
-      say "task ${array}_$requeue got USR1 near its 1-minute limit and requeued itself (restarts: $restarts); limit raised to 30 min"
+      say "task ${array}_$requeue got USR1 and requeued itself (restarts: $restarts)"
     fi
   fi
   if ((SECONDS - last >= 15)); then
