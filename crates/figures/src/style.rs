@@ -231,26 +231,8 @@ pub fn rate_chart<'a, DB: DrawingBackend>(
     y: Range<f64>,
     axes: (&str, &str),
 ) -> Result<Chart<'a, DB>, DrawError<DB>> {
-    let y = snap_range(y);
-    let n = rates.len().max(1);
-    let mut chart = titled(area, px, title).build_cartesian_2d(-0.5..n as f64 - 0.5, y.clone())?;
-    let y_span = y.end - y.start;
-    let x_tick = |v: &f64| {
-        let i = v.round();
-        match rates.get(i as usize) {
-            Some(rate) if (v - i).abs() < 1e-6 && i >= 0.0 => rate.to_string(),
-            _ => String::new(),
-        }
-    };
-    let y_tick = |v: &f64| tick(*v, y_span);
-    let mut mesh = chart.configure_mesh();
-    mesh.x_desc(axes.0)
-        .y_desc(axes.1)
-        .x_labels(n)
-        .x_label_formatter(&x_tick)
-        .y_label_formatter(&y_tick);
-    draw_mesh(mesh, px)?;
-    Ok(chart)
+    let labels: Vec<String> = rates.iter().map(f64::to_string).collect();
+    indexed_chart(area, px, title, (&labels, 0.0), y, axes)
 }
 
 /// A chart whose x axis is the hidden layer, 1..=depth, ticked at whole layers.
@@ -262,15 +244,34 @@ pub fn layer_chart<'a, DB: DrawingBackend>(
     y: Range<f64>,
     y_desc: &str,
 ) -> Result<Chart<'a, DB>, DrawError<DB>> {
+    let labels: Vec<String> = (1..=depth).map(|k| k.to_string()).collect();
+    indexed_chart(area, px, title, (&labels, 1.0), y, ("hidden layer", y_desc))
+}
+
+/// A chart whose x axis holds `labels` at the whole positions first, first + 1, ...
+fn indexed_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    px: f64,
+    title: &str,
+    (labels, first): (&[String], f64),
+    y: Range<f64>,
+    axes: (&str, &str),
+) -> Result<Chart<'a, DB>, DrawError<DB>> {
     let y = snap_range(y);
-    let mut chart =
-        titled(area, px, title).build_cartesian_2d(0.5..depth as f64 + 0.5, y.clone())?;
+    let n = labels.len().max(1);
+    let x = first - 0.5..first + n as f64 - 0.5;
+    let mut chart = titled(area, px, title).build_cartesian_2d(x, y.clone())?;
     let y_span = y.end - y.start;
-    let (x_tick, y_tick) = (|v: &f64| format!("{v:.0}"), |v: &f64| tick(*v, y_span));
+    let x_tick = |v: &f64| {
+        let i = v.round();
+        let label = ((v - i).abs() < 1e-6 && i >= first).then(|| labels.get((i - first) as usize));
+        label.flatten().cloned().unwrap_or_default()
+    };
+    let y_tick = |v: &f64| tick(*v, y_span);
     let mut mesh = chart.configure_mesh();
-    mesh.x_desc("hidden layer")
-        .y_desc(y_desc)
-        .x_labels(depth)
+    mesh.x_desc(axes.0)
+        .y_desc(axes.1)
+        .x_labels(n)
         .x_label_formatter(&x_tick)
         .y_label_formatter(&y_tick);
     draw_mesh(mesh, px)?;
