@@ -288,6 +288,12 @@ impl Plan {
         Ok(self)
     }
 
+    /// Whether stage `i` trains in a pack: with `train-pack` even when it runs alone, since its
+    /// key names that engine.
+    pub fn is_packed(&self, i: usize) -> bool {
+        matches!(self.stages[i].kind, Kind::Train { pack: Some(_), .. })
+    }
+
     /// The members of the pack that stage `i` trains in (itself alone when it has none).
     pub fn pack_members(&self, i: usize) -> Vec<usize> {
         let Kind::Train {

@@ -41,8 +41,7 @@ pub fn run(plan: &Plan, ctx: &Context, jobs: usize, gpus: &[String]) -> Vec<Outc
                 running += 1;
                 let (done_tx, snapshot) = (done_tx.clone(), results.clone());
                 scope.spawn(move || {
-                    // A packed run trains with train-pack even alone: its key names that engine.
-                    let outcomes = if plan.stages[i].tool == "train-pack" {
+                    let outcomes = if plan.is_packed(i) {
                         run_pack(ctx, plan, &members, &snapshot, gpu.as_deref())
                     } else {
                         vec![(i, run_stage(ctx, plan, i, &snapshot, gpu.as_deref()))]

@@ -17,9 +17,9 @@
 //! and a resubmission. `XAVIER_SLURM_THROTTLE=N ./submit.sh` runs at most N tasks at once
 //! (`--array=0-<last>%N`). Task logs are appended to, so a requeued task's log keeps every start.
 
-use crate::exec::{chosen_lr, train_args, work_dir, Context};
-use crate::plan::{Kind, Lr, Plan, Stage};
-use crate::status::{resolve, Resolved};
+use crate::exec::{train_args, trained_run, work_dir, Context};
+use crate::plan::{Kind, Lr, Plan, StageResult};
+use crate::status::resolve;
 use anyhow::{bail, Context as _, Result};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -57,6 +57,7 @@ pub fn write(plan: &Plan, ctx: &Context, cluster: &Cluster) -> Result<Vec<Task>>
     let plan_path = dir.join("plan.json");
     store::atomic::write_atomic(&plan_path, serde_json::to_string_pretty(plan)?.as_bytes())?;
     let resolved = resolve(plan, ctx);
+    let results: Vec<Option<StageResult>> = resolved.iter().map(|r| r.result.clone()).collect();
     let mut tasks = Vec::new();
     let mut packs_tasked = BTreeSet::new();
     for (i, (stage, r)) in plan.stages.iter().zip(&resolved).enumerate() {
@@ -74,8 +75,8 @@ pub fn write(plan: &Plan, ctx: &Context, cluster: &Cluster) -> Result<Vec<Task>>
                 let command = match pack {
                     // One task per pack: the first member missing from the store names it.
                     Some(first) if !packs_tasked.insert(*first) => continue,
-                    Some(_) => pack_comment(plan, &resolved, i),
-                    None => train_command(stage, &resolved, ctx, cluster, key)?,
+                    Some(_) => pack_comment(plan, &results, i),
+                    None => train_command(plan, i, &results, ctx, cluster, key)?,
                 };
                 tasks.push(Task {
                     stage: stage.name.clone(),
@@ -118,39 +119,30 @@ pub fn write(plan: &Plan, ctx: &Context, cluster: &Cluster) -> Result<Vec<Task>>
     Ok(tasks)
 }
 
-/// The exact `train` command a single run's task runs.
+/// The exact `train` command stage `i`, a single run, runs in its task.
 fn train_command(
-    stage: &Stage,
-    resolved: &[Resolved],
+    plan: &Plan,
+    i: usize,
+    results: &[Option<StageResult>],
     ctx: &Context,
     cluster: &Cluster,
     key: &Key,
 ) -> Result<String> {
-    let Kind::Train {
-        run, device, lr, ..
-    } = &stage.kind
-    else {
+    let stage = &plan.stages[i];
+    let Kind::Train { device, lr, .. } = &stage.kind else {
         bail!("{} is not a training run", stage.name);
     };
-    let data = resolved[stage.deps[0]]
-        .result
+    let data = results[stage.deps[0]]
         .as_ref()
         .expect("a keyed run has its dataset");
-    let mut run = run.clone();
-    if *lr == Lr::Selected {
-        let selection = resolved[stage.deps[1]].result.as_ref();
-        run.lr = chosen_lr(selection.expect("a keyed run has its selection"))?;
-    }
-    let mut args = train_args(
-        &run,
+    let args = train_args(
+        &trained_run(plan, i, results)?,
+        *lr == Lr::Trial,
         device,
         cluster.cpus_per_task,
         &data.output,
         &work_dir(&ctx.store, key),
     );
-    if *lr == Lr::Trial {
-        args.push("--diverged-ok".into());
-    }
     Ok(std::iter::once("train".to_string())
         .chain(args.iter().map(|a| a.to_string_lossy().into_owned()))
         .collect::<Vec<_>>()
@@ -158,11 +150,11 @@ fn train_command(
 }
 
 /// What a pack's task trains: `train-pack` on the members of stage `i`'s pack the store lacks.
-fn pack_comment(plan: &Plan, resolved: &[Resolved], i: usize) -> String {
+fn pack_comment(plan: &Plan, results: &[Option<StageResult>], i: usize) -> String {
     let members: Vec<&str> = plan
         .pack_members(i)
         .into_iter()
-        .filter(|&m| resolved[m].result.is_none())
+        .filter(|&m| results[m].is_none())
         .map(|m| plan.stages[m].name.as_str())
         .collect();
     format!(

@@ -85,7 +85,7 @@ pub(super) fn run_stage(env: &Env, plan_path: &Path, target: &str) -> Result<()>
     }
     // Under Slurm the task's GPU is already the only one visible. A packed run's task trains
     // its whole pack.
-    let outcomes = if plan.stages[i].tool == "train-pack" {
+    let outcomes = if plan.is_packed(i) {
         let ready = |m: &usize| plan.stages[*m].deps.iter().all(|&d| results[d].is_some());
         let members: Vec<usize> = plan.pack_members(i).into_iter().filter(ready).collect();
         run_pack(&ctx, &plan, &members, &results, None)

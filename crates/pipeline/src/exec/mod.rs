@@ -18,7 +18,7 @@ mod select;
 mod train;
 
 pub use pack::run_pack;
-pub use select::chosen_lr;
+pub use select::trained_run;
 pub use train::{train_args, work_dir};
 
 use crate::plan::{Kind, Lr, Plan, StageResult};
@@ -275,19 +275,12 @@ fn build(
     };
     match &stage.kind {
         Kind::Dataset { dataset } => dataset::run(&job, *dataset),
-        Kind::Train {
-            run, device, lr, ..
-        } => {
+        Kind::Train { device, lr, .. } => {
             let data = results[stage.deps[0]]
                 .as_ref()
                 .expect("keyed on its dataset");
-            let mut run = run.clone();
-            if *lr == Lr::Selected {
-                let selection = results[stage.deps[1]].as_ref().expect("keyed on it");
-                run.lr = select::chosen_lr(selection)?;
-            }
             let training = train::Training {
-                run,
+                run: select::trained_run(plan, i, results)?,
                 data,
                 device,
                 gpu,

@@ -8,7 +8,7 @@
 
 use super::StageRecord;
 use super::{select, train::placement_args, work_dir, write_record, Context, Outcome, Scope};
-use crate::plan::{Kind, Lr, Plan, StageResult};
+use crate::plan::{Kind, Plan, StageResult};
 use anyhow::{bail, Context as _, Result};
 use serde::Deserialize;
 use spec::RunParams;
@@ -70,14 +70,7 @@ fn prepare(
         let why = "not in the store, and this paper trains nothing";
         return Ok(Err(Outcome::Skipped(why.into())));
     }
-    let Kind::Train { run, lr, .. } = &stage.kind else {
-        bail!("{} is not a training run", stage.name);
-    };
-    let mut run = run.clone();
-    if *lr == Lr::Selected {
-        let selection = results[stage.deps[1]].as_ref().expect("keyed on it");
-        run.lr = select::chosen_lr(selection)?;
-    }
+    let run = select::trained_run(plan, i, results)?;
     let data = results[stage.deps[0]].as_ref().expect("keyed on it");
     ctx.verify_input(&format!("dataset/{}", run.dataset), &data.output_key)?;
     Ok(Ok(Member {

@@ -4,10 +4,11 @@
 
 use super::render::build_reading;
 use super::Job;
-use crate::plan::StageResult;
-use anyhow::{Context as _, Result};
+use crate::plan::{Kind, Lr, Plan, StageResult};
+use anyhow::{bail, Context as _, Result};
 use spec::protocol::RunsFile;
 use spec::selection::{Selection, SELECTION_FILE};
+use spec::RunParams;
 
 pub(super) fn run(job: &Job<'_>, trials: &[(&str, &StageResult)]) -> Result<Option<StageResult>> {
     let file = RunsFile {
@@ -32,8 +33,25 @@ pub(super) fn run(job: &Job<'_>, trials: &[(&str, &StageResult)]) -> Result<Opti
     )
 }
 
+/// The parameters stage `i` trains with: its run, at the rate its selection chose where the
+/// profile selects it (its second dependency, whose result `results` must hold).
+pub fn trained_run(plan: &Plan, i: usize, results: &[Option<StageResult>]) -> Result<RunParams> {
+    let stage = &plan.stages[i];
+    let Kind::Train { run, lr, .. } = &stage.kind else {
+        bail!("{} is not a training run", stage.name);
+    };
+    let mut run = run.clone();
+    if *lr == Lr::Selected {
+        let selection = results[stage.deps[1]]
+            .as_ref()
+            .with_context(|| format!("{} lacks its selection", stage.name))?;
+        run.lr = chosen_lr(selection)?;
+    }
+    Ok(run)
+}
+
 /// The rate a select stage chose, from its entry.
-pub fn chosen_lr(selection: &StageResult) -> Result<f64> {
+fn chosen_lr(selection: &StageResult) -> Result<f64> {
     let path = &selection.output;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;

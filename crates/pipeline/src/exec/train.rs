@@ -57,14 +57,12 @@ fn train_in(job: &Job<'_>, training: &Training<'_>, work: &Path, pid_file: &Path
     });
     let mut args = train_args(
         &training.run,
+        training.trial,
         training.device,
         ctx.threads,
         &training.data.output,
         work,
     );
-    if training.trial {
-        args.push("--diverged-ok".into());
-    }
     let env: Vec<(&str, String)> = gpu
         .map(|g| ("CUDA_VISIBLE_DEVICES", g.to_string()))
         .into_iter()
@@ -114,12 +112,17 @@ fn keep_or_remove(work: &Path, err: &anyhow::Error) -> anyhow::Error {
 /// it runs (`--resume` is added when a killed run left checkpoints).
 pub fn train_args(
     run: &RunParams,
+    trial: bool,
     device: &str,
     threads: usize,
     data: &Path,
     work: &Path,
 ) -> Vec<OsString> {
     let mut args: Vec<OsString> = run.to_args().into_iter().map(OsString::from).collect();
+    if trial {
+        // A learning-rate trial's divergence is a result: that rate lost.
+        args.push("--diverged-ok".into());
+    }
     args.extend(placement_args(device, threads, data, work));
     args
 }
