@@ -127,7 +127,7 @@ pub fn read_run(path: &Path) -> Result<Option<Run>> {
 }
 
 /// Reads one learning-rate trial. A trial that did not complete (it diverged) is kept: the
-/// selection counts it as failed ([`trial_valid_error`]).
+/// selection counts it as failed (`RunFile::trial`).
 pub fn read_trial(path: &Path) -> Result<Run> {
     let recording = RunFile::open(path)?;
     if recording.status()? != spec::layout::STATUS_COMPLETE {
@@ -137,12 +137,6 @@ pub fn read_trial(path: &Path) -> Result<Run> {
         });
     }
     checked(path, &recording)
-}
-
-/// The validation error of a trial's last probe (whole validation set); None when it did not
-/// complete or the error is not finite.
-pub fn trial_valid_error(trial: &Run) -> Result<Option<f64>> {
-    trial.open()?.final_valid_error()
 }
 
 /// A complete recording's run, once its history is known to be there.

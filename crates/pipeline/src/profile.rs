@@ -333,7 +333,8 @@ impl Profile {
     /// The learning-rate trials of the configuration of `run` (a run [`Profile::selects`]):
     /// one per seed and rate, the same shape as the final runs, `updates` long, probed only
     /// at the steps every run is (and at its end, on the whole validation set), with no
-    /// Jacobians.
+    /// Jacobians and no raw snapshots: only the lr-select figure and Table 1 read trials,
+    /// and they read their last validation error.
     pub fn trials(&self, run: &RunParams) -> Vec<RunParams> {
         let select = self.select.as_ref().expect("a profile that selects");
         let seeds = select.seeds.clone().unwrap_or_else(|| vec![run.seed]);
@@ -346,6 +347,7 @@ impl Profile {
                     updates: select.updates,
                     probe_every: select.updates,
                     jacobian_examples: 0,
+                    raw_every_epochs: 0,
                     ..run.clone()
                 });
             }
@@ -453,6 +455,11 @@ mod tests {
         assert!(trials
             .iter()
             .all(|t| t.updates == 1000 && t.seed == runs[0].seed));
+        assert!(
+            trials.iter().all(|t| t.raw_every_epochs == 0),
+            "trials keep no raw snapshot"
+        );
+        assert!(runs.iter().all(|r| r.raw_every_epochs > 0));
         let ci = Profile::built_in("ci").unwrap();
         let ci_runs = ci.runs().unwrap();
         assert!(ci_runs.iter().all(|r| r.updates == 3000 && r.seed == 0));

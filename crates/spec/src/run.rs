@@ -37,7 +37,9 @@ pub struct RunParams {
     /// set; 0: all). The last probe always evaluates both sets whole, for Table 1 and for
     /// learning-rate selection.
     pub eval_examples: usize,
-    /// Raw activation and gradient arrays are kept at every this-many epoch boundaries.
+    /// Raw activation and gradient arrays are kept at steps 0 and last and at every
+    /// this-many epoch boundaries; 0 keeps none (learning-rate trials, which no figure draws
+    /// raw arrays from).
     pub raw_every_epochs: u64,
 }
 
@@ -109,10 +111,6 @@ impl RunParams {
             self.jacobian_examples <= PROBE_EXAMPLES,
             "--jacobian-examples must be at most {PROBE_EXAMPLES}, got {}",
             self.jacobian_examples
-        );
-        ensure!(
-            self.raw_every_epochs > 0,
-            "--raw-every-epochs must be positive"
         );
         self.parameter_count()?;
         Ok(())
@@ -222,7 +220,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 0)]
     pub eval_examples: usize,
     /// Keep raw activation/gradient arrays at every this-many epoch boundaries (and at
-    /// steps 0 and last).
+    /// steps 0 and last) [0: none].
     #[arg(long, default_value_t = 1)]
     pub raw_every_epochs: u64,
 }
@@ -282,13 +280,17 @@ impl RunConfig {
         step <= self.params.updates
             && (step == 0
                 || early
+                || step == self.params.updates
                 || step.is_multiple_of(self.params.probe_every)
                 || self.is_raw_step(step))
     }
 
     /// Probes that keep raw arrays: step 0, the last step and every `raw_every_epochs`-th
-    /// epoch boundary.
+    /// epoch boundary; none when `raw_every_epochs` is 0.
     pub fn is_raw_step(&self, step: u64) -> bool {
+        if self.params.raw_every_epochs == 0 {
+            return false;
+        }
         let every = self
             .updates_per_epoch
             .saturating_mul(self.params.raw_every_epochs);
@@ -409,6 +411,43 @@ mod tests {
         refuse(|p| p.probe_every = 0, "--probe-every");
         refuse(|p| p.hidden_layers = 0, "--hidden-layers");
         refuse(|p| p.jacobian_examples = 301, "--jacobian-examples");
-        refuse(|p| p.raw_every_epochs = 0, "--raw-every-epochs");
+    }
+
+    fn config(raw_every_epochs: u64) -> RunConfig {
+        RunConfig {
+            params: RunParams {
+                updates: 500,
+                probe_every: 100,
+                raw_every_epochs,
+                ..params()
+            },
+            updates_per_epoch: 200,
+            device: "cpu".into(),
+            data: None,
+            data_key: None,
+        }
+    }
+
+    fn raw_steps(config: &RunConfig) -> Vec<u64> {
+        (0..=config.params.updates)
+            .filter(|&step| config.is_raw_step(step))
+            .collect()
+    }
+
+    #[test]
+    fn raw_snapshots_come_at_the_ends_and_epoch_boundaries_or_never() {
+        assert_eq!(raw_steps(&config(1)), [0, 200, 400, 500]);
+        assert_eq!(raw_steps(&config(2)), [0, 400, 500]);
+        assert_eq!(raw_steps(&config(0)), Vec::<u64>::new());
+        // Without raw snapshots the probes stay where they were, the last step included.
+        let probes = |c: &RunConfig| -> Vec<u64> {
+            (0..=c.params.updates)
+                .filter(|&s| c.is_probe_step(s))
+                .collect()
+        };
+        assert_eq!(probes(&config(0)), [0, 100, 200, 300, 400, 500]);
+        let mut uneven = config(0);
+        uneven.params.updates = 450;
+        assert_eq!(probes(&uneven), [0, 100, 200, 300, 400, 450]);
     }
 }

@@ -199,8 +199,12 @@ impl Checkpoint {
     }
 
     pub fn remove(&self) -> Result<()> {
-        std::fs::remove_dir_all(&self.dir)
-            .with_context(|| format!("cannot remove {}", self.dir.display()))
+        match std::fs::remove_dir_all(&self.dir) {
+            // A run that kept no raw snapshot and ended at its first checkpoint step (a
+            // learning-rate trial) never wrote one.
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            done => done.with_context(|| format!("cannot remove {}", self.dir.display())),
+        }
     }
 }
 

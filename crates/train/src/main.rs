@@ -113,6 +113,11 @@ fn train_run(args: &RunArgs, flags: TrainFlags) -> Result<()> {
     let params = args
         .resolve(per_epoch)
         .map_err(|e| usage(format!("{e:#}")))?;
+    if flags.export_seed_layout && params.raw_every_epochs == 0 {
+        return Err(usage(
+            "--export-seed-layout writes raw snapshots, and --raw-every-epochs 0 keeps none",
+        ));
+    }
     let data_key = flags.data.as_deref().and_then(store::Key::of_entry_file);
     let config = RunConfig {
         updates_per_epoch: per_epoch,

@@ -5,7 +5,7 @@ use anyhow::{ensure, Context, Result};
 use clap::Args;
 use spec::protocol::RunsFile;
 use spec::run_h5::RunFile;
-use spec::selection::{choose, Trial, SELECTION_FILE};
+use spec::selection::{choose, SELECTION_FILE};
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -43,11 +43,7 @@ pub fn run(args: &SelectArgs) -> Result<PathBuf> {
             this.0,
             this.1
         );
-        trials.push(Trial {
-            lr: params.lr,
-            seed: params.seed,
-            valid_error: file.final_valid_error()?,
-        });
+        trials.push(file.trial()?);
     }
     let (selector, updates) = shape.expect("at least one trial");
     let selection = choose(selector, updates, trials)?;

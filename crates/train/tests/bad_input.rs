@@ -269,11 +269,12 @@ fn every_bad_input_gets_one_line_a_nonzero_exit_and_leaves_nothing() {
             "at most 300",
         ),
         case(
-            "zero raw cadence",
+            "a seed-layout export without raw snapshots",
             &[("--raw-every-epochs", "0")],
             2,
-            "--raw-every-epochs",
-        ),
+            "--raw-every-epochs 0 keeps none",
+        )
+        .extra(&["--export-seed-layout"]),
         case(
             "overflowing epochs",
             &[("--epochs", "922337203685478")],

@@ -260,6 +260,53 @@ fn resume_reaches_the_same_recording_as_an_uninterrupted_run() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("no checkpoint"));
 }
 
+/// Learning-rate trials keep no raw snapshot: they record the same numbers as a run that
+/// keeps them, their `raw` group is empty, and they resume to the same recording.
+#[test]
+fn a_run_without_raw_snapshots_records_the_same_numbers_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = shapeset_file(dir.path(), 300);
+    let data = data.to_str().unwrap();
+    let out = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (kept, none, sliced) = (out("kept"), out("none"), out("sliced"));
+    let no_raw = ["--raw-every-epochs", "0"];
+    let run_kept = train_ok(&small_args(data, &kept, "250"));
+    let run_none = train_ok(&[small_args(data, &none, "250"), no_raw.to_vec()].concat());
+
+    let raw_members = |path: &Path| {
+        let file = hdf5::File::open(path).unwrap();
+        file.group("raw").unwrap().member_names().unwrap()
+    };
+    assert_eq!(raw_members(&run_kept), ["step0", "step250"]);
+    assert!(raw_members(&run_none).is_empty());
+    for name in [
+        "history/valid_error",
+        "history/test_loss",
+        "stats/layer1/weight_grad/std",
+        "stats/layer5/activation/hist",
+        "stats/layer3/preact_grad/p98",
+    ] {
+        assert_same_bits(&read_f64(&run_kept, name), &read_f64(&run_none, name), name);
+    }
+    let kept_size = std::fs::metadata(&run_kept).unwrap().len();
+    let none_size = std::fs::metadata(&run_none).unwrap().len();
+    assert!(
+        none_size < kept_size / 2,
+        "{none_size} vs {kept_size} bytes"
+    );
+
+    let first = [small_args(data, &sliced, "250"), no_raw.to_vec()].concat();
+    train_ok(&[first.clone(), vec!["--stop-after", "150"]].concat());
+    assert!(!Path::new(&sliced).join("checkpoint/raw/step0.ot").exists());
+    let run_sliced = train_ok(&[first, vec!["--resume"]].concat());
+    assert_same_recording(&run_none, &run_sliced);
+
+    // A trial that ends at its first probe after step 0 never writes a checkpoint either.
+    let once = out("once");
+    train_ok(&[small_args(data, &once, "100"), no_raw.to_vec()].concat());
+    assert!(!Path::new(&once).join("checkpoint").exists());
+}
+
 #[test]
 fn a_fixed_training_split_reshuffles_per_epoch_and_resumes_across_epochs() {
     let dir = tempfile::tempdir().unwrap();

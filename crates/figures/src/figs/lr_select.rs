@@ -7,7 +7,7 @@
 use super::error_curves::series_name;
 use super::Figure;
 use crate::canvas::{self, DrawResult, Plot};
-use crate::runs::{trial_valid_error, Catalog, Missing};
+use crate::runs::{Catalog, Missing};
 use crate::style::{self, snap};
 use crate::verdict::{Assessment, Finding, Verdict};
 use anyhow::Result;
@@ -29,13 +29,7 @@ pub fn selection(catalog: &Catalog, selector: &Selector) -> Result<Option<Select
     };
     let trials = runs
         .iter()
-        .map(|run| {
-            Ok(Trial {
-                lr: run.params().lr,
-                seed: run.params().seed,
-                valid_error: trial_valid_error(run)?,
-            })
-        })
+        .map(|run| run.open()?.trial())
         .collect::<Result<Vec<Trial>>>()?;
     Ok(Some(choose(*selector, first.params().updates, trials)?))
 }

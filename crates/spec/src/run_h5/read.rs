@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::layout::{self, attr, Quantity};
 use crate::run::RunConfig;
+use crate::selection::Trial;
 
 /// `history/*`: one row per probe. Errors are fractions in [0, 1].
 #[derive(Debug, Clone)]
@@ -82,6 +83,17 @@ impl Recording {
         }
         let errors = self.history()?.valid_error;
         Ok(errors.last().copied().filter(|e| e.is_finite()))
+    }
+
+    /// This run as a learning-rate trial: its rate, its seed and [`Self::final_valid_error`].
+    /// What `train select` chooses from and what the lr-select figure draws.
+    pub fn trial(&self) -> Result<Trial> {
+        let params = self.config()?.params;
+        Ok(Trial {
+            lr: params.lr,
+            seed: params.seed,
+            valid_error: self.final_valid_error()?,
+        })
     }
 
     /// The run's config, as recorded in the `config` attribute.
