@@ -10,6 +10,7 @@
 //! `--runs` file lists, refusing a list whose runs do not share a shape and schedule.
 
 pub mod bench;
+pub mod checkpoint;
 pub mod compare;
 pub mod data;
 pub mod members;

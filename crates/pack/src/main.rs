@@ -28,7 +28,8 @@ use spec::RunConfig;
 /// Output: <out>/<run name>/{run.h5, config.json, timing.json} per run. The last stdout
 /// line is one JSON object {"runs": [{"name", "run_h5", "status"}, ...]}, printed whenever
 /// the pack trained to its end; the exit code is 1 if any run failed (its run.h5 says
-/// `failed: <reason>`; the others are complete).
+/// `failed: <reason>`; the others are complete). While it trains, each run's checkpoint is
+/// train's (<out>/<run name>/checkpoint/), from which --resume continues the pack.
 #[derive(Parser)]
 #[command(
     name = "train-pack",
@@ -90,6 +91,14 @@ struct PackArgs {
     /// CPU threads for libtorch.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=1024))]
     threads: i32,
+    /// Continue every run from its checkpoint under --out (the same runs file, the same
+    /// data); runs that failed before stay failed.
+    #[arg(long)]
+    resume: bool,
+    /// Stop after the first checkpoint at or past this update, printing no runs line;
+    /// continue with --resume.
+    #[arg(long)]
+    stop_after: Option<u64>,
     /// On failure, print the whole error chain instead of one line.
     #[arg(short, long, global = true)]
     verbose: bool,
@@ -170,7 +179,13 @@ fn train_pack(args: PackArgs) -> Result<()> {
         })
         .collect();
     train::signals::install()?;
-    let outcomes = trainer::run(&configs, file, &out)?;
+    let options = trainer::Options {
+        resume: args.resume,
+        stop_after: args.stop_after,
+    };
+    let Some(outcomes) = trainer::run(&configs, file, &out, options)? else {
+        return Ok(());
+    };
     println!("{}", json!({ "runs": outcomes }));
     failures(&outcomes)
 }

@@ -1,11 +1,15 @@
 //! A pack from start to one `run.h5` per model: stacked SGD steps, every model probed with
 //! train's probe code on its slice of the pack, and a model whose loss goes non-finite
 //! failed alone (its `run.h5` says so, the others train on).
+//!
+//! Checkpoints ([`crate::checkpoint`]) are taken at the steps train takes them; `--resume`
+//! loads every model's into its slice of the pack and goes on from the last round all of them
+//! finished. A model that failed before that round has no checkpoint and stays failed.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 use spec::dataset_h5::Dataset as DatasetFile;
 use spec::recording::Recording;
@@ -13,11 +17,13 @@ use spec::run_h5::{write_run_h5, RunInfo};
 use spec::RunConfig;
 use store::atomic::write_atomic;
 use tch::{Device, Kind, Tensor};
-use train::checkpoint::Checkpoint;
+use train::checkpoint::{Checkpoint, State, Timing};
+use train::model::Mlp;
 use train::source::{self, EvalData};
 use train::trainer::parse_device;
 use train::{identity, signals};
 
+use crate::checkpoint::{Round, Slots};
 use crate::data::PackBatches;
 use crate::model::PackMlp;
 use train::measure::{measure, record};
@@ -35,47 +41,138 @@ pub struct Outcome {
     pub status: String,
 }
 
+/// How a pack starts, and when it stops before its end.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Continue every model from its checkpoint instead of starting over.
+    pub resume: bool,
+    /// Stop after the first checkpoint at or past this update (train's `--stop-after`).
+    pub stop_after: Option<u64>,
+}
+
 /// One model of the pack: where it writes and what it has recorded.
 struct Member {
     config: RunConfig,
     out: PathBuf,
     recording: Recording,
-    /// Holds the raw probe arrays until run.h5 is written (train's own layout).
+    /// Holds the raw probe arrays until run.h5 is written (train's own layout); its
+    /// directory also holds `slots`.
     checkpoint: Checkpoint,
+    slots: Slots,
     probe_s: f64,
+    checkpoint_s: f64,
     failed: Option<String>,
 }
 
-/// Trains `configs` (a checked pack, one device) into `<out>/<name>/` each.
-pub fn run(configs: &[RunConfig], file: Option<DatasetFile>, out: &Path) -> Result<Vec<Outcome>> {
+/// Trains `configs` (a checked pack, one device) into `<out>/<name>/` each; None when it
+/// stopped at `options.stop_after`.
+pub fn run(
+    configs: &[RunConfig],
+    file: Option<DatasetFile>,
+    out: &Path,
+    options: Options,
+) -> Result<Option<Vec<Outcome>>> {
     let device = parse_device(&configs[0].device)?;
     let data = source::load(&configs[0], file, device)?;
     let params: Vec<_> = configs.iter().map(|c| c.params.clone()).collect();
     let pack = PackMlp::new(&params, device);
-    let members = configs
+    let mut members = configs
         .iter()
-        .map(|config| Member::create(config, out))
+        .map(|config| Member::create(config, out, options.resume))
         .collect::<Result<Vec<_>>>()?;
-    let batches = PackBatches::new(configs, data.train.as_ref(), 0, device);
+    let (step, train_s, next_slot) = match options.resume {
+        true => resume(&pack, &mut members, out)?,
+        false => {
+            Round::remove(out)?;
+            (0, 0.0, 0)
+        }
+    };
+    if options.resume {
+        let training = members.iter().filter(|m| m.failed.is_none()).count();
+        eprintln!("train-pack: resuming {training} models from their checkpoints of step {step}");
+    }
+    let batches = PackBatches::new(configs, data.train.as_ref(), step, device);
     let mut run = Run {
         data,
         pack,
         members,
         batches,
-        step: 0,
-        train_s: 0.0,
+        step,
+        train_s,
+        stop_after: options.stop_after,
+        out: out.to_path_buf(),
+        next_slot,
+        checkpointed: options.resume,
     };
-    run.train()?;
-    run.finish()
+    if !run.train()? {
+        return Ok(None);
+    }
+    run.finish().map(Some)
+}
+
+/// Loads every model's checkpoint of the last whole round into its slice of the pack; the
+/// round's step, the pack's training seconds so far and the slot the next round writes. A
+/// model without one must have failed before the round: its run.h5 says so, and it stays
+/// failed.
+fn resume(pack: &PackMlp, members: &mut [Member], out: &Path) -> Result<(u64, f64, usize)> {
+    let round = Round::read(out)?;
+    let mut train_s = None;
+    for (k, member) in members.iter_mut().enumerate() {
+        let mut model = pack.model(k);
+        let Some(state) = member.slots.load(round, &mut model)? else {
+            member.failed = Some(failure_of(member, round)?);
+            continue;
+        };
+        ensure!(
+            state.config == member.config,
+            "the checkpoint in {} was made by a different config: {}",
+            member.out.display(),
+            serde_json::to_string(&state.config)?
+        );
+        train_s.get_or_insert(state.timing.train_s);
+        member.recording = state.recording;
+        member.probe_s = state.timing.probe_s;
+        member.checkpoint_s = state.timing.checkpoint_s;
+    }
+    let train_s = train_s.with_context(|| {
+        format!(
+            "no checkpoint to resume from: no model under {} has one of step {}",
+            out.display(),
+            round.step
+        )
+    })?;
+    Ok((round.step, train_s, 1 - round.slot))
+}
+
+/// Why a model without a checkpoint of `round` failed, from its run.h5; an error when it did
+/// not fail.
+fn failure_of(member: &Member, round: Round) -> Result<String> {
+    let path = member.out.join("run.h5");
+    let status = spec::run_h5::RunFile::open(&path)
+        .and_then(|file| file.status())
+        .ok();
+    match status
+        .as_deref()
+        .and_then(|s| s.strip_prefix("failed: non-finite"))
+    {
+        Some(rest) => Ok(format!("non-finite{rest}")),
+        None => bail!(
+            "no checkpoint to resume from: {} has none of step {} and did not fail",
+            member.out.display(),
+            round.step
+        ),
+    }
 }
 
 impl Member {
-    fn create(config: &RunConfig, out: &Path) -> Result<Member> {
+    /// A model's run directory; a fresh start clears a checkpoint left there, a resume
+    /// keeps it.
+    fn create(config: &RunConfig, out: &Path, resume: bool) -> Result<Member> {
         let out = out.join(config.params.name());
         std::fs::create_dir_all(&out)
             .with_context(|| format!("cannot create {}", out.display()))?;
         let checkpoint = Checkpoint::new(&out);
-        if checkpoint.dir().exists() {
+        if !resume && checkpoint.dir().exists() {
             checkpoint.remove()?;
         }
         let json = serde_json::to_string_pretty(config)?;
@@ -84,10 +181,33 @@ impl Member {
             config: config.clone(),
             recording: Recording::new(config.params.hidden_layers),
             checkpoint,
+            slots: Slots::new(&out),
             out,
             probe_s: 0.0,
+            checkpoint_s: 0.0,
             failed: None,
         })
+    }
+
+    /// Saves this model (`model`, a view into the pack) and its recording at `step` in
+    /// checkpoint `slot`.
+    fn save_checkpoint(&mut self, slot: usize, model: &Mlp, step: u64, train_s: f64) -> Result<()> {
+        let clock = Instant::now();
+        let state = State {
+            config: self.config.clone(),
+            step,
+            weights_file: String::new(),
+            timing: Timing {
+                train_s,
+                probe_s: self.probe_s,
+                once_s: 0.0,
+                checkpoint_s: self.checkpoint_s,
+            },
+            recording: self.recording.clone(),
+        };
+        let saved = self.slots.save(slot, state, model);
+        self.checkpoint_s += clock.elapsed().as_secs_f64();
+        saved
     }
 
     /// Writes run.h5 with `status`; `timing` holds only the update count, as train's.
@@ -132,23 +252,38 @@ struct Run {
     batches: PackBatches,
     step: u64,
     train_s: f64,
+    stop_after: Option<u64>,
+    out: PathBuf,
+    /// The checkpoint slot the next round writes.
+    next_slot: usize,
+    /// Whether a whole round is on disk to resume from.
+    checkpointed: bool,
 }
 
 impl Run {
-    fn train(&mut self) -> Result<()> {
+    /// Trains to the end (true), or to the first checkpoint at or past `stop_after` (false).
+    fn train(&mut self) -> Result<bool> {
         let config = self.members[0].config.clone();
         let params = &config.params;
         let device = self.data.probe_x.device();
-        self.probe_all(None)?;
+        if self.step == 0 {
+            self.probe_all(None)?;
+        }
         let mut loss_sums = Tensor::zeros([self.pack.len() as i64], (Kind::Double, device));
         let mut since_probe = 0u64;
         let mut clock = Instant::now();
         while self.step < params.updates {
             if let Some(signal) = signals::received() {
+                let resumable = self.checkpointed;
                 bail!(
-                    "interrupted by {} at step {}",
+                    "interrupted by {} at step {}{}",
                     signals::name(signal),
-                    self.step
+                    self.step,
+                    if resumable {
+                        " (continue from the last checkpoint with --resume)"
+                    } else {
+                        ""
+                    }
                 );
             }
             let (x, y) = self.batches.next_batch();
@@ -171,8 +306,36 @@ impl Run {
             self.probe_all(Some(&losses))?;
             _ = loss_sums.zero_();
             since_probe = 0;
+            // Train's checkpoint steps: the regular probes, not the early ones.
+            let regular =
+                self.step.is_multiple_of(params.probe_every) || config.is_raw_step(self.step);
+            if self.step < params.updates && regular {
+                self.save_checkpoints()?;
+                if self.stop_after.is_some_and(|stop| self.step >= stop) {
+                    eprintln!(
+                        "train-pack: stopped after step {}; continue with --resume",
+                        self.step
+                    );
+                    return Ok(false);
+                }
+            }
             clock = Instant::now();
         }
+        Ok(true)
+    }
+
+    /// Checkpoints every model still training into the next slot, then names the round.
+    fn save_checkpoints(&mut self) -> Result<()> {
+        let slot = self.next_slot;
+        for k in 0..self.members.len() {
+            if self.members[k].failed.is_none() {
+                let model = self.pack.model(k);
+                self.members[k].save_checkpoint(slot, &model, self.step, self.train_s)?;
+            }
+        }
+        Round::write(&self.out, self.step, slot)?;
+        self.next_slot = 1 - slot;
+        self.checkpointed = true;
         Ok(())
     }
 
@@ -233,7 +396,7 @@ impl Run {
                     let timing = serde_json::json!({
                         "train_s": self.train_s,
                         "probe_s": member.probe_s,
-                        "checkpoint_s": 0.0,
+                        "checkpoint_s": member.checkpoint_s,
                         "updates": self.step,
                         "pack_size": pack_size,
                     });
@@ -250,6 +413,7 @@ impl Run {
                 status,
             });
         }
+        Round::remove(&self.out)?;
         let probe_s: f64 = self.members.iter().map(|m| m.probe_s).sum();
         eprintln!(
             "train-pack: {pack_size} models x {} updates in {:.1} s ({:.0} model-updates/s); probes {:.1} s ({:.1}% of training)",

@@ -1,7 +1,8 @@
 //! The `train-pack` binary: its output layout and last line, and its one-line refusals.
 
-use std::process::Command;
+mod common;
 
+use common::train_pack;
 use serde_json::{json, Value};
 
 fn run(seed: u64, activation: &str) -> Value {
@@ -10,24 +11,11 @@ fn run(seed: u64, activation: &str) -> Value {
            "probe_every": 15, "jacobian_examples": 1, "eval_examples": 0, "raw_every_epochs": 1})
 }
 
-fn train_pack(runs: &Value, out: &std::path::Path) -> std::process::Output {
-    let file = out.with_extension("json");
-    std::fs::write(&file, runs.to_string()).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_train-pack"))
-        .env_remove("RUST_BACKTRACE")
-        .args(["--device", "cpu", "--runs"])
-        .arg(&file)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn a_pack_writes_one_run_dir_per_model_and_lists_them_last() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("pack");
-    let output = train_pack(&json!([run(0, "relu"), run(5, "relu")]), &out);
+    let output = train_pack(&json!([run(0, "relu"), run(5, "relu")]), &out, &[]);
     assert!(
         output.status.success(),
         "{}",
@@ -56,6 +44,7 @@ fn a_mixed_pack_is_refused_in_one_line() {
     let output = train_pack(
         &json!([run(0, "tanh"), run(1, "relu")]),
         &dir.path().join("p"),
+        &[],
     );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();

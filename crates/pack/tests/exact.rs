@@ -181,11 +181,16 @@ fn parameters_after_200_updates_match_single_runs_and_a_wrong_lr_is_caught() {
 fn recordings_match_train_trainer_runs_and_a_wrong_lr_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     let runs = mixed();
-    let outcomes = pack::trainer::run(&configs(&runs), None, &dir.path().join("pack")).unwrap();
+    let train_pack = |runs: &[RunParams], out: &str| {
+        let options = pack::trainer::Options::default();
+        pack::trainer::run(&configs(runs), None, &dir.path().join(out), options)
+            .unwrap()
+            .expect("a pack with no stop trains to its end")
+    };
+    let outcomes = train_pack(&runs, "pack");
     let mut wrong = runs.clone();
     wrong[1].lr = runs[2].lr;
-    let wrong_outcomes =
-        pack::trainer::run(&configs(&wrong), None, &dir.path().join("wrong")).unwrap();
+    let wrong_outcomes = train_pack(&wrong, "wrong");
     for (k, run) in runs.iter().enumerate() {
         assert_eq!(outcomes[k].status, "complete");
         let options = Options {

@@ -125,6 +125,35 @@ fn kill_group(pid: u32) {
     assert!(status.success());
 }
 
+/// Runs `paper args` in its own process group, polls `caught` every `every` until it finds
+/// something (or paper ends, or 5 minutes pass), then SIGKILLs the group; what was found.
+fn kill_when<T>(
+    sb: &Sandbox,
+    args: &[String],
+    every: Duration,
+    caught: impl Fn() -> Option<T>,
+) -> Option<T> {
+    let mut paper = sb
+        .command(args)
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut found = None;
+    while found.is_none() && Instant::now() < deadline {
+        found = caught();
+        if paper.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(every);
+    }
+    kill_group(paper.id());
+    paper.wait().unwrap();
+    found
+}
+
 #[test]
 fn a_kill_during_the_run_h5_write_leaves_no_orphan() {
     // Many probes, so that run.h5 is rewritten often while the runs train.
@@ -134,30 +163,15 @@ fn a_kill_during_the_run_h5_write_leaves_no_orphan() {
     let Some(sb) = Sandbox::new(&profile) else {
         return;
     };
-    let mut paper = sb
-        .command(sb.run_args())
-        .process_group(0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let work = sb.store().join("work");
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let mut caught = None;
-    while caught.is_none() && Instant::now() < deadline {
-        caught = list(&work).iter().flat_map(|dir| list(dir)).find(|p| {
+    let caught = kill_when(&sb, &sb.run_args(), Duration::from_micros(200), || {
+        list(&work).iter().flat_map(|dir| list(dir)).find(|p| {
             p.file_name()
                 .unwrap()
                 .to_string_lossy()
                 .starts_with(".run.h5.tmp-")
-        });
-        if paper.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_micros(200));
-    }
-    kill_group(paper.id());
-    paper.wait().unwrap();
+        })
+    });
     let caught = caught.expect("no run.h5 write was caught in flight");
     eprintln!("killed while {} was being written", caught.display());
     finished_without_orphans(&sb);
@@ -254,4 +268,48 @@ fn a_sigterm_to_paper_stops_its_runs_and_the_next_paper_finishes() {
     assert!(left.is_empty(), "left running: {left:?}");
     sb.run();
     sb.assert_verified();
+}
+
+/// A paper killed (with its train-pack) while a pack of two trains leaves the models'
+/// checkpoints in the pack's work directory; the next paper resumes the pack from them, not
+/// from zero, and finishes with nothing left over.
+#[test]
+fn a_killed_pack_resumes_from_its_checkpoints() {
+    let Some(sb) = Sandbox::new(&tiny().replace("updates = 300", "updates = 3000")) else {
+        return;
+    };
+    let mut args = sb.run_args();
+    args.extend(["--pack-size".into(), "2".into()]);
+    let work = sb.store().join("work");
+    let checkpointed = kill_when(&sb, &args, Duration::from_millis(20), || {
+        pack_checkpoint_step(&work).filter(|&step| step >= 1000)
+    });
+    let step = checkpointed.expect("no pack checkpoint of step 1000 or later was caught");
+    eprintln!("killed with both models checkpointed at step {step} or later");
+
+    let rerun = sb.ok(&args);
+    assert!(rerun.contains("in a pack of 2, resuming"), "{rerun}");
+    assert!(!rerun.contains("cannot resume"), "{rerun}");
+    let resumed_from: u64 = rerun
+        .split("from their checkpoints of step ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("train-pack did not say where it resumed:\n{rerun}"));
+    assert!(
+        resumed_from >= step,
+        "resumed from {resumed_from}, not {step}"
+    );
+    sb.assert_verified();
+    assert!(sb.orphans().is_empty(), "left behind: {:?}", sb.orphans());
+}
+
+/// The step of the last checkpoint round every model of the pack in `work` finished.
+fn pack_checkpoint_step(work: &Path) -> Option<u64> {
+    let pack = list(work)
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "pack"))?;
+    let round = std::fs::read(pack.join("runs/pack-checkpoint.json")).ok()?;
+    let round: serde_json::Value = serde_json::from_slice(&round).ok()?;
+    round["step"].as_u64()
 }

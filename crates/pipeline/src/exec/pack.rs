@@ -3,9 +3,12 @@
 //! becomes its own entry under its own key, as if it had trained alone; no key depends on
 //! which other runs shared the process.
 //!
-//! A pack does not resume: a killed pack's work directory is removed and the pack starts
-//! over (its runs are short next to a single run's, and `train-pack` has no `--resume`).
+//! The pack's work directory outlives a killed `paper` or a failed `train-pack` when its
+//! models have checkpoints: the next attempt at the same members resumes them
+//! (`train-pack --resume`), as a single run's does. Other members, or a resume that cannot
+//! start, start the pack over.
 
+use super::child::{stop_orphan, Child};
 use super::StageRecord;
 use super::{select, train::placement_args, work_dir, write_record, Context, Outcome, Scope};
 use crate::plan::{Kind, Plan, StageResult};
@@ -103,20 +106,37 @@ fn train_together(
 ) -> Vec<(usize, Outcome)> {
     let work = work_dir(&ctx.store, &todo[0].key).with_extension("pack");
     let trained = train_in(ctx, plan, todo, data, gpu, &work);
-    let outcomes = match trained {
-        Ok((line, record)) => todo
-            .iter()
-            .map(|m| (m.stage, store_member(ctx, plan, m, &line, &record)))
-            .collect(),
+    let _ = std::fs::remove_file(pid_file(&work));
+    match trained {
+        Ok((line, record)) => {
+            let outcomes = todo
+                .iter()
+                .map(|m| (m.stage, store_member(ctx, plan, m, &line, &record)))
+                .collect();
+            let _ = std::fs::remove_dir_all(&work);
+            outcomes
+        }
         Err(e) => {
-            let why = spec::cli::one_line(&e);
+            let mut why = spec::cli::one_line(&e);
+            if has_checkpoints(&work) {
+                why.push_str(&format!(
+                    "; its work dir {} is kept for the next paper to resume from (`paper gc` removes it)",
+                    work.display()
+                ));
+            } else {
+                let _ = std::fs::remove_dir_all(&work);
+            }
             todo.iter()
                 .map(|m| (m.stage, Outcome::Failed(why.clone())))
                 .collect()
         }
-    };
-    let _ = std::fs::remove_dir_all(&work);
-    outcomes
+    }
+}
+
+/// Whether a pack's work directory holds a checkpoint round to resume from (train-pack's
+/// `pack-checkpoint.json`).
+fn has_checkpoints(work: &Path) -> bool {
+    work.join("runs/pack-checkpoint.json").is_file()
 }
 
 /// Runs train-pack for `todo` in `work` (under every member's lock); its last line and the
@@ -133,30 +153,48 @@ fn train_in(
         .iter()
         .map(|m| ctx.store.lock(&m.key))
         .collect::<Result<Vec<_>>>()?;
-    if work.exists() {
-        std::fs::remove_dir_all(work)
-            .with_context(|| format!("cannot clear {}", work.display()))?;
-    }
-    std::fs::create_dir_all(work).with_context(|| format!("cannot create {}", work.display()))?;
-    let runs_json = work.join("runs.json");
+    // A train-pack that a killed paper left running would write on into `work`.
+    let pid_file = pid_file(work);
+    stop_orphan(&pid_file, work)?;
     let runs: Vec<&RunParams> = todo.iter().map(|m| &m.run).collect();
-    store::atomic::write_atomic(&runs_json, serde_json::to_string(&runs)?.as_bytes())?;
+    let pack_work = PackWork {
+        dir: work,
+        runs: serde_json::to_string(&runs)?,
+    };
+    let resume = pack_work.resumable();
+    if !resume {
+        pack_work.start_over()?;
+    }
     let first = &plan.stages[todo[0].stage];
     let Kind::Train { device, .. } = &first.kind else {
         bail!("{} is not a training run", first.name);
     };
     println!(
-        "start   {}  [key {}] in a pack of {}",
+        "start   {}  [key {}] in a pack of {}{}",
         first.name,
         &todo[0].key.as_str()[..12],
-        todo.len()
+        todo.len(),
+        if resume { ", resuming" } else { "" }
     );
     let args = pack_args(device, ctx.threads, &data.output, work);
     let env: Vec<(&str, String)> = gpu
         .map(|g| ("CUDA_VISIBLE_DEVICES", g.to_string()))
         .into_iter()
         .collect();
-    let child = ctx.run_child(&first.name, &todo[0].key, "train-pack", &args, &env, None)?;
+    let run = |args: &[OsString]| {
+        ctx.run_child(
+            &first.name,
+            &todo[0].key,
+            "train-pack",
+            args,
+            &env,
+            Some(&pid_file),
+        )
+    };
+    let child = match resume {
+        false => run(&args)?,
+        true => resumed(run, args, &pack_work, &first.name)?,
+    };
     let line: PackLine = serde_json::from_str(&child.last_line)
         .with_context(|| format!("train-pack ended with {:?}", child.last_line))?;
     let record = StageRecord {
@@ -167,6 +205,75 @@ fn train_in(
         seconds: child.seconds,
     };
     Ok((line, record))
+}
+
+/// Runs `train-pack args --resume`; when it refuses to resume, starts the pack over.
+fn resumed(
+    run: impl Fn(&[OsString]) -> Result<Child>,
+    mut args: Vec<OsString>,
+    work: &PackWork<'_>,
+    stage: &str,
+) -> Result<Child> {
+    args.push("--resume".into());
+    match run(&args) {
+        Err(e) if refused_resume(&e) => {
+            let why = spec::cli::one_line(&e);
+            println!("        {stage} | cannot resume ({why}): starting over");
+            work.start_over()?;
+            args.pop();
+            run(&args)
+        }
+        done => done,
+    }
+}
+
+/// A pack's work directory: `runs.json`, the runs file of its members, and `runs/`,
+/// train-pack's `--out`.
+struct PackWork<'a> {
+    dir: &'a Path,
+    /// The members' runs file, as written.
+    runs: String,
+}
+
+impl PackWork<'_> {
+    /// Whether a killed pack of these very members left a checkpoint round to resume.
+    fn resumable(&self) -> bool {
+        let runs_json = self.dir.join("runs.json");
+        std::fs::read(runs_json).is_ok_and(|old| old == self.runs.as_bytes())
+            && has_checkpoints(self.dir)
+    }
+
+    /// Empties the directory and writes the runs file.
+    fn start_over(&self) -> Result<()> {
+        let work = self.dir;
+        if work.exists() {
+            std::fs::remove_dir_all(work)
+                .with_context(|| format!("cannot clear {}", work.display()))?;
+        }
+        std::fs::create_dir_all(work)
+            .with_context(|| format!("cannot create {}", work.display()))?;
+        store::atomic::write_atomic(&work.join("runs.json"), self.runs.as_bytes())
+    }
+}
+
+/// Whether train-pack refused to resume, rather than failing once under way: the
+/// checkpoints are missing, another pack's, or damaged. The pack then starts over.
+fn refused_resume(err: &anyhow::Error) -> bool {
+    let text = format!("{err:#}");
+    [
+        "no checkpoint to resume from",
+        "made by a different config",
+        "corrupt checkpoint",
+        "lacks weight",
+        "lacks bias",
+    ]
+    .iter()
+    .any(|phrase| text.contains(phrase))
+}
+
+/// Where the pid of the train-pack training in `work` is kept.
+fn pid_file(work: &Path) -> PathBuf {
+    work.with_extension("pack.pid")
 }
 
 /// `train-pack`'s command line: the runs file, then where it runs.
