@@ -221,6 +221,18 @@ impl Store {
     /// entry (that is the verdict); errors are reserved for failing to look at all
     /// (e.g. an unreadable store directory).
     pub fn check(&self, key: &Key, depth: Depth) -> Result<Check> {
+        // A concurrent put may quarantine the directory (rename it away) while it is being
+        // listed: then it is looked at again, and found absent or rebuilt.
+        let mut attempts = 0;
+        loop {
+            match self.check_once(key, depth) {
+                Err(e) if attempts < 3 && vanished(&e) => attempts += 1,
+                done => return done,
+            }
+        }
+    }
+
+    fn check_once(&self, key: &Key, depth: Depth) -> Result<Check> {
         let dir = self.entry_dir(key);
         let verdict = |state, problems| Check {
             key: key.clone(),
@@ -272,6 +284,16 @@ impl Store {
     }
 }
 
+/// Whether `err` is a file or directory found missing: what looking at a directory that is
+/// being renamed away gives.
+fn vanished(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == ErrorKind::NotFound)
+    })
+}
+
 /// Checks each declared file: reached without symlinks, a regular file, the declared
 /// size, and (if `depth` says so) the declared sha256.
 fn check_files(
@@ -305,5 +327,20 @@ fn check_files(
             },
         };
         problems.extend(problem);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_gone_while_listed_is_told_from_other_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = walk::list(&dir.path().join("renamed-away")).unwrap_err();
+        assert!(vanished(&gone), "{gone:#}");
+        let unreadable = anyhow::Error::new(std::io::Error::from(ErrorKind::PermissionDenied))
+            .context("listing x");
+        assert!(!vanished(&unreadable));
     }
 }
