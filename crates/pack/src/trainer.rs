@@ -102,7 +102,6 @@ pub fn run(
         stop_after: options.stop_after,
         out: out.to_path_buf(),
         next_slot,
-        checkpointed: options.resume,
     };
     if !run.train()? {
         return Ok(None);
@@ -151,11 +150,13 @@ fn failure_of(member: &Member, round: Round) -> Result<String> {
     let status = spec::run_h5::RunFile::open(&path)
         .and_then(|file| file.status())
         .ok();
-    match status
+    // What `Member::fail` wrote: `failed: non-finite loss at step <s>`.
+    let reason = status
         .as_deref()
-        .and_then(|s| s.strip_prefix("failed: non-finite"))
-    {
-        Some(rest) => Ok(format!("non-finite{rest}")),
+        .and_then(|s| s.strip_prefix("failed: "))
+        .filter(|reason| reason.starts_with("non-finite"));
+    match reason {
+        Some(reason) => Ok(reason.to_string()),
         None => bail!(
             "no checkpoint to resume from: {} has none of step {} and did not fail",
             member.out.display(),
@@ -256,8 +257,6 @@ struct Run {
     out: PathBuf,
     /// The checkpoint slot the next round writes.
     next_slot: usize,
-    /// Whether a whole round is on disk to resume from.
-    checkpointed: bool,
 }
 
 impl Run {
@@ -274,7 +273,7 @@ impl Run {
         let mut clock = Instant::now();
         while self.step < params.updates {
             if let Some(signal) = signals::received() {
-                let resumable = self.checkpointed;
+                let resumable = Round::read(&self.out).is_ok();
                 bail!(
                     "interrupted by {} at step {}{}",
                     signals::name(signal),
@@ -335,7 +334,6 @@ impl Run {
         }
         Round::write(&self.out, self.step, slot)?;
         self.next_slot = 1 - slot;
-        self.checkpointed = true;
         Ok(())
     }
 

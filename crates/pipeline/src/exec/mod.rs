@@ -222,18 +222,10 @@ pub fn run_stage(
     gpu: Option<&str>,
 ) -> Outcome {
     let stage = &plan.stages[i];
-    let key = match plan.key(i, results) {
+    let key = match to_build(ctx, plan, i, results) {
         Ok((_, key)) => key,
-        Err(reason) => return Outcome::Skipped(reason),
+        Err(settled) => return settled,
     };
-    match ctx.cached(&stage.name, &key) {
-        Ok(Some(result)) => return Outcome::Cached(result),
-        Ok(None) => {}
-        Err(e) => return Outcome::Failed(spec::cli::one_line(&e)),
-    }
-    if ctx.scope == Scope::NoTraining && matches!(stage.kind, Kind::Train { .. }) {
-        return Outcome::Skipped("not in the store, and this paper trains nothing".into());
-    }
     let started = Instant::now();
     let built = build(ctx, plan, i, results, gpu);
     match built {
@@ -255,6 +247,29 @@ pub fn run_stage(
             _ => Outcome::Failed(spec::cli::one_line(&e)),
         },
     }
+}
+
+/// Stage `i`'s key spec and key when it has to be built, or the outcome that settles it
+/// without building: no key yet (skipped), in the store (cached), or a training run this
+/// paper trains nothing of (skipped).
+pub(super) fn to_build(
+    ctx: &Context,
+    plan: &Plan,
+    i: usize,
+    results: &[Option<StageResult>],
+) -> std::result::Result<(store::KeySpec, Key), Outcome> {
+    let stage = &plan.stages[i];
+    let (key_spec, key) = plan.key(i, results).map_err(Outcome::Skipped)?;
+    match ctx.cached(&stage.name, &key) {
+        Ok(Some(result)) => return Err(Outcome::Cached(result)),
+        Ok(None) => {}
+        Err(e) => return Err(Outcome::Failed(spec::cli::one_line(&e))),
+    }
+    if ctx.scope == Scope::NoTraining && matches!(stage.kind, Kind::Train { .. }) {
+        let why = "not in the store, and this paper trains nothing";
+        return Err(Outcome::Skipped(why.into()));
+    }
+    Ok((key_spec, key))
 }
 
 /// Builds stage `i`; `None` when another process built it first.

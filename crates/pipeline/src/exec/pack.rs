@@ -8,9 +8,10 @@
 //! (`train-pack --resume`), as a single run's does. Other members, or a resume that cannot
 //! start, start the pack over.
 
-use super::child::{stop_orphan, Child};
+use super::child::stop_orphan;
+use super::train::{gpu_env, keep_or_remove, placement_args, resume_or_start_over};
 use super::StageRecord;
-use super::{select, train::placement_args, work_dir, write_record, Context, Outcome, Scope};
+use super::{select, to_build, work_dir, write_record, Context, Outcome};
 use crate::plan::{Kind, Plan, StageResult};
 use anyhow::{bail, Context as _, Result};
 use serde::Deserialize;
@@ -62,17 +63,10 @@ fn prepare(
     results: &[Option<StageResult>],
 ) -> Result<std::result::Result<Member, Outcome>> {
     let stage = &plan.stages[i];
-    let (spec, key) = match plan.key(i, results) {
+    let (spec, key) = match to_build(ctx, plan, i, results) {
         Ok(keyed) => keyed,
-        Err(reason) => return Ok(Err(Outcome::Skipped(reason))),
+        Err(settled) => return Ok(Err(settled)),
     };
-    if let Some(result) = ctx.cached(&stage.name, &key)? {
-        return Ok(Err(Outcome::Cached(result)));
-    }
-    if ctx.scope == Scope::NoTraining {
-        let why = "not in the store, and this paper trains nothing";
-        return Ok(Err(Outcome::Skipped(why.into())));
-    }
     let run = select::trained_run(plan, i, results)?;
     let data = results[stage.deps[0]].as_ref().expect("keyed on it");
     ctx.verify_input(&format!("dataset/{}", run.dataset), &data.output_key)?;
@@ -117,15 +111,7 @@ fn train_together(
             outcomes
         }
         Err(e) => {
-            let mut why = spec::cli::one_line(&e);
-            if has_checkpoints(&work) {
-                why.push_str(&format!(
-                    "; its work dir {} is kept for the next paper to resume from (`paper gc` removes it)",
-                    work.display()
-                ));
-            } else {
-                let _ = std::fs::remove_dir_all(&work);
-            }
+            let why = spec::cli::one_line(&keep_or_remove(&work, has_checkpoints(&work), &e));
             todo.iter()
                 .map(|m| (m.stage, Outcome::Failed(why.clone())))
                 .collect()
@@ -136,7 +122,12 @@ fn train_together(
 /// Whether a pack's work directory holds a checkpoint round to resume from (train-pack's
 /// `pack-checkpoint.json`).
 fn has_checkpoints(work: &Path) -> bool {
-    work.join("runs/pack-checkpoint.json").is_file()
+    pack_out(work).join("pack-checkpoint.json").is_file()
+}
+
+/// train-pack's `--out` in a pack's work directory: one run directory per member.
+fn pack_out(work: &Path) -> PathBuf {
+    work.join("runs")
 }
 
 /// Runs train-pack for `todo` in `work` (under every member's lock); its last line and the
@@ -177,10 +168,7 @@ fn train_in(
         if resume { ", resuming" } else { "" }
     );
     let args = pack_args(device, ctx.threads, &data.output, work);
-    let env: Vec<(&str, String)> = gpu
-        .map(|g| ("CUDA_VISIBLE_DEVICES", g.to_string()))
-        .into_iter()
-        .collect();
+    let env = gpu_env(gpu);
     let run = |args: &[OsString]| {
         ctx.run_child(
             &first.name,
@@ -193,7 +181,9 @@ fn train_in(
     };
     let child = match resume {
         false => run(&args)?,
-        true => resumed(run, args, &pack_work, &first.name)?,
+        true => resume_or_start_over(&first.name, args, run, refused_resume, || {
+            pack_work.start_over()
+        })?,
     };
     let line: PackLine = serde_json::from_str(&child.last_line)
         .with_context(|| format!("train-pack ended with {:?}", child.last_line))?;
@@ -205,26 +195,6 @@ fn train_in(
         seconds: child.seconds,
     };
     Ok((line, record))
-}
-
-/// Runs `train-pack args --resume`; when it refuses to resume, starts the pack over.
-fn resumed(
-    run: impl Fn(&[OsString]) -> Result<Child>,
-    mut args: Vec<OsString>,
-    work: &PackWork<'_>,
-    stage: &str,
-) -> Result<Child> {
-    args.push("--resume".into());
-    match run(&args) {
-        Err(e) if refused_resume(&e) => {
-            let why = spec::cli::one_line(&e);
-            println!("        {stage} | cannot resume ({why}): starting over");
-            work.start_over()?;
-            args.pop();
-            run(&args)
-        }
-        done => done,
-    }
 }
 
 /// A pack's work directory: `runs.json`, the runs file of its members, and `runs/`,
@@ -279,7 +249,7 @@ fn pid_file(work: &Path) -> PathBuf {
 /// `train-pack`'s command line: the runs file, then where it runs.
 fn pack_args(device: &str, threads: usize, data: &Path, work: &Path) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["--runs".into(), work.join("runs.json").into()];
-    args.extend(placement_args(device, threads, data, &work.join("runs")));
+    args.extend(placement_args(device, threads, data, &pack_out(work)));
     args
 }
 

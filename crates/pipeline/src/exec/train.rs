@@ -5,7 +5,7 @@
 //! checkpoint. When `train` itself fails, the pid file goes, and so does a work directory with
 //! nothing in it; one holding files is kept for a resume, and the error says so.
 
-use super::child::stop_orphan;
+use super::child::{stop_orphan, Child};
 use super::{relative_to, write_record, Job};
 use crate::plan::StageResult;
 use anyhow::{Context as _, Result};
@@ -37,7 +37,8 @@ pub(super) fn run(job: &Job<'_>, training: &Training<'_>) -> Result<Option<Stage
     let trained = train_in(job, training, &work, &pid_file);
     let _ = std::fs::remove_file(&pid_file);
     if let Err(e) = trained {
-        return Err(keep_or_remove(&work, &e));
+        let has_files = std::fs::read_dir(&work).is_ok_and(|mut d| d.next().is_some());
+        return Err(keep_or_remove(&work, has_files, &e));
     }
     ctx.store.put_dir(job.spec, &work)?;
     job.finished()
@@ -55,7 +56,7 @@ fn train_in(job: &Job<'_>, training: &Training<'_>, work: &Path, pid_file: &Path
         (false, Some(_)) => " on a GPU",
         (false, None) => "",
     });
-    let mut args = train_args(
+    let args = train_args(
         &training.run,
         training.trial,
         training.device,
@@ -63,43 +64,67 @@ fn train_in(job: &Job<'_>, training: &Training<'_>, work: &Path, pid_file: &Path
         &training.data.output,
         work,
     );
-    let env: Vec<(&str, String)> = gpu
-        .map(|g| ("CUDA_VISIBLE_DEVICES", g.to_string()))
-        .into_iter()
-        .collect();
-    if resume {
-        args.push("--resume".into());
-        match ctx.run_child(job.stage, job.key, "train", &args, &env, Some(pid_file)) {
-            Ok(child) => return record(job, work, child),
-            Err(e) => {
-                // Killed before its first checkpoint, or left by another train: start over.
-                let why = spec::cli::one_line(&e);
-                println!(
-                    "        {} | cannot resume ({why}): starting over",
-                    job.stage
-                );
+    let env = gpu_env(gpu);
+    let run =
+        |args: &[OsString]| ctx.run_child(job.stage, job.key, "train", args, &env, Some(pid_file));
+    let child = match resume {
+        false => run(&args)?,
+        // A run killed before its first checkpoint, or left by another train, starts over.
+        true => resume_or_start_over(
+            job.stage,
+            args,
+            run,
+            |_| true,
+            || {
                 std::fs::remove_dir_all(work)?;
                 std::fs::create_dir_all(work)?;
-                args.pop();
-            }
-        }
-    }
-    let child = ctx.run_child(job.stage, job.key, "train", &args, &env, Some(pid_file))?;
+                Ok(())
+            },
+        )?,
+    };
     record(job, work, child)
 }
 
-fn record(job: &Job<'_>, work: &Path, child: super::child::Child) -> Result<()> {
+/// Runs a trainer with `args` and `--resume`. When `refused` says the resume could not
+/// start, it says so, calls `start_over` and runs the trainer from zero.
+pub(super) fn resume_or_start_over(
+    stage: &str,
+    mut args: Vec<OsString>,
+    run: impl Fn(&[OsString]) -> Result<Child>,
+    refused: impl Fn(&anyhow::Error) -> bool,
+    start_over: impl FnOnce() -> Result<()>,
+) -> Result<Child> {
+    args.push("--resume".into());
+    match run(&args) {
+        Err(e) if refused(&e) => {
+            let why = spec::cli::one_line(&e);
+            println!("        {stage} | cannot resume ({why}): starting over");
+            start_over()?;
+            args.pop();
+            run(&args)
+        }
+        done => done,
+    }
+}
+
+/// The environment a trainer runs in: the GPU it may see, if any.
+pub(super) fn gpu_env(gpu: Option<&str>) -> Vec<(&'static str, String)> {
+    gpu.map(|g| ("CUDA_VISIBLE_DEVICES", g.to_string()))
+        .into_iter()
+        .collect()
+}
+
+fn record(job: &Job<'_>, work: &Path, child: Child) -> Result<()> {
     let output = relative_to(Path::new(&child.last_line), work)?;
     write_record(work, &job.record(job.key, output, child))
 }
 
-/// After a failed train: an empty work dir is removed; one with files is kept for a resume,
-/// and the error says where and why.
-fn keep_or_remove(work: &Path, err: &anyhow::Error) -> anyhow::Error {
-    let has_files = std::fs::read_dir(work).is_ok_and(|mut d| d.next().is_some());
+/// After a failed trainer: a work dir worth resuming from (`keep`) is kept, and the error
+/// says where and why; any other is removed.
+pub(super) fn keep_or_remove(work: &Path, keep: bool, err: &anyhow::Error) -> anyhow::Error {
     let what = spec::cli::one_line(err);
-    if !has_files {
-        let _ = std::fs::remove_dir(work);
+    if !keep {
+        let _ = std::fs::remove_dir_all(work);
         return anyhow::anyhow!("{what}");
     }
     anyhow::anyhow!(
