@@ -7,7 +7,7 @@
 # Everything goes to $OUT_DIR/train-gpu.json (with the GPU's name) and $OUT_DIR/gpu-check.log.
 #
 # Build here (2 cores, no GPU) and carry: the device machine has torch but no Rust.
-#   cargo build --release -p pack -p train --features pack/cuda,train/cuda
+#   cargo build --release -p train --features train/cuda
 #   mkdir -p .gpu && cp $CARGO_TARGET_DIR/release/{train,train-pack} .gpu/ && strip .gpu/*
 #   echo /.gpu/ >> .git/info/exclude     # then carry [".gpu"]
 # Run there:  bench/gpu_check.sh "$OUT"

@@ -18,7 +18,7 @@ packs=${PACKS:-1,4,16,64}
 updates=${MODEL_UPDATES:-600}
 pin=(taskset -c "${CORE:-0}")
 for tool in "$train" "$pack"; do
-    [[ -x $tool ]] || { echo "bench/pack.sh: no binary at $tool (cargo build --release -p pack -p train)" >&2; exit 1; }
+    [[ -x $tool ]] || { echo "bench/pack.sh: no binary at $tool (cargo build --release -p train)" >&2; exit 1; }
 done
 "$python" -c 'import jax' 2>/dev/null || {
     echo "bench/pack.sh: $python cannot import jax (pip install 'jax[cpu]')" >&2; exit 1; }

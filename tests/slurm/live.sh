@@ -66,7 +66,7 @@ array=${array%%;*}
 say "submitted job array $array: $tasks tasks (--array=0-$((tasks - 1))%$throttle)"
 
 checkpoint_step() {
-  local state=$XAVIER_STORE/work/$1/checkpoint/state.json
+  local state=$XAVIER_STORE/work/$1/pack-checkpoint.json
   [[ -f $state ]] && python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["step"])' "$state" 2>/dev/null || echo 0
 }
 

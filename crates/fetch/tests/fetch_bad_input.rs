@@ -1,25 +1,16 @@
 //! Bad input to `fetch`, table-driven: each case asserts the exit code (2 for a wrong
 //! command line, 1 for a failure), the one line on stderr, and that the store holds no
-//! entry, build dir or half download afterwards.
+//! entry, build dir or half download afterwards. Plus the real MNIST files imported onto a
+//! disk too small for them, and under a file-size limit.
 
 mod common;
+#[path = "../../spec/tests/common/limits.rs"]
+mod limits;
 
 use common::*;
+use limits::{assert_one_line, case, on_both_limits, Case, FIVE_MIB};
 use std::path::Path;
-
-struct Case {
-    args: &'static str,
-    code: i32,
-    message: &'static str,
-}
-
-const fn case(args: &'static str, code: i32, message: &'static str) -> Case {
-    Case {
-        args,
-        code,
-        message,
-    }
-}
+use std::process::Command;
 
 /// In `args`: `{store}` is a fresh store path, `{dir}` a temp dir holding `file` (a regular
 /// file), `mnist.toml` (a valid fixture manifest whose URLs are unreachable), `bad.toml`
@@ -135,13 +126,25 @@ fn bad_input_fails_in_one_line_with_the_right_code_and_leaves_nothing() {
         let output = fetch(&args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let what = format!("`fetch {}`: {stderr}", case.args);
-        assert_eq!(output.status.code(), Some(case.code), "{what}");
-        assert_eq!(failure_line(&output), stderr.trim_end(), "{what}");
-        assert!(stderr.starts_with("fetch: error: "), "{what}");
-        assert!(stderr.contains(case.message), "{what}");
+        assert_one_line(&output, "fetch", Some(case.code), case.message, &what);
         assert!(output.stdout.is_empty(), "{what}");
         assert_no_leftovers(&store);
         assert!(file_names(&tmp.path().join("from")).is_empty(), "{what}");
     }
     println!("{} bad-input cases", CASES.len());
+}
+
+/// `fetch mnist --from <the real files>` onto a 5 MiB store: the 15 MB `dataset.h5` cannot
+/// be written. One line, exit 1, and no entry, temp file or build dir left.
+#[test]
+fn mnist_on_a_full_disk_and_past_the_file_size_limit_is_one_line_and_leaves_nothing() {
+    let Some(from) = mnist_data_dir() else { return };
+    on_both_limits(FIVE_MIB, |disk| {
+        let store = disk.path().join("store");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_fetch"));
+        command.args(["mnist", "--store", store.to_str().unwrap(), "--from"]);
+        let output = disk.assert_fails_cleanly(command.arg(&from), "fetch", disk.limit.error());
+        assert!(output.stdout.is_empty());
+        assert_no_leftovers(&store);
+    });
 }

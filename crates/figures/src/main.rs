@@ -1,3 +1,6 @@
+//! `figures`: renders the figures, Table 1 and REPORT.md from recordings (`figures render`).
+//! Errors follow `spec::cli`: one line, exit 2 for usage, 1 otherwise.
+
 use clap::{Args, Parser, Subcommand};
 use figures::render::render;
 use spec::FigureId;

@@ -1,6 +1,12 @@
 //! Fig 5's cost surfaces, computed here in plain Rust (no training run): a network with one
 //! tanh hidden layer and a softmax output, normalized init, random inputs and targets; the
 //! cross-entropy and the quadratic cost as two weights vary, one in each layer.
+//!
+//! The init and the generator are the runs' own (`spec::init`). The forward pass is written
+//! here, in f64: the trained MLP's is tch's, and this crate must not link tch.
+
+use spec::init::{init_bound, SplitMix64};
+use spec::Init;
 
 /// Sizes of the toy network and of the random batch it is evaluated on.
 const INPUTS: usize = 10;
@@ -25,22 +31,9 @@ pub struct CostSurface {
     pub quadratic: Vec<Vec<f64>>,
 }
 
-/// SplitMix64: tiny and fixed, so the surface never changes with a crate upgrade.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [-1, 1).
-    fn symmetric(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
+/// Uniform in [-1, 1), from the runs' own generator (`spec::init`).
+fn symmetric(rng: &mut SplitMix64) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
 }
 
 struct Network {
@@ -49,16 +42,17 @@ struct Network {
 }
 
 impl Network {
-    /// Normalized init (eq. 16), biases 0.
+    /// Normalized init (eq. 16, the runs' own `init_bound`), biases 0.
     fn normalized(rng: &mut SplitMix64) -> Network {
-        let bound = |fan_in: usize, fan_out: usize| (6.0 / (fan_in + fan_out) as f64).sqrt();
+        let bound =
+            |fan_in, fan_out| init_bound(Init::Normalized, fan_in, fan_out).expect("uniform");
         let (b1, b2) = (bound(INPUTS, HIDDEN), bound(HIDDEN, CLASSES));
         Network {
             w1: (0..INPUTS)
-                .map(|_| std::array::from_fn(|_| b1 * rng.symmetric()))
+                .map(|_| std::array::from_fn(|_| b1 * symmetric(rng)))
                 .collect(),
             w2: (0..HIDDEN)
-                .map(|_| std::array::from_fn(|_| b2 * rng.symmetric()))
+                .map(|_| std::array::from_fn(|_| b2 * symmetric(rng)))
                 .collect(),
         }
     }
@@ -80,11 +74,11 @@ impl Network {
 }
 
 pub fn cost_surface(seed: u64) -> CostSurface {
-    let mut rng = SplitMix64(seed);
+    let mut rng = SplitMix64::with_state(seed);
     let mut net = Network::normalized(&mut rng);
     let examples: Vec<([f64; INPUTS], usize)> = (0..EXAMPLES)
         .map(|_| {
-            let x = std::array::from_fn(|_| rng.symmetric());
+            let x = std::array::from_fn(|_| symmetric(&mut rng));
             (x, (rng.next_u64() % CLASSES as u64) as usize)
         })
         .collect();

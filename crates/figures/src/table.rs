@@ -279,23 +279,24 @@ impl Table1 {
             .filter_map(|c| Some((c, c.ours.as_ref()?)))
             .collect();
         let finite = |v: f64| v.is_finite().then_some(v);
+        use spec::figure::table1_csv as column;
         let frame = df!(
-            "dataset" => cells.iter().map(|(c, _)| c.selector.dataset.id()).collect::<Vec<_>>(),
-            "activation" => cells.iter().map(|(c, _)| c.selector.activation.id()).collect::<Vec<_>>(),
-            "init" => cells.iter().map(|(c, _)| c.selector.init.id()).collect::<Vec<_>>(),
-            "hidden_layers" => cells.iter().map(|(c, _)| c.selector.hidden_layers as u64).collect::<Vec<_>>(),
-            "seeds" => cells.iter().map(|(_, o)| o.error_pct.n as u64).collect::<Vec<_>>(),
-            "updates" => cells.iter().map(|(_, o)| o.updates).collect::<Vec<_>>(),
-            "test_error_pct_mean" => cells.iter().map(|(_, o)| o.error_pct.mean).collect::<Vec<_>>(),
-            "test_error_pct_std" => cells.iter().map(|(_, o)| finite(o.error_pct.std)).collect::<Vec<_>>(),
-            "ci95_low_pct" => cells.iter().map(|(c, _)| c.interval.map(|i| i.low)).collect::<Vec<_>>(),
-            "ci95_high_pct" => cells.iter().map(|(c, _)| c.interval.map(|i| i.high)).collect::<Vec<_>>(),
-            "paper_test_error_pct" => cells.iter().map(|(c, _)| c.paper).collect::<Vec<_>>(),
-            "vs_paper" => cells.iter().map(|(c, _)| c.vs_paper().word()).collect::<Vec<_>>(),
-            "at_paper_scale" => cells.iter().map(|(c, _)| c.at_paper_scale()).collect::<Vec<_>>(),
-            "lr" => cells.iter().map(|(c, _)| c.rate.as_ref().map(|r| r.lr)).collect::<Vec<_>>(),
-            "lr_set" => cells.iter().map(|(c, _)| c.rate.as_ref().map(Rate::how)).collect::<Vec<_>>(),
-            "lr_grid" => cells.iter().map(|(c, _)| lr_grid(c)).collect::<Vec<_>>(),
+            column::DATASET => cells.iter().map(|(c, _)| c.selector.dataset.id()).collect::<Vec<_>>(),
+            column::ACTIVATION => cells.iter().map(|(c, _)| c.selector.activation.id()).collect::<Vec<_>>(),
+            column::INIT => cells.iter().map(|(c, _)| c.selector.init.id()).collect::<Vec<_>>(),
+            column::HIDDEN_LAYERS => cells.iter().map(|(c, _)| c.selector.hidden_layers as u64).collect::<Vec<_>>(),
+            column::SEEDS => cells.iter().map(|(_, o)| o.error_pct.n as u64).collect::<Vec<_>>(),
+            column::UPDATES => cells.iter().map(|(_, o)| o.updates).collect::<Vec<_>>(),
+            column::TEST_ERROR_PCT_MEAN => cells.iter().map(|(_, o)| o.error_pct.mean).collect::<Vec<_>>(),
+            column::TEST_ERROR_PCT_STD => cells.iter().map(|(_, o)| finite(o.error_pct.std)).collect::<Vec<_>>(),
+            column::CI95_LOW_PCT => cells.iter().map(|(c, _)| c.interval.map(|i| i.low)).collect::<Vec<_>>(),
+            column::CI95_HIGH_PCT => cells.iter().map(|(c, _)| c.interval.map(|i| i.high)).collect::<Vec<_>>(),
+            column::PAPER_TEST_ERROR_PCT => cells.iter().map(|(c, _)| c.paper).collect::<Vec<_>>(),
+            column::VS_PAPER => cells.iter().map(|(c, _)| c.vs_paper().word()).collect::<Vec<_>>(),
+            column::AT_PAPER_SCALE => cells.iter().map(|(c, _)| c.at_paper_scale()).collect::<Vec<_>>(),
+            column::LR => cells.iter().map(|(c, _)| c.rate.as_ref().map(|r| r.lr)).collect::<Vec<_>>(),
+            column::LR_SET => cells.iter().map(|(c, _)| c.rate.as_ref().map(Rate::how)).collect::<Vec<_>>(),
+            column::LR_GRID => cells.iter().map(|(c, _)| lr_grid(c)).collect::<Vec<_>>(),
         )?;
         Ok(frame)
     }

@@ -83,7 +83,7 @@ fn detail(kind: &Kind) -> String {
             pack,
         } => {
             let rate = match lr {
-                crate::plan::Lr::Selected => "lr selected".to_string(),
+                crate::plan::Lr::Selected { .. } => "lr selected".to_string(),
                 _ => format!("lr {}", run.lr),
             };
             let engine = if pack.is_some() { ", in a pack" } else { "" };

@@ -52,12 +52,13 @@ pub fn table1_metrics(csv: &str) -> Result<BTreeMap<String, f64>> {
             .position(|h| h.trim() == name)
             .with_context(|| format!("no column {name}"))
     };
+    use spec::figure::table1_csv as column;
     let (dataset, activation, init, layers, error) = (
-        col("dataset")?,
-        col("activation")?,
-        col("init")?,
-        col("hidden_layers")?,
-        col("test_error_pct_mean")?,
+        col(column::DATASET)?,
+        col(column::ACTIVATION)?,
+        col(column::INIT)?,
+        col(column::HIDDEN_LAYERS)?,
+        col(column::TEST_ERROR_PCT_MEAN)?,
     );
     let mut metrics = BTreeMap::new();
     for line in lines {

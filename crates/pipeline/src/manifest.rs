@@ -86,6 +86,35 @@ impl Manifest {
         })
     }
 
+    /// Every store entry the manifest names (each stage's, each published file's), as
+    /// (stage, key), in stage order, each key once.
+    pub fn entries(&self) -> Vec<(String, Key)> {
+        let stages = self.stages.iter().map(|(name, s)| (name, &s.key));
+        let files = self.files.values().map(|f| (&f.stage, &f.key));
+        let mut seen = std::collections::BTreeSet::new();
+        let mut entries: Vec<(String, Key)> = stages
+            .chain(files)
+            .filter(|(_, key)| seen.insert((*key).clone()))
+            .map(|(stage, key)| (stage.clone(), key.clone()))
+            .collect();
+        entries.sort();
+        entries
+    }
+
+    /// The entries the manifest names that `store` does not hold whole: absent, half, or
+    /// with a file missing or of another size (a quick check; `Store::verify_store` hashes).
+    pub fn missing_entries(&self, store: &Store) -> Vec<(String, Key)> {
+        let whole = |key: &Key| {
+            store
+                .check(key, store::Depth::Quick)
+                .is_ok_and(|c| c.is_healthy())
+        };
+        self.entries()
+            .into_iter()
+            .filter(|(_, key)| !whole(key))
+            .collect()
+    }
+
     /// The stage that published `file` (a path or a bare file name).
     pub fn stage_of_file(&self, file: &str) -> Option<&str> {
         let name = Path::new(file).file_name()?.to_str()?;

@@ -1,12 +1,14 @@
 //! Which runs `paper` trains together in one `train-pack` process, and how many at once.
 //!
-//! Runs of one *shape* may share a pack: the same parameters except seed, init, learning rate
-//! and the Jacobian examples, which `train-pack` keeps per model. On a GPU the pack size comes
+//! Runs of one *shape* may share a pack (`spec::RunParams::pack_shape`: the same parameters
+//! except seed, init, learning rate and the Jacobian examples); [`Plan::pack`] groups a plan's
+//! final runs so. On a GPU the pack size comes
 //! from free device memory (`train-pack memory`, the pack trainer's own memory model); on the
 //! CPU packs do not pay (README "Why packs don't help on CPU"), so runs train alone unless
 //! `--pack-size` asks otherwise. A `--pack-size` that cannot fit is refused before anything
 //! trains.
 
+use crate::plan::{Kind, Lr, Plan};
 use anyhow::{bail, Context as _, Result};
 use serde_json::Value;
 use spec::RunParams;
@@ -15,18 +17,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// The fields a pack's members may differ in; everything else is the pack's shape.
-const PER_MODEL: [&str; 4] = ["seed", "init", "lr", "jacobian_examples"];
-
-/// A run's pack shape: its parameters without the per-model ones, as canonical JSON.
+/// A run's pack shape (`spec::RunParams::pack_shape`, the one definition of what a pack may mix).
 pub fn shape(run: &RunParams) -> String {
-    let mut value = serde_json::to_value(run).expect("run params are JSON");
-    if let Value::Object(fields) = &mut value {
-        for field in PER_MODEL {
-            fields.remove(field);
-        }
-    }
-    value.to_string()
+    run.pack_shape()
 }
 
 /// How big packs are.
@@ -118,6 +111,65 @@ fn max_models(run: &RunParams, memory: u64, bin_dir: &Path) -> Result<usize> {
         .as_u64()
         .map(|k| k as usize)
         .context("train-pack memory gave no max_models")
+}
+
+impl Plan {
+    /// Groups final runs into packs ([`crate::packing::shape`]): runs of one shape, in plan
+    /// order, `size(run)` at a time; a pack of one stays a single run. Learning-rate trials
+    /// always train alone. A packed run's tool is `train-pack`, so its key names that engine.
+    pub fn pack(mut self, size: impl Fn(&RunParams) -> usize) -> Result<Plan> {
+        // shape -> (first member of the pack being filled, members so far)
+        let mut filling: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        let mut first_of: Vec<(usize, usize)> = Vec::new();
+        for (i, stage) in self.stages.iter().enumerate() {
+            let Kind::Train { run, lr, .. } = &stage.kind else {
+                continue;
+            };
+            if *lr == Lr::Trial {
+                continue;
+            }
+            let slot = filling.entry(crate::packing::shape(run)).or_insert((i, 0));
+            if slot.1 == size(run).max(1) {
+                *slot = (i, 0);
+            }
+            slot.1 += 1;
+            first_of.push((i, slot.0));
+        }
+        for &(i, first) in &first_of {
+            let shared = first_of.iter().filter(|(_, f)| *f == first).count() > 1;
+            if !shared {
+                continue;
+            }
+            let stage = &mut self.stages[i];
+            stage.tool = "train-pack".into();
+            if let Kind::Train { pack, .. } = &mut stage.kind {
+                *pack = Some(first);
+            }
+        }
+        self.check_order()?;
+        Ok(self)
+    }
+
+    /// Whether stage `i` trains in a pack: with `train-pack` even when it runs alone, since its
+    /// key names that engine.
+    pub fn is_packed(&self, i: usize) -> bool {
+        matches!(self.stages[i].kind, Kind::Train { pack: Some(_), .. })
+    }
+
+    /// The members of the pack that stage `i` trains in (itself alone when it has none).
+    pub fn pack_members(&self, i: usize) -> Vec<usize> {
+        let Kind::Train {
+            pack: Some(first), ..
+        } = self.stages[i].kind
+        else {
+            return vec![i];
+        };
+        (0..self.stages.len())
+            .filter(
+                |&j| matches!(self.stages[j].kind, Kind::Train { pack: Some(f), .. } if f == first),
+            )
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -87,7 +87,7 @@ pub fn report(plan: &Plan, ctx: &Context, manifest: Option<&Manifest>) -> String
                     && r.result.is_none()
                     && r.key
                         .as_ref()
-                        .is_some_and(|(_, k)| work_dir(&ctx.store, k).is_dir());
+                        .is_some_and(|(_, k)| holds_files(&work_dir(&ctx.store, k)));
                 if resumable {
                     detail.push_str("  (resumable: a killed run left checkpoints)");
                 }
@@ -107,6 +107,12 @@ pub fn report(plan: &Plan, ctx: &Context, manifest: Option<&Manifest>) -> String
         tally.join(", ")
     ));
     out
+}
+
+/// Whether a work dir holds anything to resume from: what `train --resume` is given for (an
+/// empty one starts over).
+pub fn holds_files(work: &std::path::Path) -> bool {
+    std::fs::read_dir(work).is_ok_and(|mut d| d.next().is_some())
 }
 
 /// At most three names, then how many more.

@@ -2,7 +2,8 @@
 //!
 //! Written without object timestamps (`spec::h5`), so one seed, offset and count always
 //! give the same bytes. The size is checked against the free disk space before anything is
-//! written (a count typo must not fill a disk, nor crash HDF5 on close), and the temp file
+//! written, and so is this process's file-size limit (a count typo must not fill a disk, and
+//! HDF5, which streams this file to disk, crashes on close after a failed write), and the temp file
 //! is removed on error, on SIGINT/SIGTERM ([`crate::cleanup`]) and, after a SIGKILL, by the
 //! next write to the same path.
 
@@ -11,7 +12,7 @@ use std::path::Path;
 use anyhow::{ensure, Context, Result};
 use ndarray::{s, ArrayView1, ArrayView2};
 use spec::cli::usage;
-use spec::h5::{create_untimed, write_str_attr};
+use spec::h5::write_str_attr;
 
 use super::{batch, cleanup, GENERATOR, IMAGE_DIM};
 
@@ -63,16 +64,41 @@ fn ensure_room(path: &Path, count: usize) -> Result<()> {
         fs4::available_space(dir).with_context(|| format!("cannot write to {}", dir.display()))?;
     ensure!(
         needed <= available,
-        "--count {count} needs {} GB and {} has {} GB free",
-        gigabytes(needed),
+        "--count {count} needs {} and {} has {} free",
+        human(needed),
         dir.display(),
-        gigabytes(available)
+        human(available)
     );
+    if let Some(limit) = file_size_limit() {
+        ensure!(
+            needed <= limit,
+            "--count {count} needs {} and this process may write files of {} at most (ulimit -f)",
+            human(needed),
+            human(limit)
+        );
+    }
     Ok(())
 }
 
-fn gigabytes(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / 1e9)
+/// This process's file-size limit in bytes (`ulimit -f`), from `/proc/self/limits`; `None`
+/// when unlimited or unknown.
+fn file_size_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max file size"))?;
+    // `Max file size   <soft>   <hard>   bytes`: the soft limit is the one enforced.
+    line["Max file size".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// GB, or MB below one GB (a small disk's 5 MB must not read "0.0 GB").
+fn human(bytes: u64) -> String {
+    match bytes as f64 {
+        b if b >= 1e9 => format!("{:.1} GB", b / 1e9),
+        b => format!("{:.1} MB", b / 1e6),
+    }
 }
 
 fn write_unchecked(path: &Path, seed: u64, offset: u64, count: usize) -> Result<()> {
@@ -103,4 +129,14 @@ fn write_unchecked(path: &Path, seed: u64, offset: u64, count: usize) -> Result<
     }
     h5.close()?;
     Ok(())
+}
+
+/// A new file-backed HDF5 file without object timestamps: `generate` streams chunks of a file
+/// that may be larger than memory, so it cannot be built in memory like the store's formats;
+/// its size is checked against the free disk and the file-size limit first.
+fn create_untimed(path: &Path) -> Result<hdf5::File> {
+    hdf5::File::with_options()
+        .with_fcpl(|fcpl| fcpl.obj_track_times(false))
+        .create(path)
+        .with_context(|| format!("cannot create {}", path.display()))
 }

@@ -1,15 +1,20 @@
 //! Bad input to `shapeset`, table-driven: each case asserts the exit code (2 for a wrong
 //! command line, 1 for a failure), the one line on stderr, and that nothing was left behind.
-//! Plus the two ways a write can end early: a signal, and a SIGKILL's leftover.
+//! Plus the ways a write can end early: a signal, a SIGKILL's leftover, a full disk and a
+//! file-size limit.
 
+#[path = "../../spec/tests/common/limits.rs"]
+mod limits;
+
+use limits::{assert_one_line, case, on_both_limits, Case, Limit};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn shapeset(args: &[String]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_shapeset"))
-        // The one-line error is what is under test; a backtrace setting would lengthen it.
-        .env_remove("RUST_BACKTRACE")
+        // A shell may export it: the one-line error under test must not depend on it.
+        .env("RUST_BACKTRACE", "1")
         .args(args)
         .output()
         .expect("spawning shapeset")
@@ -32,20 +37,6 @@ fn files(dir: &Path) -> Vec<String> {
     }
     out.sort();
     out
-}
-
-struct Case {
-    args: &'static str,
-    code: i32,
-    message: &'static str,
-}
-
-const fn case(args: &'static str, code: i32, message: &'static str) -> Case {
-    Case {
-        args,
-        code,
-        message,
-    }
 }
 
 /// `{dir}` in `args` is a fresh temp dir holding only `file` (a regular file) and `sub/`.
@@ -152,10 +143,7 @@ fn bad_input_fails_in_one_line_with_the_right_code_and_leaves_nothing() {
         let output = shapeset(&args);
         let stderr = String::from_utf8_lossy(&output.stderr);
         let what = format!("`shapeset {}`: {stderr}", case.args);
-        assert_eq!(output.status.code(), Some(case.code), "{what}");
-        assert_eq!(stderr.lines().count(), 1, "{what}");
-        assert!(stderr.starts_with("shapeset: error: "), "{what}");
-        assert!(stderr.contains(case.message), "{what}");
+        assert_one_line(&output, "shapeset", Some(case.code), case.message, &what);
         assert!(output.stdout.is_empty(), "{what}");
         assert_eq!(files(dir.path()), before, "{what}");
     }
@@ -218,4 +206,35 @@ fn a_killed_writers_temp_file_is_swept_by_the_next_generate() {
     want.extend([".y.h5.tmp-999999999-1-0".into(), "x.h5".into()]);
     want.sort();
     assert_eq!(files(dir.path()), want);
+}
+
+/// The pinned sets' `dataset.h5` compresses to ~1.2 MB: a disk of half a MiB cannot hold it.
+const TOO_SMALL_FOR_THE_DATASET: u64 = 512 << 10;
+
+/// `shapeset dataset` into a store on a disk that cannot hold the pinned sets' file, and
+/// `shapeset generate` of a file too large for it: one line, exit 1, no entry and no temp file.
+#[test]
+fn dataset_on_a_full_disk_and_past_the_file_size_limit_is_one_line_and_leaves_nothing() {
+    on_both_limits(TOO_SMALL_FOR_THE_DATASET, |disk| {
+        let store = disk.path().join("store");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_shapeset"));
+        command.args(["dataset", "--store", store.to_str().unwrap()]);
+        let output = disk.assert_fails_cleanly(&mut command, "shapeset", disk.limit.error());
+        assert!(output.stdout.is_empty());
+        let entries: Vec<String> = files(&store)
+            .into_iter()
+            .filter(|f| f.ends_with("dataset.h5"))
+            .collect();
+        assert!(entries.is_empty(), "{entries:?}");
+        // `generate` streams to disk, so it is refused before it writes.
+        let mut command = Command::new(env!("CARGO_BIN_EXE_shapeset"));
+        let out = disk.path().join("x.h5");
+        command.args(["generate", "--seed", "1", "--count", "10000", "--out"]);
+        let refusal = match disk.limit {
+            Limit::FullDisk => "MB free",
+            Limit::FileSize => "(ulimit -f)",
+        };
+        disk.assert_fails_cleanly(command.arg(&out), "shapeset", refusal);
+        assert!(!out.exists());
+    });
 }

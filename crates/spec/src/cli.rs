@@ -1,7 +1,12 @@
 //! One error convention for every binary: a failure ends in exactly one line on stderr,
 //! `<binary>: error: <what>`, and a non-zero exit: 2 when the command line was wrong, 1 for
-//! everything else. The full chain (and a panic's location) is shown only with `-v` /
-//! `--verbose` on the command line or `RUST_BACKTRACE` set.
+//! everything else. The full chain (and a panic's location and backtrace) is shown only with
+//! `-v` / `--verbose` on the command line; `RUST_BACKTRACE` alone changes nothing, so a shell
+//! that exports it still gets one line.
+//!
+//! Resource limits end the same way: a write past `ulimit -f` would kill the process with
+//! SIGXFSZ (no message, a core dump), so [`main`] catches that signal and the write fails with
+//! EFBIG instead, which the writer reports like a full disk.
 
 use clap::error::ErrorKind;
 use clap::Parser;
@@ -35,7 +40,16 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 /// Parses the command line, runs `body` and turns its outcome (an error or a panic) into
 /// the convention above. Every binary's `main` is `spec::cli::main("name", body)`.
 pub fn main<C: Parser>(binary: &str, body: impl FnOnce(C) -> anyhow::Result<()>) -> ExitCode {
-    let verbose = verbose();
+    let verbose = verbose(std::env::args());
+    if !verbose {
+        // Read later by std itself: a failed allocation would print its backtrace. Removed
+        // first thing, while this process has one thread.
+        std::env::remove_var("RUST_BACKTRACE");
+    }
+    if let Err(err) = file_size_limit_is_an_error() {
+        eprintln!("{binary}: error: {}", one_line(&err));
+        return ExitCode::from(EXIT_FAILURE);
+    }
     let cli = match C::try_parse() {
         Ok(cli) => cli,
         Err(err) => return clap_exit(binary, &err),
@@ -70,9 +84,34 @@ pub fn main<C: Parser>(binary: &str, body: impl FnOnce(C) -> anyhow::Result<()>)
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     if err.chain().any(<dyn std::error::Error>::is::<UsageError>) {
         EXIT_USAGE
+    } else if err.chain().any(<dyn std::error::Error>::is::<CannotResume>) {
+        EXIT_CANNOT_RESUME
     } else {
         EXIT_FAILURE
     }
+}
+
+/// Exit code of a trainer asked to `--resume` from checkpoints that are missing, damaged or
+/// another run's: it trained nothing, and `paper` starts the stage over. The caller reads
+/// the code, never the message.
+pub const EXIT_CANNOT_RESUME: u8 = 3;
+
+/// Why a `--resume` could not start; it exits with [`EXIT_CANNOT_RESUME`] wherever it sits
+/// in an error chain.
+#[derive(Debug)]
+pub struct CannotResume(pub String);
+
+impl fmt::Display for CannotResume {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CannotResume {}
+
+/// Marks `err` (a failure to load checkpoints) as a resume that could not start, in one line.
+pub fn cannot_resume(err: &anyhow::Error) -> anyhow::Error {
+    CannotResume(format!("cannot resume: {}", one_line(err))).into()
 }
 
 /// The error chain on one line: the first line of each cause, joined by ": ", with causes
@@ -97,9 +136,20 @@ fn first_line(text: &str) -> String {
         .to_string()
 }
 
-fn verbose() -> bool {
-    let backtrace = std::env::var("RUST_BACKTRACE").is_ok_and(|v| !v.is_empty() && v != "0");
-    backtrace || std::env::args().any(|a| a == "-v" || a == "--verbose")
+/// `-v` or `--verbose` among the arguments; `RUST_BACKTRACE` is not consulted.
+fn verbose(mut args: impl Iterator<Item = String>) -> bool {
+    args.any(|a| a == "-v" || a == "--verbose")
+}
+
+/// Catches SIGXFSZ (a write past the file-size limit), so that the write returns EFBIG and
+/// fails as an error instead of killing the process. A caught signal's handler is reset by
+/// `exec`, so children that are not ours keep the default.
+fn file_size_limit_is_an_error() -> anyhow::Result<()> {
+    use anyhow::Context;
+    let caught = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGXFSZ, caught)
+        .context("cannot install the SIGXFSZ handler")?;
+    Ok(())
 }
 
 /// Help and version go to stdout with exit 0; a usage error becomes one line and exit 2.
@@ -169,6 +219,17 @@ mod tests {
             clap_line(rendered),
             "the following required arguments were not provided: --dataset <DATASET>, --init <INIT>"
         );
+    }
+
+    #[test]
+    fn only_the_flag_asks_for_the_chain() {
+        let args = |list: &[&str]| list.iter().map(ToString::to_string).collect::<Vec<_>>();
+        // RUST_BACKTRACE is set in this test's environment by many shells and CI runners;
+        // `verbose` must not read it.
+        assert!(!verbose(args(&["train", "--lr", "0.1"]).into_iter()));
+        assert!(verbose(args(&["train", "-v"]).into_iter()));
+        assert!(verbose(args(&["paper", "verify", "--verbose"]).into_iter()));
+        assert!(!verbose(args(&["fetch", "--verbose-ish"]).into_iter()));
     }
 
     #[test]

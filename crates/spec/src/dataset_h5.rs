@@ -16,7 +16,7 @@ use anyhow::{bail, ensure, Context, Result};
 use hdf5::types::VarLenUnicode;
 use ndarray::ArrayView2;
 
-use crate::h5::{array, create_untimed, group, write_str_attr};
+use crate::h5::{array, group, write_atomic, write_str_attr};
 
 /// One split: `n` examples, `x` is `n * dim` bytes row-major, `y` is `n` labels.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,21 +118,18 @@ impl Dataset {
     }
 }
 
-/// Writes `ds` to `path` atomically: a temp file in the same directory, renamed into place.
+/// Writes `ds` to `path` atomically: built in memory, written to a temp file in the same
+/// directory, renamed into place (`crate::h5::NewFile`).
 pub fn write_h5(path: &Path, ds: &Dataset) -> Result<()> {
     ds.validate()
         .with_context(|| format!("refusing to write invalid dataset {}", ds.name))?;
-    let temp = store::atomic::AtomicFile::create(path)?;
-    write_h5_unchecked(temp.path(), ds)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    temp.commit()
+    write_atomic(path, |file| fill(file, ds))
 }
 
-fn write_h5_unchecked(path: &Path, ds: &Dataset) -> Result<()> {
-    let file = create_untimed(path)?;
-    write_str_attr(&file, "dataset", &ds.name)?;
-    write_str_attr(&file, "sources", &serde_json::to_string(&ds.sources)?)?;
-    write_str_attr(&file, "decoder", &ds.decoder)?;
+fn fill(file: &hdf5::File, ds: &Dataset) -> Result<()> {
+    write_str_attr(file, "dataset", &ds.name)?;
+    write_str_attr(file, "sources", &serde_json::to_string(&ds.sources)?)?;
+    write_str_attr(file, "decoder", &ds.decoder)?;
     let classes = u32::try_from(ds.classes)?;
     let dim = u32::try_from(ds.dim)?;
     file.new_attr::<u32>()
@@ -140,12 +137,11 @@ fn write_h5_unchecked(path: &Path, ds: &Dataset) -> Result<()> {
         .write_scalar(&classes)?;
     file.new_attr::<u32>().create("dim")?.write_scalar(&dim)?;
     for (name, split) in ds.splits() {
-        let split_group = group(&file, name)?;
+        let split_group = group(file, name)?;
         let x = ArrayView2::from_shape((split.n, ds.dim), &split.x)?;
         array(&split_group, "x", x)?;
         array(&split_group, "y", split.y.as_slice())?;
     }
-    file.close()?;
     Ok(())
 }
 

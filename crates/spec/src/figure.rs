@@ -104,6 +104,26 @@ impl FigureId {
         }
     }
 
+    /// Whether the output reads the learning-rate trials of its configurations (`runs.json`'s
+    /// `trials`) beside the runs it draws.
+    pub fn reads_trials(self) -> bool {
+        matches!(self, FigureId::LrSelect | FigureId::Table1)
+    }
+
+    /// Whether the output draws Jacobian singular values at initialization (§4.2.2).
+    pub fn draws_jacobians(self) -> bool {
+        matches!(self, FigureId::Fig7)
+    }
+
+    /// Whether any output draws the Jacobians of `selector`'s runs: only those runs pay for
+    /// measuring them.
+    pub fn jacobians_drawn(selector: Selector) -> bool {
+        FigureId::ALL
+            .into_iter()
+            .filter(|f| f.draws_jacobians())
+            .any(|f| f.needs(&[selector.dataset]).contains(&selector))
+    }
+
     /// Whether the output is an extension, not part of the paper.
     pub fn beyond_paper(self) -> bool {
         matches!(self, FigureId::ExtHe)
@@ -174,6 +194,26 @@ impl FigureId {
             .filter(|s| available.contains(&s.dataset))
             .collect()
     }
+}
+
+/// The columns of `table1.csv`, in order: written by `figures`, read by `paper diff`.
+pub mod table1_csv {
+    pub const DATASET: &str = "dataset";
+    pub const ACTIVATION: &str = "activation";
+    pub const INIT: &str = "init";
+    pub const HIDDEN_LAYERS: &str = "hidden_layers";
+    pub const SEEDS: &str = "seeds";
+    pub const UPDATES: &str = "updates";
+    pub const TEST_ERROR_PCT_MEAN: &str = "test_error_pct_mean";
+    pub const TEST_ERROR_PCT_STD: &str = "test_error_pct_std";
+    pub const CI95_LOW_PCT: &str = "ci95_low_pct";
+    pub const CI95_HIGH_PCT: &str = "ci95_high_pct";
+    pub const PAPER_TEST_ERROR_PCT: &str = "paper_test_error_pct";
+    pub const VS_PAPER: &str = "vs_paper";
+    pub const AT_PAPER_SCALE: &str = "at_paper_scale";
+    pub const LR: &str = "lr";
+    pub const LR_SET: &str = "lr_set";
+    pub const LR_GRID: &str = "lr_grid";
 }
 
 /// The rows of the paper's Table 1, in its order.

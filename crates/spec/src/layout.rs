@@ -24,10 +24,36 @@ pub mod attr {
 
 /// The status of a finished run; anything else reads `failed: <reason>`.
 pub const STATUS_COMPLETE: &str = "complete";
+/// The prefix of the status of a run that did not finish: `failed: <reason>` (a non-finite
+/// loss, or an interruption while a checkpoint is on disk).
+pub const STATUS_FAILED: &str = "failed: ";
 /// The prefix of the status of a run whose loss diverged and that was kept as a result
 /// (learning-rate trials): `diverged: non-finite loss at step <s>`. Such a run has no final
 /// probe; a selection counts it as error 1.
 pub const STATUS_DIVERGED: &str = "diverged: ";
+
+/// `failed: <reason>`.
+pub fn failed_status(reason: &str) -> String {
+    format!("{STATUS_FAILED}{reason}")
+}
+
+/// The status of a run whose checkpoint of `step` is on disk while it trains on.
+pub fn interrupted_status(step: u64) -> String {
+    failed_status(&format!(
+        "interrupted after step {step} (continue with --resume)"
+    ))
+}
+
+/// The files a trainer keeps beside `run.h5` while it trains, which `paper` reads to decide
+/// whether a killed stage can resume (names relative to the run's, or the pack's, `--out`).
+pub mod checkpoint {
+    /// A single run's checkpoint directory.
+    pub const DIR: &str = "checkpoint";
+    /// The checkpoint's state, naming its weights file.
+    pub const STATE: &str = "state.json";
+    /// A pack's round file: the last checkpoint round every model finished.
+    pub const PACK_ROUND: &str = "pack-checkpoint.json";
+}
 
 /// The `history/` columns after `step`, one row per probe.
 pub const HISTORY_COLUMNS: [&str; 6] = [

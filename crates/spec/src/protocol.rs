@@ -45,6 +45,37 @@ pub fn path_line(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// The last line of `train-pack`, one JSON object: `{"runs": [{"name", "run_h5", "status"}...]}`,
+/// what became of each model of the pack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackLine {
+    pub runs: Vec<PackedRun>,
+}
+
+/// One model of a pack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackedRun {
+    /// `RunParams::name()`, also its directory under train-pack's `--out`.
+    pub name: String,
+    pub run_h5: PathBuf,
+    /// The `status` attribute of its run.h5: `complete`, `failed: <reason>`, or for a
+    /// learning-rate trial `diverged: <reason>`.
+    pub status: String,
+}
+
+impl PackLine {
+    pub fn format(&self) -> String {
+        serde_json::to_string(self).expect("a pack line serialises")
+    }
+
+    pub fn parse(line: &str) -> Result<PackLine> {
+        serde_json::from_str(line)
+            .with_context(|| format!("expected a train-pack line, got {line:?}"))
+    }
+}
+
 /// `runs.json`: `{"runs": ["path/to/run.h5", ...], "trials": [...]}`; relative paths are
 /// relative to the file's directory. `runs` are the runs an output draws; `trials` are the
 /// learning-rate trials of their configurations (absent when every rate is fixed by the

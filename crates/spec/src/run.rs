@@ -52,7 +52,46 @@ pub struct Selector {
     pub hidden_layers: usize,
 }
 
+/// The parameters the models of one pack may differ in: what the paper sweeps (seed, init,
+/// learning rate) and how many probe examples get Jacobians (measured per model, at step 0
+/// only). Everything else is the pack's *shape*: one `baddbmm` per layer must serve every
+/// model, every model is probed at the same steps on the same eval sets, and one activation
+/// kernel serves the whole pack. `train-pack` refuses and `paper` never groups anything else.
+pub const PACK_PER_MODEL: [&str; 4] = ["seed", "init", "lr", "jacobian_examples"];
+
 impl RunParams {
+    /// The run's pack shape: its parameters without [`PACK_PER_MODEL`], as canonical JSON
+    /// (sorted keys). Two runs may share a pack exactly when their shapes are equal.
+    pub fn pack_shape(&self) -> String {
+        self.shape_fields().to_string()
+    }
+
+    /// The shape fields in which `other` differs from this run (none: they may share a pack).
+    pub fn pack_shape_differences(&self, other: &RunParams) -> Vec<String> {
+        let (mine, theirs) = (self.shape_fields(), other.shape_fields());
+        let (serde_json::Value::Object(mine), serde_json::Value::Object(theirs)) = (mine, theirs)
+        else {
+            unreachable!("run params serialise to an object")
+        };
+        mine.iter()
+            .filter(|(field, value)| theirs.get(*field) != Some(value))
+            .map(|(field, _)| field.clone())
+            .collect()
+    }
+
+    fn shape_fields(&self) -> serde_json::Value {
+        let value = serde_json::to_value(self).expect("run params are JSON");
+        let serde_json::Value::Object(fields) = value else {
+            unreachable!("run params serialise to an object")
+        };
+        // Sorted: the shape is compared as text.
+        let sorted: std::collections::BTreeMap<_, _> = fields
+            .into_iter()
+            .filter(|(field, _)| !PACK_PER_MODEL.contains(&field.as_str()))
+            .collect();
+        serde_json::to_value(sorted).expect("a map of JSON values")
+    }
+
     /// The one name of a run: `shapeset-tanh-normalized-l5-w1000-s0`. Stage names, default
     /// output directories and logs all use it. The learning rate and length are left out so
     /// that a profile's runs keep readable names; a plan refuses two runs of one name.

@@ -1,5 +1,5 @@
 //! Repair: move damaged and half entries aside so their keys can be rebuilt, and sweep
-//! the temp dirs of dead writers.
+//! the temp dirs and loose temp files of dead writers.
 //!
 //! A damaged entry is never repaired in place and never deleted: it is renamed into
 //! `<root>/quarantine/<key>-<pid>-<nanos>-<n>-<host>/` (one atomic rename, like
@@ -48,7 +48,7 @@ pub struct StoreReport {
     pub damaged: Vec<Check>,
     /// Entries missing a store record.
     pub half: Vec<Check>,
-    /// Temp dirs of dead or long-gone writers under `<root>/tmp/`.
+    /// Temp dirs and loose temp files of dead or long-gone writers under `<root>/tmp/`.
     pub stale_temp: Vec<PathBuf>,
     /// (key, where it went) for each entry moved to quarantine by a repair.
     pub quarantined: Vec<(Key, PathBuf)>,
@@ -214,16 +214,32 @@ impl Store {
         Ok(stale)
     }
 
-    /// Temp dirs under `<root>/tmp/` whose writer is gone: made on this host by a pid that
-    /// no longer runs, or untouched for 7 days. Sorted.
+    /// Temp dirs and loose files under `<root>/tmp/` whose writer is gone: made on this host
+    /// by a pid that no longer runs, or untouched for 7 days; and loose files whose name
+    /// names no writer at all. Sorted.
     pub fn stale_temp(&self) -> Result<Vec<PathBuf>> {
         let temp_root = self.root().join("tmp");
         let mut stale: Vec<PathBuf> = read_dir_names(&temp_root)?
             .into_iter()
-            .filter(|name| is_stale_temp(name, &temp_root.join(name)))
-            .map(|name| temp_root.join(name))
+            .map(|name| (temp_root.join(&name), name))
+            .filter(|(path, name)| match fs::symlink_metadata(path) {
+                Ok(meta) if !meta.is_dir() => is_stale_loose_file(name, path),
+                _ => is_stale_temp(name, path),
+            })
+            .map(|(path, _)| path)
             .collect();
         stale.sort();
         Ok(stale)
     }
+}
+
+/// The store only makes directories in `tmp/`, so a loose file there is something else's
+/// leftover: an atomic write's temp file (`.<name>.tmp-<writer>`) or a file named by its
+/// writer is judged like a temp dir of that writer; one that names no writer is stale.
+fn is_stale_loose_file(name: &str, path: &Path) -> bool {
+    let writer = crate::atomic::temp_file_writer(name).unwrap_or(name);
+    if crate::atomic::parse_unique(writer).is_none() {
+        return true;
+    }
+    is_stale_temp(writer, path)
 }

@@ -202,6 +202,34 @@ fn gc_removes_dead_entries_and_keeps_live_ones() {
 }
 
 #[test]
+fn loose_temp_files_of_gone_writers_are_swept_and_live_ones_kept() {
+    let (root, store) = temp_store();
+    let tmp = root.path().join("tmp");
+    // pid 999999999 is above any pid_max: that writer is gone. Our own pid is running.
+    let dead_temp = tmp.join(".dataset.h5.tmp-999999999-1-0");
+    let dead_named = tmp.join("999999999-2-0");
+    let nameless = tmp.join("junk");
+    let live_temp = tmp.join(format!(".run.h5.tmp-{}-1-0", std::process::id()));
+    for file in [&dead_temp, &dead_named, &nameless, &live_temp] {
+        fs::write(file, b"half").unwrap();
+    }
+    let building = store.temp_dir().unwrap();
+    let mut want = vec![dead_named.clone(), dead_temp.clone(), nameless.clone()];
+    want.sort();
+    assert_eq!(store.stale_temp().unwrap(), want);
+    let report = store.verify_store(store::Depth::Quick, false).unwrap();
+    assert_eq!(report.stale_temp, want);
+    assert!(!report.is_clean());
+    assert_eq!(store.sweep_stale_tmp().unwrap(), want);
+    assert!(want.iter().all(|p| !p.exists()));
+    assert!(live_temp.exists() && building.exists());
+    assert!(store
+        .verify_store(store::Depth::Quick, false)
+        .unwrap()
+        .is_clean());
+}
+
+#[test]
 fn gc_skips_entries_whose_lock_is_held() {
     let (_root, store) = temp_store();
     let entry = store.put(&spec("held", 0), write_two_files).unwrap();

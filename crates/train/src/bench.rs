@@ -1,15 +1,16 @@
 //! `train bench`: examples/s of the SGD step of the 5x1000 tanh net on the CPU, the twin of
-//! `bench/pytorch_eager.py` (same sizes, same synthetic batches, same thread counts).
+//! `bench/pytorch_eager.py` (same sizes, same synthetic batches, same thread counts). The step
+//! timed is the one every run trains with: the engine's, as a pack of one.
 
 use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use spec::{Activation, Init};
+use spec::{Activation, Dataset, Init, RunParams};
 use tch::{Device, Kind, Tensor};
 
-use crate::model::Mlp;
-use crate::rng::SplitMix64;
+use crate::pack::model::PackMlp;
+use spec::init::SplitMix64;
 
 /// Batches cycled through during the timing, so inputs are not one cached tensor.
 const POOL: usize = 16;
@@ -37,7 +38,7 @@ pub struct BenchArgs {
 }
 
 /// Input and output sizes of the bench net (Shapeset's).
-const INPUTS: usize = 1024;
+const INPUTS: usize = shapeset::IMAGE_DIM;
 const CLASSES: usize = 9;
 
 pub fn run(args: &BenchArgs) -> Result<()> {
@@ -63,10 +64,22 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
 /// Wall seconds of `args.steps` SGD steps at `batch` after `args.warmup` untimed ones.
 fn time_steps(args: &BenchArgs, batch: usize) -> f64 {
-    let mut sizes = vec![INPUTS];
-    sizes.extend(std::iter::repeat_n(args.width, args.hidden_layers));
-    sizes.push(CLASSES);
-    let mut model = Mlp::new(&sizes, Activation::Tanh, Init::Normalized, 0, Device::Cpu);
+    let run = RunParams {
+        dataset: Dataset::Shapeset,
+        activation: Activation::Tanh,
+        init: Init::Normalized,
+        hidden_layers: args.hidden_layers,
+        width: args.width,
+        batch_size: batch,
+        lr: 0.01,
+        updates: args.warmup + args.steps,
+        seed: 0,
+        probe_every: args.warmup + args.steps,
+        jacobian_examples: 0,
+        eval_examples: 0,
+        raw_every_epochs: 0,
+    };
+    let mut model = PackMlp::new(&[run], Device::Cpu);
     let mut rng = SplitMix64::new(0, 99);
     let pool: Vec<(Tensor, Tensor)> = (0..POOL)
         .map(|_| {
@@ -77,20 +90,20 @@ fn time_steps(args: &BenchArgs, batch: usize) -> f64 {
                 .map(|_| rng.below(CLASSES as u64) as i64)
                 .collect();
             (
-                Tensor::from_slice(&x).view([batch as i64, INPUTS as i64]),
-                Tensor::from_slice(&y),
+                Tensor::from_slice(&x).view([1, batch as i64, INPUTS as i64]),
+                Tensor::from_slice(&y).view([1, batch as i64]),
             )
         })
         .collect();
-    let mut loss = Tensor::zeros([], (Kind::Double, Device::Cpu));
+    let mut loss = Tensor::zeros([1], (Kind::Double, Device::Cpu));
     let mut step = |i: u64| {
         let (x, y) = &pool[i as usize % POOL];
-        loss += model.sgd_step(x, y, 0.01);
+        loss += model.sgd_step(x, y);
     };
     (0..args.warmup).for_each(&mut step);
     let clock = Instant::now();
     (0..args.steps).for_each(&mut step);
     let seconds = clock.elapsed().as_secs_f64();
-    assert!(loss.double_value(&[]).is_finite(), "bench loss diverged");
+    assert!(loss.double_value(&[0]).is_finite(), "bench loss diverged");
     seconds
 }

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{ensure, Context, Result};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
+use spec::layout::checkpoint;
 use spec::recording::Recording;
 use spec::run_h5::RawSnapshot;
 use spec::RunConfig;
@@ -64,10 +65,14 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
+    /// The checkpoint directory of the run whose directory is `out`.
     pub fn new(out: &Path) -> Checkpoint {
-        Checkpoint {
-            dir: out.join("checkpoint"),
-        }
+        Checkpoint::in_dir(out.join(checkpoint::DIR))
+    }
+
+    /// A checkpoint kept in `dir` itself (a pack's checkpoint slot).
+    pub fn in_dir(dir: PathBuf) -> Checkpoint {
+        Checkpoint { dir }
     }
 
     pub fn dir(&self) -> &Path {
@@ -138,7 +143,10 @@ impl Checkpoint {
             named.push((format!("bias{k}"), layer.bias.to_device(Device::Cpu)));
         }
         write_tensors(&weights_path, &named)?;
-        let written = write_atomic(&self.dir.join("state.json"), &serde_json::to_vec(state)?);
+        let written = write_atomic(
+            &self.dir.join(checkpoint::STATE),
+            &serde_json::to_vec(state)?,
+        );
         if let Err(err) = written {
             // The previous state.json still names the previous weights: drop the new ones.
             let _ = std::fs::remove_file(&weights_path);
@@ -153,7 +161,7 @@ impl Checkpoint {
 
     /// The saved state, and the saved weights put into `model` (on its device).
     pub fn load(&self, model: &mut Mlp) -> Result<State> {
-        let state_path = self.dir.join("state.json");
+        let state_path = self.dir.join(checkpoint::STATE);
         let text = std::fs::read_to_string(&state_path).with_context(|| {
             format!(
                 "no checkpoint to resume from: cannot read {}",
@@ -188,13 +196,18 @@ impl Checkpoint {
         Ok(state)
     }
 
+    /// Whether a `state.json` exists, readable or not.
+    pub fn has_state(&self) -> bool {
+        self.dir.join(checkpoint::STATE).is_file()
+    }
+
     /// The step of the saved checkpoint, if a readable `state.json` exists.
     pub fn saved_step(&self) -> Option<u64> {
         #[derive(Deserialize)]
         struct Step {
             step: u64,
         }
-        let text = std::fs::read(self.dir.join("state.json")).ok()?;
+        let text = std::fs::read(self.dir.join(checkpoint::STATE)).ok()?;
         serde_json::from_slice::<Step>(&text).ok().map(|s| s.step)
     }
 

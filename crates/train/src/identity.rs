@@ -21,7 +21,8 @@ pub fn hdf5_version() -> String {
     format!("{major}.{minor}.{patch}")
 }
 
-/// `{"tch", "libtorch", "hdf5", "cuda", "device_classes"}`. A device class is `cpu` or
+/// `{"tch", "libtorch", "hdf5", "cpu_kernels", "cuda", "device_classes"}`: `cpu_kernels` is
+/// the kernel path `kernels::pin` fixes. A device class is `cpu` or
 /// `cuda:<GPU model>`, as the pipeline keys runs: CUDA's presence comes from libtorch; the
 /// models from `nvidia-smi -L` (libtorch names no devices), `unknown` without it.
 pub fn identity() -> Value {
@@ -43,6 +44,8 @@ pub fn identity() -> Value {
         "tch": TCH,
         "libtorch": LIBTORCH,
         "hdf5": hdf5_version(),
+        // A string field, so the pipeline keys runs on it (`tool::train_versions`).
+        "cpu_kernels": crate::kernels::path(),
         "cuda": cuda,
         "device_classes": classes,
     })

@@ -78,6 +78,8 @@ struct TrainFlags {
 }
 
 fn main() -> ExitCode {
+    // Before any tensor exists: the same key gives the same bytes on every x86-64 CPU.
+    train::kernels::pin();
     spec::cli::main("train", |cli: Cli| match cli.command {
         Some(Command::Bench(args)) => train::bench::run(&args),
         Some(Command::Select(args)) => {

@@ -38,6 +38,26 @@ impl Measurement {
     }
 }
 
+/// The probe's reductions on one thread, the caller's thread count restored after. ATen splits
+/// a large reduction (a std over a million weight gradients) by thread, so its last bits would
+/// follow `--threads`, which is not in a run's key; the training step's own reductions are
+/// over rows of one model and do not depend on it.
+struct OneThread(i32);
+
+impl OneThread {
+    fn enter() -> OneThread {
+        let threads = tch::get_num_threads();
+        tch::set_num_threads(1);
+        OneThread(threads)
+    }
+}
+
+impl Drop for OneThread {
+    fn drop(&mut self) {
+        tch::set_num_threads(self.0);
+    }
+}
+
 /// Measures `model` at `step`. The Jacobians are measured at the first probe only (step 0,
 /// at initialization: §4.2.2 is about initialization, and they cost more than the rest of a
 /// probe). Valid and test are evaluated on their first `eval_examples` examples, except at
@@ -50,6 +70,7 @@ pub fn measure(
     rec: &mut Recording,
     step: u64,
 ) -> Result<Measurement> {
+    let _one_thread = OneThread::enter();
     let scale = InputScale::for_dataset(params.dataset);
     let whole = step == params.updates || params.eval_examples == 0;
     let limit = (!whole).then_some(params.eval_examples);

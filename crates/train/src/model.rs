@@ -9,7 +9,8 @@ use spec::{Activation, Init};
 use tch::{Device, Kind, Tensor};
 
 use crate::activation::Nonlinearity;
-use crate::rng::SplitMix64;
+use spec::init::SplitMix64;
+pub use spec::init::{init_bound, init_std};
 
 pub struct Layer {
     /// `[fan_in, fan_out]`.
@@ -28,25 +29,6 @@ pub struct Trace {
     /// `inputs[0]` is x, `inputs[k]` the output of hidden layer k (1-based).
     pub inputs: Vec<Tensor>,
     pub logits: Tensor,
-}
-
-/// The bound `a` of a uniform init U[-a, a] (eq. 1 and eq. 16 of the paper); None for
-/// He's, which is normal and unbounded.
-pub fn init_bound(init: Init, fan_in: usize, fan_out: usize) -> Option<f64> {
-    match init {
-        Init::Standard => Some(1.0 / (fan_in as f64).sqrt()),
-        Init::Normalized => Some(6f64.sqrt() / ((fan_in + fan_out) as f64).sqrt()),
-        Init::He => None,
-    }
-}
-
-/// The standard deviation of a weight under `init`: a / sqrt(3) for U[-a, a], and
-/// sqrt(2 / fan_in) for He et al. (2015), which keeps Var[relu(s)] constant across layers.
-pub fn init_std(init: Init, fan_in: usize, fan_out: usize) -> f64 {
-    match init_bound(init, fan_in, fan_out) {
-        Some(bound) => bound / 3f64.sqrt(),
-        None => (2.0 / fan_in as f64).sqrt(),
-    }
 }
 
 /// A layer's initial weights, row-major `[fan_in, fan_out]`, drawn from `rng` in order.
@@ -137,32 +119,18 @@ impl Mlp {
             }
         }
     }
-
-    /// One SGD step on the mean negative log-likelihood of (x, y); returns the summed
-    /// (not mean) NLL of the batch as a device scalar, so the caller can accumulate it
-    /// without a host sync.
-    pub fn sgd_step(&mut self, x: &Tensor, y: &Tensor, lr: f64) -> Tensor {
-        let trace = self.forward(x);
-        let (nll_sum, softmax_minus_onehot) = nll_and_residual(&trace.logits, y);
-        // Every gradient below is linear in g_out, so scaling it by -lr once gives the
-        // updates themselves: W += h^T g and b += sum(g) with no extra scaling kernels.
-        let batch = x.size()[0] as f64;
-        let g_out = softmax_minus_onehot * (-lr / batch);
-        self.backprop(&trace, g_out, |_, layer, input, g| {
-            _ = layer.weight.addmm_(&input.tr(), g);
-            _ = layer.bias.g_add_(&g.sum_dim_intlist(0, false, Kind::Float));
-        });
-        nll_sum
-    }
 }
 
-/// Summed NLL of `y` under softmax(logits), and softmax(logits) - onehot(y) (dNLL/dlogits
-/// per example).
+/// The summed NLL of `y` under softmax(logits), and softmax(logits) - onehot(y) (dNLL/dlogits
+/// per example), over the last two dimensions: logits `[batch, classes]` give a scalar sum
+/// (a probe), `[K, batch, classes]` one sum per model `[K]` (a pack's training step).
 pub fn nll_and_residual(logits: &Tensor, y: &Tensor) -> (Tensor, Tensor) {
-    let log_p = logits.log_softmax(1, Kind::Float);
-    let picked = log_p.gather(1, &y.unsqueeze(1), false);
-    let nll_sum = -picked.sum(Kind::Float);
+    let classes = logits.dim() as i64 - 1;
+    let log_p = logits.log_softmax(classes, Kind::Float);
+    let index = y.unsqueeze(classes);
+    let picked = log_p.gather(classes, &index, false);
+    let nll_sums = -picked.sum_dim_intlist([classes - 1, classes].as_slice(), false, Kind::Float);
     let mut residual = log_p.exp();
-    _ = residual.scatter_add_(1, &y.unsqueeze(1), &Tensor::full_like(&picked, -1.0));
-    (nll_sum, residual)
+    _ = residual.scatter_add_(classes, &index, &Tensor::full_like(&picked, -1.0));
+    (nll_sums, residual)
 }

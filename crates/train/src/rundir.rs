@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::checkpoint::Checkpoint;
+use crate::pack::checkpoint::{Round, SLOTS};
 
 pub struct RunDir {
     out: PathBuf,
@@ -27,10 +28,11 @@ impl RunDir {
     pub fn open(out: &Path, resume: bool) -> Result<RunDir> {
         let existed = out.is_dir();
         if resume && !existed {
-            anyhow::bail!(
+            let missing = anyhow::anyhow!(
                 "no checkpoint to resume from: {} does not exist",
                 out.display()
             );
+            return Err(spec::cli::cannot_resume(&missing));
         }
         fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         let dir = RunDir {
@@ -39,9 +41,11 @@ impl RunDir {
             finished: false,
         };
         let checkpoint = Checkpoint::new(out);
+        let slots = SLOTS.map(|slot| checkpoint.dir().join(slot));
         for sub in [out, checkpoint.dir(), &checkpoint.dir().join("raw")] {
             remove_stale_temp_files(sub);
         }
+        slots.iter().for_each(|slot| remove_stale_temp_files(slot));
         Ok(dir)
     }
 
@@ -56,7 +60,7 @@ impl RunDir {
 
     /// What to add to an error: where the kept checkpoint is, if one is kept.
     pub fn kept_note(&self) -> Option<String> {
-        let step = Checkpoint::new(&self.out).saved_step()?;
+        let step = saved_step(&self.out)?;
         Some(format!(
             "stopped; the checkpoint of step {step} is kept in {} (continue with --resume)",
             self.out.display()
@@ -65,7 +69,7 @@ impl RunDir {
 
     fn clean_up_after_failure(&self) {
         let checkpoint = Checkpoint::new(&self.out);
-        if checkpoint.saved_step().is_some() {
+        if saved_step(&self.out).is_some() {
             return;
         }
         let _ = fs::remove_dir_all(checkpoint.dir());
@@ -73,6 +77,11 @@ impl RunDir {
             let _ = fs::remove_dir_all(&self.out);
         }
     }
+}
+
+/// The step of the last whole checkpoint round in `out`, if any.
+fn saved_step(out: &Path) -> Option<u64> {
+    Round::read(out).ok().map(|round| round.step)
 }
 
 impl Drop for RunDir {

@@ -13,7 +13,7 @@ use spec::layout::PROBE_EXAMPLES;
 use spec::{Dataset, RunConfig, SHAPESET_EPOCH_UPDATES};
 use tch::{Device, Kind, Tensor};
 
-use crate::rng::SplitMix64;
+use spec::init::SplitMix64;
 
 /// Stream ids of the run's SplitMix64 generators that are not weight layers.
 const SHAPESET_STREAM: u64 = 1 << 32;

@@ -154,7 +154,8 @@ fn checkpointed_run(root: &Path, data: &Path) -> PathBuf {
     args.extend(["--probe-every".into(), "100".into()]);
     args.extend(["--stop-after".into(), "1".into()]);
     train_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(out.join("checkpoint/state.json").exists());
+    assert!(out.join("pack-checkpoint.json").exists());
+    assert!(out.join("checkpoint/a/state.json").exists());
     out
 }
 
@@ -182,14 +183,14 @@ fn every_bad_input_gets_one_line_a_nonzero_exit_and_leaves_nothing() {
     let corrupt_state = root.join("corrupt-state");
     copy_dir(&prepared, &corrupt_state);
     std::fs::write(
-        corrupt_state.join("checkpoint/state.json"),
+        corrupt_state.join("checkpoint/a/state.json"),
         b"{\"step\": 1, tru",
     )
     .unwrap();
     let corrupt_weights = root.join("corrupt-weights");
     copy_dir(&prepared, &corrupt_weights);
     std::fs::write(
-        corrupt_weights.join("checkpoint/weights-step100.ot"),
+        corrupt_weights.join("checkpoint/a/weights-step100.ot"),
         b"PK\x03\x04junk",
     )
     .unwrap();
@@ -362,26 +363,28 @@ fn every_bad_input_gets_one_line_a_nonzero_exit_and_leaves_nothing() {
             1,
             "cannot create",
         ),
-        case("resume without a run", &[], 1, "no checkpoint").extra(&["--resume"]),
-        case("resume a finished run", &[], 1, "no checkpoint").resuming(&finished),
+        // A resume that cannot start exits with spec::cli::EXIT_CANNOT_RESUME (3), which
+        // `paper` reads to start the stage over.
+        case("resume without a run", &[], 3, "no checkpoint").extra(&["--resume"]),
+        case("resume a finished run", &[], 3, "no checkpoint").resuming(&finished),
         case(
             "resume with other flags",
             &[("--updates", "200"), ("--lr", "0.5")],
-            1,
+            3,
             "different config",
         )
         .resuming(&prepared),
         case(
             "resume a corrupt state",
             &[("--updates", "200")],
-            1,
+            3,
             "corrupt checkpoint",
         )
         .resuming(&corrupt_state),
         case(
             "resume corrupt weights",
             &[("--updates", "200")],
-            1,
+            3,
             "corrupt checkpoint",
         )
         .resuming(&corrupt_weights),

@@ -1,8 +1,10 @@
 //! The model's maths against the paper's formulas and against tch autograd.
 
 use spec::{Activation, Init};
+use spec::{Dataset, RunParams};
 use tch::{Device, Kind, Tensor};
 use train::model::{init_bound, init_std, Mlp};
+use train::pack::model::PackMlp;
 use train::probe::probe;
 
 fn variance(t: &Tensor) -> f64 {
@@ -111,7 +113,6 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
 
 #[test]
 fn manual_backward_and_update_equal_autograd() {
-    let sizes = [48, 32, 32, 32, 7];
     let batch = 10;
     let lr = 0.5;
     for activation in [
@@ -120,7 +121,25 @@ fn manual_backward_and_update_equal_autograd() {
         Activation::Softsign,
         Activation::Relu,
     ] {
-        let mut model = Mlp::new(&sizes, activation, Init::Normalized, 5, Device::Cpu);
+        // The training step is the engine's, on a pack of one; the probe runs on its view.
+        let run = RunParams {
+            dataset: Dataset::Mnist,
+            activation,
+            init: Init::Normalized,
+            hidden_layers: 3,
+            width: 32,
+            batch_size: batch as usize,
+            lr,
+            updates: 1,
+            seed: 5,
+            probe_every: 1,
+            jacobian_examples: 0,
+            eval_examples: 0,
+            raw_every_epochs: 0,
+        };
+        let sizes = run.layer_sizes();
+        let mut pack = PackMlp::new(std::slice::from_ref(&run), Device::Cpu);
+        let mut model = pack.model(0);
         // Non-zero biases so their gradient path is exercised too.
         for layer in &mut model.layers {
             let shifted = layer.bias.rand_like() * 0.2 - 0.1;
@@ -138,7 +157,7 @@ fn manual_backward_and_update_equal_autograd() {
             .collect();
         tch::manual_seed(9);
         let x = Tensor::rand([batch, sizes[0] as i64], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
-        let y = Tensor::randint(7, [batch], (Kind::Int64, Device::Cpu));
+        let y = Tensor::randint(10, [batch], (Kind::Int64, Device::Cpu));
 
         let mut h = x.shallow_clone();
         for (k, (w, b)) in params.iter().enumerate() {
@@ -159,9 +178,9 @@ fn manual_backward_and_update_equal_autograd() {
             assert!(diff < 1e-6, "{activation:?} probe weight_grad {k}: {diff}");
         }
 
-        let nll_sum = model.sgd_step(&x, &y, lr);
+        let nll_sum = pack.sgd_step(&x.unsqueeze(0), &y.unsqueeze(0));
         let loss_value = loss.double_value(&[]);
-        assert!((nll_sum.double_value(&[]) / batch as f64 - loss_value).abs() < 1e-5);
+        assert!((nll_sum.double_value(&[0]) / batch as f64 - loss_value).abs() < 1e-5);
         for (k, (layer, (w, b))) in model.layers.iter().zip(&params).enumerate() {
             let expected_w = w.detach() - w.grad() * lr;
             let expected_b = b.detach() - b.grad() * lr;

@@ -228,7 +228,7 @@ fn resume_reaches_the_same_recording_as_an_uninterrupted_run() {
         status,
         "failed: interrupted after step 200 (continue with --resume)"
     );
-    assert!(sliced.join("checkpoint/state.json").exists());
+    assert!(sliced.join("checkpoint/b/state.json").exists());
 
     // A resume with another config is refused and leaves the checkpoint alone.
     let mut wrong = small_args(data, sliced.to_str().unwrap(), "250");
@@ -241,7 +241,7 @@ fn resume_reaches_the_same_recording_as_an_uninterrupted_run() {
     // above Linux's pid_max, so that writer is surely gone).
     let stale = [
         sliced.join(".run.h5.tmp-4194304-1700000000-0-0123abcd"),
-        sliced.join("checkpoint/.weights-step200.ot.tmp-4194304-1700000000-1-0123abcd"),
+        sliced.join("checkpoint/b/.weights-step200.ot.tmp-4194304-1700000000-1-0123abcd"),
         sliced.join("checkpoint/raw/.step250.ot.tmp-4194304-1700000000-2"),
     ];
     for file in &stale {
@@ -430,6 +430,58 @@ fn the_same_run_twice_writes_byte_identical_run_h5() {
     assert!(timing["train_s"].as_f64().unwrap() > 0.0);
 }
 
+/// The same key gives the same bytes on any x86-64 CPU: `train` pins its kernel path, so a
+/// caller's (or a machine's) ATen capability and MKL instruction set change nothing, nor does
+/// the thread count. Without the pin, ATen's `default` kernels and the AVX2/AVX-512 ones
+/// differ in the last bits within a few hundred updates.
+#[test]
+fn the_kernel_path_and_threads_of_the_caller_change_no_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = shapeset_file(dir.path(), 300);
+    let data = data.to_str().unwrap();
+    /// A name, the caller's environment, `--threads`.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case<'_>; 4] = [
+        ("native", &[], "1"),
+        ("default", &[("ATEN_CPU_CAPABILITY", "default")], "1"),
+        (
+            "avx2",
+            &[
+                ("ATEN_CPU_CAPABILITY", "avx2"),
+                ("MKL_ENABLE_INSTRUCTIONS", "AVX2"),
+            ],
+            "1",
+        ),
+        ("two-threads", &[], "2"),
+    ];
+    let mut hashes = Vec::new();
+    for (name, env, threads) in cases {
+        let out = dir.path().join(name);
+        let mut args = small_args(data, out.to_str().unwrap(), "300");
+        args.extend(["--threads", threads]);
+        let output = train_command()
+            .envs(env.iter().copied())
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        hashes.push((
+            name,
+            store::atomic::sha256_file(&out.join("run.h5")).unwrap(),
+        ));
+    }
+    for (name, hash) in &hashes[1..] {
+        assert_eq!(hash, &hashes[0].1, "{name} against native");
+    }
+    // The path is part of the identity, hence of every run's key.
+    let id: serde_json::Value = serde_json::from_slice(&train(&["identity"]).stdout).unwrap();
+    assert_eq!(id["cpu_kernels"], train::kernels::path());
+}
+
 #[test]
 fn identity_is_one_json_line_from_the_binary() {
     let out = train(&["identity"]);
@@ -523,14 +575,18 @@ fn a_full_disk_fails_with_one_line_and_leaves_no_temp_file() {
     args.extend(["--hidden-layers", "2"]);
     let output = train(&args);
     assert_one_line_error(&output, 1, "(continue with --resume)", "full disk mid-run");
-    assert!(out.join("checkpoint/state.json").exists());
+    assert!(out.join("pack-checkpoint.json").exists());
     assert!(temp_files(&mount).is_empty(), "{:?}", temp_files(&mount));
-    let weights = std::fs::read_dir(out.join("checkpoint"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("weights-"))
-        .count();
-    assert_eq!(weights, 1, "only the weights state.json names are kept");
+    // Each of the two checkpoint slots keeps only the weights its state.json names.
+    for slot in ["a", "b"] {
+        let weights = std::fs::read_dir(out.join("checkpoint").join(slot))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("weights-"))
+            .count();
+        assert!(weights <= 1, "slot {slot}: {weights} weights files");
+    }
 }
 
 /// SIGTERM stops the run at a step boundary: one line, non-zero exit, no temp file, and
@@ -547,7 +603,7 @@ fn sigterm_stops_with_one_line_and_keeps_the_checkpoint() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let state = out.join("checkpoint/state.json");
+    let state = out.join("pack-checkpoint.json");
     let start = Instant::now();
     while !state.exists() {
         assert!(

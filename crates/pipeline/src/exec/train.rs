@@ -5,7 +5,7 @@
 //! checkpoint. When `train` itself fails, the pid file goes, and so does a work directory with
 //! nothing in it; one holding files is kept for a resume, and the error says so.
 
-use super::child::{stop_orphan, Child};
+use super::child::{refused_resume, stop_orphan, Child};
 use super::{relative_to, write_record, Job};
 use crate::plan::StageResult;
 use anyhow::{Context as _, Result};
@@ -70,17 +70,11 @@ fn train_in(job: &Job<'_>, training: &Training<'_>, work: &Path, pid_file: &Path
     let child = match resume {
         false => run(&args)?,
         // A run killed before its first checkpoint, or left by another train, starts over.
-        true => resume_or_start_over(
-            job.stage,
-            args,
-            run,
-            |_| true,
-            || {
-                std::fs::remove_dir_all(work)?;
-                std::fs::create_dir_all(work)?;
-                Ok(())
-            },
-        )?,
+        true => resume_or_start_over(job.stage, args, run, refused_resume, || {
+            std::fs::remove_dir_all(work)?;
+            std::fs::create_dir_all(work)?;
+            Ok(())
+        })?,
     };
     record(job, work, child)
 }

@@ -1,8 +1,9 @@
 //! `run.h5`: the recording of one training run, written by `train`, read by `figures` (a
 //! contract: keep it). Paths are spelled by `crate::layout`.
 //!
-//! Written atomically (temp file in the run directory, fsync, rename) at every checkpoint
-//! and at the end, so a crash leaves the previous complete file. h5py reads every item.
+//! Written atomically (built in memory, written whole to a temp file in the run directory,
+//! fsync, rename: `crate::h5::NewFile`) at every checkpoint and at the end, so a crash or a
+//! full disk leaves the previous complete file. h5py reads every item.
 //! No object carries a timestamp, so the same run gives the same bytes. Arrays of more than
 //! one value are chunked with shuffle + deflate (level 4): raw snapshots are most of a file.
 //!
@@ -64,12 +65,11 @@
 //! `raw_every_epochs`-th epoch boundary; `weight_grad` `[fan_in, width]` (layer 1: `[1024,
 //! 1000]` on Shapeset) at step 0 and the last step only.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use ndarray::{Array2, ArrayView2};
 use std::path::Path;
-use store::atomic::AtomicFile;
 
-use crate::h5::{array, create_untimed, group, write_str_attr};
+use crate::h5::{array, group, write_atomic, write_str_attr, NewFile};
 use crate::layout::{self, attr, Quantity, BINS, HISTORY_COLUMNS, SUMMARIES};
 use crate::recording::Recording;
 
@@ -92,19 +92,15 @@ pub fn write_run_h5(
     rec: &Recording,
     raw: impl Fn(u64) -> Result<RawSnapshot>,
 ) -> Result<()> {
-    let file = AtomicFile::create(path)?;
-    write_unchecked(file.path(), info, rec, raw)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.commit()
+    write_atomic(path, |file| fill(file, info, rec, raw))
 }
 
-fn write_unchecked(
-    path: &Path,
+fn fill(
+    file: &hdf5::File,
     info: &RunInfo<'_>,
     rec: &Recording,
     raw: impl Fn(u64) -> Result<RawSnapshot>,
 ) -> Result<()> {
-    let file = create_untimed(path)?;
     let attributes = [
         (attr::CONFIG, info.config_json),
         (attr::DEVICE, info.device),
@@ -113,16 +109,15 @@ fn write_unchecked(
         (attr::TIMING, info.timing_json),
     ];
     for (name, value) in attributes {
-        write_str_attr(&file, name, value)?;
+        write_str_attr(file, name, value)?;
     }
-    write_history(&file, rec)?;
-    write_stats(&file, rec)?;
-    write_predictions(&file, rec)?;
-    let raw_group = group(&file, layout::RAW)?;
+    write_history(file, rec)?;
+    write_stats(file, rec)?;
+    write_predictions(file, rec)?;
+    let raw_group = group(file, layout::RAW)?;
     for &step in &rec.raw_steps {
         write_raw(&raw_group, step, &raw(step)?)?;
     }
-    file.close()?;
     Ok(())
 }
 
@@ -208,29 +203,23 @@ pub fn export_seed_layout(
     updates_per_epoch: u64,
     raw: impl Fn(u64) -> Result<RawSnapshot>,
 ) -> Result<()> {
-    let activations = AtomicFile::create(dir.join("activations.h5"))?;
-    let gradients = AtomicFile::create(dir.join("gradients.h5"))?;
-    {
-        let act_file = create_untimed(activations.path())?;
-        let grad_file = create_untimed(gradients.path())?;
-        for &step in &rec.raw_steps {
-            let epoch = format!("epoch{}", step.div_ceil(updates_per_epoch));
-            let snapshot = raw(step)?;
-            let ag = group(&act_file, &epoch)?;
-            for (k, (activation, _, _)) in snapshot.iter().enumerate() {
-                array(&ag, &format!("dense_{}", k + 1), activation)?;
-            }
-            if snapshot.iter().any(|layer| layer.2.is_some()) {
-                let gg = group(&grad_file, &epoch)?;
-                for (k, (_, _, weight_grad)) in snapshot.iter().enumerate() {
-                    if let Some(weight_grad) = weight_grad {
-                        array(&gg, &format!("dense_{}_kernel", k + 1), weight_grad)?;
-                    }
+    let activations = NewFile::create(&dir.join("activations.h5"))?;
+    let gradients = NewFile::create(&dir.join("gradients.h5"))?;
+    for &step in &rec.raw_steps {
+        let epoch = format!("epoch{}", step.div_ceil(updates_per_epoch));
+        let snapshot = raw(step)?;
+        let ag = group(activations.file(), &epoch)?;
+        for (k, (activation, _, _)) in snapshot.iter().enumerate() {
+            array(&ag, &format!("dense_{}", k + 1), activation)?;
+        }
+        if snapshot.iter().any(|layer| layer.2.is_some()) {
+            let gg = group(gradients.file(), &epoch)?;
+            for (k, (_, _, weight_grad)) in snapshot.iter().enumerate() {
+                if let Some(weight_grad) = weight_grad {
+                    array(&gg, &format!("dense_{}_kernel", k + 1), weight_grad)?;
                 }
             }
         }
-        act_file.close()?;
-        grad_file.close()?;
     }
     activations.commit()?;
     gradients.commit()

@@ -216,3 +216,19 @@ pub fn assert_one_line_error(output: &Output, code: i32, phrase: &str, what: &st
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+/// `train-pack --device cpu --runs <out>.json --out <out> extra...`, with `runs` written to
+/// `<out>.json`.
+pub fn train_pack(runs: &serde_json::Value, out: &Path, extra: &[&str]) -> Output {
+    let file = out.with_extension("json");
+    std::fs::write(&file, runs.to_string()).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_train-pack"))
+        .env_remove("RUST_BACKTRACE")
+        .args(["--device", "cpu", "--runs"])
+        .arg(&file)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}

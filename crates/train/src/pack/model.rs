@@ -1,15 +1,15 @@
 //! K MLPs of one shape as stacked tensors: layer k's weights are `[K, fan_in, fan_out]`,
 //! so a step runs one `baddbmm` per layer for all K models where K single runs launch K.
-//! Forward, backward and update are train's (`train::model`) with a batch dimension in
+//! Forward, backward and update are train's (`crate::model`) with a batch dimension in
 //! front: the same operations in the same order, so each model's numbers are a single
 //! run's up to the summation order inside the batched GEMM.
 
+use crate::activation::Nonlinearity;
+use crate::model::{init_weights, nll_and_residual, Layer, Mlp};
 use rayon::prelude::*;
+use spec::init::SplitMix64;
 use spec::{Activation, RunParams};
 use tch::{Device, Kind, Tensor};
-use train::activation::Nonlinearity;
-use train::model::{init_weights, Layer, Mlp};
-use train::rng::SplitMix64;
 
 pub struct PackMlp {
     /// `[K, fan_in, fan_out]` per layer.
@@ -126,16 +126,4 @@ impl PackMlp {
         }
         nll_sums
     }
-}
-
-/// Per model: the summed NLL `[K]` of y under softmax(logits), and softmax - onehot(y),
-/// train's `nll_and_residual` over the class dimension 2.
-pub fn nll_and_residual(logits: &Tensor, y: &Tensor) -> (Tensor, Tensor) {
-    let log_p = logits.log_softmax(2, Kind::Float);
-    let index = y.unsqueeze(2);
-    let picked = log_p.gather(2, &index, false);
-    let nll_sums = -picked.sum_dim_intlist([1i64, 2].as_slice(), false, Kind::Float);
-    let mut residual = log_p.exp();
-    _ = residual.scatter_add_(2, &index, &Tensor::full_like(&picked, -1.0));
-    (nll_sums, residual)
 }

@@ -1,17 +1,17 @@
 //! Which runs may share a pack, and what a pack costs in memory.
 //!
-//! A pack shares everything that fixes the shape of the work (dataset, activation, depth,
-//! width, batch size) and the schedule (updates, probe cadence, raw snapshots), so that one
-//! `bmm` per layer serves every model and every model is probed at the same steps. What
-//! differs per model is what the paper sweeps: seed, init and learning rate.
-//! Activations are grouped (one per pack): a mixed pack would need one activation kernel
-//! per activation per layer, and the pipeline groups runs by activation anyway.
+//! What a pack may mix is `spec::run::PACK_PER_MODEL` (seed, init, learning rate, Jacobian
+//! examples): everything else is its shape, checked here and grouped by `paper` with the
+//! same definition.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::{bail, ensure, Context, Result};
+use spec::layout::PROBE_EXAMPLES;
 use spec::RunParams;
+
+use crate::probe::EVAL_CHUNK;
 
 /// The runs of one pack, checked to share their shape and schedule.
 #[derive(Debug, Clone)]
@@ -21,7 +21,7 @@ pub struct Members {
 
 impl Members {
     /// Refuses an empty pack, invalid parameters, duplicate names (they would share an output
-    /// directory) and packs whose runs differ in anything but seed, init and learning rate.
+    /// directory) and packs whose runs differ in their shape (`RunParams::pack_shape`).
     pub fn new(runs: Vec<RunParams>) -> Result<Members> {
         ensure!(!runs.is_empty(), "a pack needs at least one run");
         let mut names = BTreeSet::new();
@@ -32,14 +32,14 @@ impl Members {
                 "run {} appears twice in the pack",
                 run.name()
             );
-            let shared = shared_part(run);
-            let first = shared_part(&runs[0]);
-            if shared != first {
+            let differences = runs[0].pack_shape_differences(run);
+            if !differences.is_empty() {
                 bail!(
-                    "runs {} and {} cannot share a pack: they differ in {} (a pack shares all but seed, init and lr)",
+                    "runs {} and {} cannot share a pack: they differ in {} (a pack shares all but {})",
                     runs[0].name(),
                     run.name(),
-                    first.differences(&shared).join(", ")
+                    differences.join(", "),
+                    spec::run::PACK_PER_MODEL.join(", ")
                 );
             }
         }
@@ -71,34 +71,6 @@ impl Members {
     }
 }
 
-/// The parameters that must agree across a pack, as (flag, value) pairs.
-#[derive(PartialEq)]
-struct Shared(Vec<(&'static str, String)>);
-
-impl Shared {
-    fn differences(&self, other: &Shared) -> Vec<&'static str> {
-        self.0
-            .iter()
-            .zip(&other.0)
-            .filter(|(a, b)| a != b)
-            .map(|(a, _)| a.0)
-            .collect()
-    }
-}
-
-fn shared_part(run: &RunParams) -> Shared {
-    Shared(vec![
-        ("--dataset", run.dataset.to_string()),
-        ("--activation", run.activation.to_string()),
-        ("--hidden-layers", run.hidden_layers.to_string()),
-        ("--width", run.width.to_string()),
-        ("--batch-size", run.batch_size.to_string()),
-        ("--updates", run.updates.to_string()),
-        ("--probe-every", run.probe_every.to_string()),
-        ("--raw-every-epochs", run.raw_every_epochs.to_string()),
-    ])
-}
-
 /// Device bytes one model of a pack holds while it trains, by the pack's own allocations:
 /// - weights and biases (f32), updated in place: no gradient buffers exist;
 /// - the step's transients: every layer's input and output `[batch, width]` plus the
@@ -112,22 +84,26 @@ pub fn bytes_per_model(run: &RunParams) -> u64 {
     let params = run.parameter_count().unwrap_or(u64::MAX / 8);
     let sizes = run.layer_sizes();
     let activations: u64 = sizes.iter().map(|&n| (run.batch_size * n) as u64).sum();
-    let chunk_examples = (crate::data::CHUNK_STEPS as usize * run.batch_size) as u64;
+    let chunk_examples = (crate::source::CHUNK_STEPS as usize * run.batch_size) as u64;
     let dim = run.dataset.input_dim() as u64;
     4 * params + 3 * 2 * 4 * activations + 2 * chunk_examples * dim * (1 + 4)
 }
 
 /// Device bytes a pack needs whatever its size: the CUDA context and libtorch's kernels
-/// (~1 GB measured by others on Hopper), the valid/test sets as u8, and one model's probe
-/// (300 examples x width x 3 quantities per layer, the weight gradients, the Jacobian
-/// batch `[examples, width, width]` twice and an eval chunk of 2000 x width per layer).
+/// (~1 GB measured by others on Hopper), the valid/test sets as u8 (the paper's 10,000
+/// examples each), and one model's probe (the probe examples x width x 3 quantities per
+/// layer, the weight gradients, the Jacobian batch `[examples, width, width]` twice and an
+/// evaluation chunk x width per layer).
 pub fn fixed_bytes(run: &RunParams) -> u64 {
+    /// Examples of each of the valid and test sets.
+    const EVAL_SET: u64 = 10_000;
     let width = run.width as u64;
     let dim = run.dataset.input_dim() as u64;
-    let eval_sets = 2 * 10_000 * (dim + 8);
-    let probe = 4 * run.hidden_layers as u64 * (3 * 300 * width + dim.max(width) * width);
+    let eval_sets = 2 * EVAL_SET * (dim + 8);
+    let probed = 3 * PROBE_EXAMPLES as u64 * width;
+    let probe = 4 * run.hidden_layers as u64 * (probed + dim.max(width) * width);
     let jacobian = 2 * 4 * (run.jacobian_examples.max(1) as u64) * width * width;
-    let eval_chunk = 4 * 2000 * width * (run.hidden_layers as u64 + 1);
+    let eval_chunk = 4 * EVAL_CHUNK as u64 * width * (run.hidden_layers as u64 + 1);
     (1 << 30) + eval_sets + probe + jacobian + eval_chunk
 }
 
@@ -184,7 +160,7 @@ mod tests {
         c.activation = Activation::Relu;
         c.width = 10;
         let err = format!("{:#}", Members::new(vec![run(0), c]).unwrap_err());
-        assert!(err.contains("differ in --activation, --width"), "{err}");
+        assert!(err.contains("differ in activation, width"), "{err}");
         let err = format!("{:#}", Members::new(vec![run(0), run(0)]).unwrap_err());
         assert!(err.contains("appears twice"), "{err}");
         assert!(Members::new(vec![]).is_err());

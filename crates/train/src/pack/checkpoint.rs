@@ -1,26 +1,28 @@
-//! A pack's checkpoints: every model's is train's own (`train::checkpoint`), and a round
-//! checkpoints the models one after another. A kill between two models would leave them at
-//! different steps, and a model's previous checkpoint is gone once its next is written. So
-//! each model keeps two, in slots `<out>/<name>/checkpoint/{a,b}/checkpoint/`; a round writes
-//! the slot the last whole round did not, and only then names itself in
-//! `<out>/pack-checkpoint.json` (atomically). A resume reads that file and loads every model
-//! from the slot it names: the last round that every model finished.
+//! A pack's checkpoints (a single run's too: it is a pack of one). Every model's is a
+//! `crate::checkpoint::Checkpoint`, and a round checkpoints the models one after another. A
+//! kill between two models would leave them at different steps, and a model's previous
+//! checkpoint is gone once its next is written. So each model keeps two, in slots
+//! `<run dir>/checkpoint/{a,b}/`; a round writes the slot the last whole round did not, and
+//! only then names itself in `<out>/pack-checkpoint.json` (atomically). A resume reads that
+//! file and loads every model from the slot it names: the last round that every model
+//! finished.
 //!
-//! Raw probe arrays stay in `<out>/<name>/checkpoint/raw/`, written once when taken, as in
-//! train; the whole `<out>/<name>/checkpoint/` goes when the model ends.
+//! Raw probe arrays stay in `<run dir>/checkpoint/raw/`, written once when taken; the whole
+//! `<run dir>/checkpoint/` goes when the model ends.
 
 use std::path::{Path, PathBuf};
 
+use crate::checkpoint::{Checkpoint, State};
+use crate::model::{Layer, Mlp};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use store::atomic::write_atomic;
-use train::checkpoint::{Checkpoint, State};
-use train::model::{Layer, Mlp};
 
 /// The file that names the last whole round, under the pack's `--out`.
-pub const ROUND_FILE: &str = "pack-checkpoint.json";
+pub const ROUND_FILE: &str = spec::layout::checkpoint::PACK_ROUND;
 
-const SLOTS: [&str; 2] = ["a", "b"];
+/// The two checkpoint slots of a model, directories under its `checkpoint/`.
+pub const SLOTS: [&str; 2] = ["a", "b"];
 
 /// `pack-checkpoint.json`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -84,9 +86,9 @@ pub struct Slots {
 impl Slots {
     /// The slots of the model whose run directory is `model_out`.
     pub fn new(model_out: &Path) -> Slots {
-        let root = model_out.join("checkpoint");
+        let root = model_out.join(spec::layout::checkpoint::DIR);
         Slots {
-            slots: SLOTS.map(|slot| Checkpoint::new(&root.join(slot))),
+            slots: SLOTS.map(|slot| Checkpoint::in_dir(root.join(slot))),
             weights_files: [String::new(), String::new()],
         }
     }
@@ -116,8 +118,11 @@ impl Slots {
     /// no checkpoint of that round (it failed before it). The other slot, older, is cleared.
     pub fn load(&mut self, round: Round, model: &mut Mlp) -> Result<Option<State>> {
         let slot = &self.slots[round.slot];
-        if slot.saved_step() != Some(round.step) {
-            return Ok(None);
+        match slot.saved_step() {
+            Some(step) if step == round.step => {}
+            // A state there that cannot be read is damage, not absence: load says why.
+            None if slot.has_state() => {}
+            _ => return Ok(None),
         }
         let state = slot.load(model)?;
         self.slots[1 - round.slot].remove()?;

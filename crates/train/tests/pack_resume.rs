@@ -83,7 +83,7 @@ fn a_stopped_pack_resumes_to_the_bytes_of_an_uninterrupted_one() {
     let round: Value = serde_json::from_slice(&read(&sliced.join("pack-checkpoint.json"))).unwrap();
     assert_eq!(round, json!({"step": 200, "slot": 1}));
     for name in &NAMES[..2] {
-        let checkpoint = sliced.join(name).join("checkpoint/b/checkpoint");
+        let checkpoint = sliced.join(name).join("checkpoint/b");
         assert!(checkpoint.join("state.json").is_file());
         // The file holds this model's weights, not the whole pack's storage.
         let weights = std::fs::metadata(checkpoint.join("weights-step200.ot")).unwrap();
@@ -100,7 +100,7 @@ fn a_stopped_pack_resumes_to_the_bytes_of_an_uninterrupted_one() {
     let mut other = runs();
     other[1]["lr"] = json!(0.02);
     let refused = train_pack(&other, &sliced, &["--resume"]);
-    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(refused.status.code(), Some(3));
     let message = stderr(&refused);
     assert_eq!(message.trim().lines().count(), 1, "{message}");
     assert!(message.contains("different config"), "{message}");
@@ -156,7 +156,8 @@ fn a_pack_killed_mid_round_resumes_from_the_last_whole_round() {
 fn a_resume_without_checkpoints_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let output = train_pack(&runs(), &dir.path().join("empty"), &["--resume"]);
-    assert_eq!(output.status.code(), Some(1));
+    // spec::cli::EXIT_CANNOT_RESUME: `paper` reads the code and starts the pack over.
+    assert_eq!(output.status.code(), Some(3));
     let message = stderr(&output);
     assert_eq!(message.trim().lines().count(), 1, "{message}");
     assert!(

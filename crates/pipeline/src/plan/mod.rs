@@ -1,17 +1,17 @@
-//! The DAG: dataset stages, then one training stage per run and seed (after its configuration's
-//! learning-rate trials and selection, where the profile selects rates), then one render stage
-//! per output, the report last. A plan is plain data (it can be saved and run elsewhere, as
-//! `paper slurm` does); keys are derived from it once the inputs' keys are known.
+//! The DAG: its stages and what each reads. A plan is plain data (it can be saved and run
+//! elsewhere, as `paper slurm` does). It is built from a profile in [`build`], keyed once its
+//! inputs' keys are known in [`keys`], and grouped into packs by `crate::packing`.
 
-use crate::profile::{Output, Profile};
+mod build;
+mod keys;
+
 use crate::tool::ToolId;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use spec::{Dataset, FigureId, RunParams, Selector};
 use std::collections::BTreeMap;
 use std::path::Path;
-use store::{Key, KeySpec};
+use store::Key;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -49,9 +49,9 @@ pub enum Lr {
     Fixed,
     /// `run.lr` is a grid point of a learning-rate trial.
     Trial,
-    /// Chosen by the select stage the run reads (its second dependency); `run.lr` is only
+    /// Chosen by the select stage `select` (one of the run's dependencies); `run.lr` is only
     /// a placeholder, never keyed nor passed to `train`.
-    Selected,
+    Selected { select: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,199 +116,6 @@ pub fn dataset_tool(dataset: Dataset) -> &'static str {
 }
 
 impl Plan {
-    pub fn build(
-        profile: &Profile,
-        label: &str,
-        tools: BTreeMap<String, ToolId>,
-        device: &str,
-    ) -> Result<Plan> {
-        let mut plan = Plan {
-            profile: label.to_string(),
-            description: profile.description.clone(),
-            stages: Vec::new(),
-            tools,
-        };
-        let mut index: BTreeMap<String, usize> = BTreeMap::new();
-        let outputs = profile.outputs()?;
-        let runs = profile.runs()?;
-        let mut datasets: Vec<Dataset> = runs.iter().map(|r| r.dataset).collect();
-        datasets.sort();
-        datasets.dedup();
-        for dataset in datasets {
-            let kind = Kind::Dataset { dataset };
-            let tool = dataset_tool(dataset);
-            plan.push(&mut index, format!("dataset/{dataset}"), kind, vec![], tool);
-        }
-        let device = device_flag(device);
-        for run in runs {
-            let dataset = index[&format!("dataset/{}", run.dataset)];
-            let mut deps = vec![dataset];
-            let mut lr = Lr::Fixed;
-            if profile.selects(&run) {
-                deps.push(plan.push_selection(&mut index, profile, &run, dataset, device));
-                lr = Lr::Selected;
-            }
-            let name = train_stage(&run);
-            let kind = Kind::Train {
-                run,
-                device: device.into(),
-                lr,
-                pack: None,
-            };
-            plan.push(&mut index, name, kind, deps, "train");
-        }
-        let mut rendered = Vec::new();
-        for output in outputs {
-            let mut deps = plan.render_deps(&index, &output);
-            if output.id == FigureId::Report {
-                // The report shows every output, so it follows all of them and all their runs.
-                deps.extend(
-                    rendered
-                        .iter()
-                        .flat_map(|&r: &usize| plan.stages[r].deps.clone()),
-                );
-                deps.extend(rendered.iter().copied());
-            }
-            deps.sort_unstable();
-            deps.dedup();
-            let kind = Kind::Render {
-                id: output.id,
-                width: output.size.width,
-                height: output.size.height,
-            };
-            let name = format!("render/{}", output.id);
-            rendered.push(plan.push(&mut index, name, kind, deps, "figures"));
-        }
-        plan.check_order()?;
-        Ok(plan)
-    }
-
-    /// The select stage of `run`'s configuration, with its trials before it (made on the
-    /// first run of the configuration, whose seed is the trials' default).
-    fn push_selection(
-        &mut self,
-        index: &mut BTreeMap<String, usize>,
-        profile: &Profile,
-        run: &RunParams,
-        dataset: usize,
-        device: &str,
-    ) -> usize {
-        let name = select_stage(run.selector());
-        if let Some(&select) = index.get(&name) {
-            return select;
-        }
-        let trials = profile
-            .trials(run)
-            .into_iter()
-            .map(|trial| {
-                let kind = Kind::Train {
-                    run: trial.clone(),
-                    device: device.into(),
-                    lr: Lr::Trial,
-                    pack: None,
-                };
-                self.push(index, trial_stage(&trial), kind, vec![dataset], "train")
-            })
-            .collect();
-        let kind = Kind::Select {
-            selector: run.selector(),
-            updates: profile.select.as_ref().map_or(0, |s| s.updates),
-        };
-        self.push(index, name, kind, trials, "train")
-    }
-
-    /// What a render reads: the output's runs and, for lr-select and Table 1, the learning-rate
-    /// trials of its configurations (lr-select draws only those).
-    fn render_deps(&self, index: &BTreeMap<String, usize>, output: &Output) -> Vec<usize> {
-        let mut deps = Vec::new();
-        for run in &output.runs {
-            let final_run = index[&train_stage(run)];
-            if output.id != FigureId::LrSelect {
-                deps.push(final_run);
-            }
-            let wants_trials = matches!(output.id, FigureId::LrSelect | FigureId::Table1);
-            if let Some(&select) = self.stages[final_run].deps.get(1).filter(|_| wants_trials) {
-                deps.extend(&self.stages[select].deps);
-            }
-        }
-        deps
-    }
-
-    fn push(
-        &mut self,
-        index: &mut BTreeMap<String, usize>,
-        name: String,
-        kind: Kind,
-        deps: Vec<usize>,
-        tool: &str,
-    ) -> usize {
-        index.insert(name.clone(), self.stages.len());
-        self.stages.push(Stage {
-            name,
-            kind,
-            deps,
-            tool: tool.into(),
-        });
-        self.stages.len() - 1
-    }
-
-    /// Groups final runs into packs ([`crate::packing::shape`]): runs of one shape, in plan
-    /// order, `size(run)` at a time; a pack of one stays a single run. Learning-rate trials
-    /// always train alone. A packed run's tool is `train-pack`, so its key names that engine.
-    pub fn pack(mut self, size: impl Fn(&RunParams) -> usize) -> Result<Plan> {
-        // shape -> (first member of the pack being filled, members so far)
-        let mut filling: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        let mut first_of: Vec<(usize, usize)> = Vec::new();
-        for (i, stage) in self.stages.iter().enumerate() {
-            let Kind::Train { run, lr, .. } = &stage.kind else {
-                continue;
-            };
-            if *lr == Lr::Trial {
-                continue;
-            }
-            let slot = filling.entry(crate::packing::shape(run)).or_insert((i, 0));
-            if slot.1 == size(run).max(1) {
-                *slot = (i, 0);
-            }
-            slot.1 += 1;
-            first_of.push((i, slot.0));
-        }
-        for &(i, first) in &first_of {
-            let shared = first_of.iter().filter(|(_, f)| *f == first).count() > 1;
-            if !shared {
-                continue;
-            }
-            let stage = &mut self.stages[i];
-            stage.tool = "train-pack".into();
-            if let Kind::Train { pack, .. } = &mut stage.kind {
-                *pack = Some(first);
-            }
-        }
-        self.check_order()?;
-        Ok(self)
-    }
-
-    /// Whether stage `i` trains in a pack: with `train-pack` even when it runs alone, since its
-    /// key names that engine.
-    pub fn is_packed(&self, i: usize) -> bool {
-        matches!(self.stages[i].kind, Kind::Train { pack: Some(_), .. })
-    }
-
-    /// The members of the pack that stage `i` trains in (itself alone when it has none).
-    pub fn pack_members(&self, i: usize) -> Vec<usize> {
-        let Kind::Train {
-            pack: Some(first), ..
-        } = self.stages[i].kind
-        else {
-            return vec![i];
-        };
-        (0..self.stages.len())
-            .filter(
-                |&j| matches!(self.stages[j].kind, Kind::Train { pack: Some(f), .. } if f == first),
-            )
-            .collect()
-    }
-
     /// Every stage reads only earlier stages, names are unique and every tool is known.
     pub fn check_order(&self) -> Result<()> {
         let mut names = std::collections::BTreeSet::new();
@@ -360,140 +167,13 @@ impl Plan {
         plan.check_order()?;
         Ok(plan)
     }
-
-    /// The inputs stage `i` is keyed on. A training run needs its dataset. A render needs
-    /// every run it draws, so that it never replaces a published output with a poorer one;
-    /// only runs whose dataset could not be had at all are left out, as if the profile did
-    /// not train that dataset (Fig 12 and Table 1 have a panel or column per dataset).
-    pub fn inputs(&self, i: usize, results: &[Option<StageResult>]) -> Inputs {
-        let stage = &self.stages[i];
-        match &stage.kind {
-            Kind::Dataset { .. } => Ok(BTreeMap::new()),
-            Kind::Train { lr, .. } => {
-                let dataset = stage.deps[0];
-                let Some(data) = &results[dataset] else {
-                    return Err(format!("{} is not available", self.stages[dataset].name));
-                };
-                // The dataset's own content key, not the stage's: retrain only when the bytes change.
-                let mut inputs = BTreeMap::from([("data".into(), data.output_key.to_string())]);
-                if *lr == Lr::Selected {
-                    let select = stage.deps[1];
-                    let Some(selection) = &results[select] else {
-                        return Err(format!("{} is not available", self.stages[select].name));
-                    };
-                    inputs.insert("lr".into(), selection.key.to_string());
-                }
-                Ok(inputs)
-            }
-            Kind::Select { .. } => self.select_inputs(i, results),
-            Kind::Render { .. } => self.render_inputs(i, results),
-        }
-    }
-
-    /// A selection needs every one of its trials.
-    fn select_inputs(&self, i: usize, results: &[Option<StageResult>]) -> Inputs {
-        let mut inputs = BTreeMap::new();
-        for &trial in &self.stages[i].deps {
-            let Some(result) = &results[trial] else {
-                return Err(format!("{} is not available", self.stages[trial].name));
-            };
-            inputs.insert(self.stages[trial].name.clone(), result.key.to_string());
-        }
-        Ok(inputs)
-    }
-
-    fn render_inputs(&self, i: usize, results: &[Option<StageResult>]) -> Inputs {
-        let mut inputs = BTreeMap::new();
-        let (mut runs, mut lacking) = (0, Vec::new());
-        for &dep in &self.stages[i].deps {
-            let is_run = matches!(self.stages[dep].kind, Kind::Train { .. });
-            match &results[dep] {
-                Some(result) => {
-                    inputs.insert(self.stages[dep].name.clone(), result.key.to_string());
-                    runs += usize::from(is_run);
-                }
-                None if is_run && results[self.stages[dep].deps[0]].is_some() => {
-                    lacking.push(self.stages[dep].name.clone());
-                }
-                None => {}
-            }
-        }
-        if !lacking.is_empty() {
-            return Err(format!(
-                "lacks {} of its runs ({}); what was published stays",
-                lacking.len(),
-                crate::status::list(&lacking)
-            ));
-        }
-        let total = self.stages[i]
-            .deps
-            .iter()
-            .filter(|&&d| matches!(self.stages[d].kind, Kind::Train { .. }))
-            .count();
-        if total > 0 && runs == 0 {
-            return Err(format!("none of its {total} runs is available"));
-        }
-        Ok(inputs)
-    }
-
-    /// The key spec of stage `i` over the given inputs.
-    pub fn spec(&self, i: usize, inputs: BTreeMap<String, String>) -> KeySpec {
-        let stage = &self.stages[i];
-        let (name, params) = match &stage.kind {
-            Kind::Dataset { dataset } => ("paper/dataset", json!({ "dataset": dataset })),
-            Kind::Train { run, lr, .. } => {
-                let mut params = serde_json::to_value(run).expect("run params are JSON");
-                if *lr == Lr::Selected {
-                    params["lr"] = json!("selected");
-                }
-                ("train", params)
-            }
-            Kind::Select { selector, updates } => (
-                "select",
-                json!({ "selector": selector, "updates": updates, "rule": spec::selection::RULE }),
-            ),
-            Kind::Render { id, width, height } => {
-                let mut params = json!({ "id": id.id() });
-                for (field, value) in [("width", width), ("height", height)] {
-                    if let Some(v) = value {
-                        params[field] = json!(v);
-                    }
-                }
-                ("render", params)
-            }
-        };
-        KeySpec {
-            stage: name.into(),
-            params,
-            inputs,
-            tool: self.tools[&stage.tool].identity.clone(),
-        }
-    }
-
-    /// The key of stage `i` given its dependencies' results, or why it has none.
-    pub fn key(
-        &self,
-        i: usize,
-        results: &[Option<StageResult>],
-    ) -> std::result::Result<(KeySpec, Key), String> {
-        let spec = self.spec(i, self.inputs(i, results)?);
-        let key = spec.key();
-        Ok((spec, key))
-    }
-}
-
-/// The `--device` a run is given: CUDA runs see one device each through CUDA_VISIBLE_DEVICES.
-fn device_flag(device_class: &str) -> &'static str {
-    if device_class.starts_with("cuda") {
-        "cuda"
-    } else {
-        "cpu"
-    }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::profile::Profile;
+    use serde_json::json;
     use std::path::PathBuf;
 
     pub(crate) fn tools(train: &str) -> BTreeMap<String, ToolId> {

@@ -11,14 +11,13 @@
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::thread::JoinHandle;
 
+use crate::source::shapeset_stream_seed;
+use crate::source::{Batches, DeviceSet, InputScale};
 use rayon::prelude::*;
 use spec::RunConfig;
 use tch::{Device, Kind, Tensor};
-use train::source::shapeset_stream_seed;
-use train::source::{Batches, DeviceSet, InputScale};
 
-/// Steps per chunk: one upload and one layout copy per chunk instead of per step.
-pub const CHUNK_STEPS: u64 = 100;
+pub use crate::source::CHUNK_STEPS;
 
 /// Chunks generated ahead of the trainer: one in use, one ready, one being made.
 const QUEUE_CHUNKS: usize = 2;

@@ -6,12 +6,12 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::Args;
 use serde_json::json;
+use spec::init::SplitMix64;
 use spec::{Activation, Dataset, Init, RunParams};
 use tch::{Device, Kind, Tensor};
-use train::rng::SplitMix64;
 
-use crate::members::{bytes_per_model, fixed_bytes, max_models};
-use crate::model::PackMlp;
+use super::members::{bytes_per_model, fixed_bytes, max_models};
+use super::model::PackMlp;
 
 /// Batches cycled through during the timing, so inputs are not one cached tensor.
 const POOL: usize = 8;
@@ -73,7 +73,7 @@ fn params(args: &BenchArgs, seed: u64) -> RunParams {
 /// Prints one JSON line per pack size, then the producer's and the memory model's.
 pub fn run(args: &BenchArgs) -> Result<()> {
     tch::set_num_threads(args.threads.max(1));
-    let device_name = train::trainer::resolve_device(&args.device)?;
+    let device_name = crate::trainer::resolve_device(&args.device)?;
     let device = crate::trainer::device(&device_name)?;
     let class = device_class(device);
     for &k in &args.packs {
@@ -111,7 +111,7 @@ fn device_class(device: Device) -> String {
     if device == Device::Cpu {
         return "cpu".into();
     }
-    let id = train::identity::identity();
+    let id = crate::identity::identity();
     id["device_classes"]
         .as_array()
         .and_then(|c| c.get(1))
@@ -169,15 +169,15 @@ fn time_steps(args: &BenchArgs, k: usize, steps: u64, device: Device) -> (u64, f
 /// Images/s the Shapeset producer makes for `producer_models` models on the rayon pool.
 fn time_producer(args: &BenchArgs) -> serde_json::Value {
     let seeds: Vec<u64> = (0..args.producer_models as u64)
-        .map(train::source::shapeset_stream_seed)
+        .map(crate::source::shapeset_stream_seed)
         .collect();
     let chunks = 3;
     let clock = Instant::now();
     for c in 0..chunks {
-        crate::data::generate_chunk(&seeds, args.batch_size, c * crate::data::CHUNK_STEPS);
+        super::data::generate_chunk(&seeds, args.batch_size, c * super::data::CHUNK_STEPS);
     }
     let seconds = clock.elapsed().as_secs_f64();
-    let images = chunks * crate::data::CHUNK_STEPS * (args.batch_size * seeds.len()) as u64;
+    let images = chunks * super::data::CHUNK_STEPS * (args.batch_size * seeds.len()) as u64;
     json!({
         "impl": "shapeset-producer",
         "models": seeds.len(),

@@ -50,7 +50,7 @@ fn a_mixed_pack_is_refused_in_one_line() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.starts_with("train-pack: error: runs shapeset-tanh-he-l2-w16-s0 and shapeset-relu-he-l2-w16-s1 cannot share a pack: they differ in --activation"),
+        stderr.starts_with("train-pack: error: runs shapeset-tanh-he-l2-w16-s0 and shapeset-relu-he-l2-w16-s1 cannot share a pack: they differ in activation"),
         "{stderr}"
     );
     assert!(!dir.path().join("p").exists());

@@ -1,6 +1,13 @@
-//! SplitMix64 (Steele, Lea & Flood 2014): the run's own random numbers for weight init and
-//! epoch shuffles. Owning the generator keeps a seed's weights and example order fixed
+//! The paper's initializations as numbers, and the generator that draws them: shared by the
+//! trainer (`train`, in f32 through tch) and Fig 5's cost surface (`figures`, in f64 without
+//! tch), so both use one definition of eq. 1, eq. 16 and He et al.'s variance, and one
+//! SplitMix64.
+//!
+//! SplitMix64 (Steele, Lea & Flood 2014) is the run's own source of random numbers for weight
+//! init and epoch shuffles. Owning the generator keeps a seed's weights and example order fixed
 //! across libtorch versions and devices (torch's generators differ between CPU and CUDA).
+
+use crate::vocab::Init;
 
 #[derive(Clone, Debug)]
 pub struct SplitMix64 {
@@ -16,6 +23,12 @@ impl SplitMix64 {
         SplitMix64 {
             state: base ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03),
         }
+    }
+
+    /// A generator started at `state` itself, for a stream that needs no separate purposes
+    /// (Fig 5's toy network).
+    pub fn with_state(state: u64) -> SplitMix64 {
+        SplitMix64 { state }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -57,6 +70,25 @@ impl SplitMix64 {
             order.swap(i, j);
         }
         order
+    }
+}
+
+/// The bound `a` of a uniform init U[-a, a] (eq. 1 and eq. 16 of the paper); None for
+/// He's, which is normal and unbounded.
+pub fn init_bound(init: Init, fan_in: usize, fan_out: usize) -> Option<f64> {
+    match init {
+        Init::Standard => Some(1.0 / (fan_in as f64).sqrt()),
+        Init::Normalized => Some(6f64.sqrt() / ((fan_in + fan_out) as f64).sqrt()),
+        Init::He => None,
+    }
+}
+
+/// The standard deviation of a weight under `init`: a / sqrt(3) for U[-a, a], and
+/// sqrt(2 / fan_in) for He et al. (2015), which keeps Var[relu(s)] constant across layers.
+pub fn init_std(init: Init, fan_in: usize, fan_out: usize) -> f64 {
+    match init_bound(init, fan_in, fan_out) {
+        Some(bound) => bound / 3f64.sqrt(),
+        None => (2.0 / fan_in as f64).sqrt(),
     }
 }
 

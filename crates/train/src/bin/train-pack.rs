@@ -7,13 +7,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use pack::bench::BenchArgs;
-use pack::compare::{compare, Tolerance};
-use pack::members::{self, Members};
-use pack::trainer::{self, Outcome};
 use serde_json::json;
 use spec::cli::usage;
 use spec::RunConfig;
+use train::pack::bench::BenchArgs;
+use train::pack::compare::{compare, Tolerance};
+use train::pack::member::Layout;
+use train::pack::members::{self, Members};
+use train::pack::trainer::{self, Outcome};
 
 /// Trains K runs of one shape in one process (weights [K, in, out], one batched GEMM per
 /// layer for all K) and writes each run's run.h5 as `train` would.
@@ -28,8 +29,10 @@ use spec::RunConfig;
 /// Output: <out>/<run name>/{run.h5, config.json, timing.json} per run. The last stdout
 /// line is one JSON object {"runs": [{"name", "run_h5", "status"}, ...]}, printed whenever
 /// the pack trained to its end; the exit code is 1 if any run failed (its run.h5 says
-/// `failed: <reason>`; the others are complete). While it trains, each run's checkpoint is
-/// train's (<out>/<run name>/checkpoint/), from which --resume continues the pack.
+/// `failed: <reason>`; the others are complete), 0 with --diverged-ok when the others
+/// diverged (`diverged: <reason>`). While it trains, each run's checkpoints are under
+/// <out>/<run name>/checkpoint/, from which --resume continues the pack (exit 3 when it
+/// cannot).
 #[derive(Parser)]
 #[command(
     name = "train-pack",
@@ -99,14 +102,20 @@ struct PackArgs {
     /// continue with --resume.
     #[arg(long)]
     stop_after: Option<u64>,
+    /// A model whose loss goes non-finite is a result (its run.h5 says `diverged: ...`), not
+    /// a failure: for learning-rate trials, where a rate that diverges has lost.
+    #[arg(long)]
+    diverged_ok: bool,
     /// On failure, print the whole error chain instead of one line.
     #[arg(short, long, global = true)]
     verbose: bool,
 }
 
 fn main() -> ExitCode {
+    // Before any tensor exists: the same key gives the same bytes on every x86-64 CPU.
+    train::kernels::pin();
     spec::cli::main("train-pack", |cli: Cli| match cli.command {
-        Some(Command::Bench(args)) => pack::bench::run(&args),
+        Some(Command::Bench(args)) => train::pack::bench::run(&args),
         Some(Command::Memory { runs, memory_gb }) => memory(&runs, memory_gb),
         Some(Command::Compare {
             a,
@@ -159,7 +168,7 @@ fn train_pack(args: PackArgs) -> Result<()> {
         None => checked?,
     };
     let device = train::trainer::resolve_device(&args.device)?;
-    trainer::device(&device)?;
+    train::trainer::device(&device)?;
     if let Some(memory) = memory_bytes(args.memory_gb, &device) {
         members::check_fits(&members, memory)?;
     }
@@ -182,12 +191,16 @@ fn train_pack(args: PackArgs) -> Result<()> {
     let options = trainer::Options {
         resume: args.resume,
         stop_after: args.stop_after,
+        diverged_ok: args.diverged_ok,
+        export_seed_layout: false,
+        layout: Layout::PerModel,
     };
     let Some(outcomes) = trainer::run(&configs, file, &out, options)? else {
         return Ok(());
     };
-    println!("{}", json!({ "runs": outcomes }));
-    failures(&outcomes)
+    let line = spec::protocol::PackLine { runs: outcomes };
+    println!("{}", line.format());
+    failures(&line.runs, args.diverged_ok)
 }
 
 /// The memory a pack may use: --memory-gb, else the CPU's MemAvailable.
@@ -201,10 +214,13 @@ fn memory_bytes(memory_gb: Option<f64>, device: &str) -> Option<u64> {
     spec::device::cpu_memory_available()
 }
 
-fn failures(outcomes: &[Outcome]) -> Result<()> {
+/// An error naming the models that failed; a model that diverged under `--diverged-ok` has a
+/// result, not a failure.
+fn failures(outcomes: &[Outcome], diverged_ok: bool) -> Result<()> {
     let failed: Vec<String> = outcomes
         .iter()
         .filter(|o| o.status != spec::layout::STATUS_COMPLETE)
+        .filter(|o| !(diverged_ok && o.status.starts_with(spec::layout::STATUS_DIVERGED)))
         .map(|o| format!("{} ({})", o.name, o.status))
         .collect();
     if failed.is_empty() {
