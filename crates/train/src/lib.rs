@@ -11,6 +11,7 @@
 pub mod activation;
 pub mod bench;
 pub mod checkpoint;
+pub mod front;
 pub mod identity;
 pub mod kernels;
 pub mod measure;

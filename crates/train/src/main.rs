@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use spec::cli::usage;
-use spec::{RunArgs, RunConfig};
+use spec::RunArgs;
 use train::bench::BenchArgs;
+use train::front::EngineFlags;
 use train::trainer::{self, Options};
 
 /// Trains the MLPs of Glorot & Bengio (2010) with plain SGD and records activations,
@@ -44,37 +45,15 @@ enum Command {
 /// `train`'s own flags: where a run reads, writes and runs, none of which changes its numbers.
 #[derive(Args)]
 struct TrainFlags {
-    /// auto (CUDA if visible, else CPU), cpu, cuda or cuda:N.
-    #[arg(long, default_value = "auto")]
-    device: String,
-    /// dataset.h5 to train on; required for mnist and cifar10. Shapeset without it
-    /// generates its pinned valid/test sets in memory.
-    #[arg(long)]
-    data: Option<PathBuf>,
+    #[command(flatten)]
+    engine: EngineFlags,
     /// Run directory for run.h5, config.json and the checkpoint [default: runs/<run name>,
     /// e.g. runs/shapeset-tanh-normalized-l5-w1000-s0]. Created only once the inputs check out.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Continue from the checkpoint in --out (same flags required).
-    #[arg(long)]
-    resume: bool,
-    /// Stop after the first checkpoint (probe) at or past this update, for time-sliced
-    /// jobs; run.h5 then says `failed: interrupted ...` until a --resume completes it.
-    #[arg(long)]
-    stop_after: Option<u64>,
-    /// A non-finite loss ends the run as a result (run.h5 status `diverged: ...`, exit 0)
-    /// instead of an error: for learning-rate trials, where a rate that diverges has lost.
-    #[arg(long)]
-    diverged_ok: bool,
     /// Also write activations.h5 and gradients.h5 in the original Keras replication's layout.
     #[arg(long)]
     export_seed_layout: bool,
-    /// CPU threads for libtorch.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=1024))]
-    threads: i32,
-    /// On failure, print the whole error chain instead of one line.
-    #[arg(short, long, global = true)]
-    verbose: bool,
 }
 
 fn main() -> ExitCode {
@@ -101,17 +80,8 @@ fn main() -> ExitCode {
 }
 
 fn train_run(args: &RunArgs, flags: TrainFlags) -> Result<()> {
-    tch::set_num_threads(flags.threads);
-    let file = flags
-        .data
-        .as_deref()
-        .map(spec::dataset_h5::read_h5)
-        .transpose()?;
-    let checked = train::source::check(args.dataset, file.as_ref(), args.batch_size);
-    let per_epoch = match &flags.data {
-        Some(path) => checked.with_context(|| format!("dataset file {}", path.display()))?,
-        None => checked?,
-    };
+    let engine = &flags.engine;
+    let (file, per_epoch) = engine.load_data(args.dataset, args.batch_size)?;
     let params = args
         .resolve(per_epoch)
         .map_err(|e| usage(format!("{e:#}")))?;
@@ -120,22 +90,15 @@ fn train_run(args: &RunArgs, flags: TrainFlags) -> Result<()> {
             "--export-seed-layout writes raw snapshots, and --raw-every-epochs 0 keeps none",
         ));
     }
-    let data_key = flags.data.as_deref().and_then(store::Key::of_entry_file);
-    let config = RunConfig {
-        updates_per_epoch: per_epoch,
-        device: trainer::resolve_device(&flags.device)?,
-        data: flags.data.as_ref().map(|p| p.display().to_string()),
-        data_key: data_key.map(|k| k.to_string()),
-        params,
-    };
+    let config = engine.config(params, per_epoch, &trainer::resolve_device(&engine.device)?);
     let options = Options {
         out: flags
             .out
             .unwrap_or_else(|| PathBuf::from("runs").join(config.params.name())),
-        resume: flags.resume,
+        resume: engine.resume,
         export_seed_layout: flags.export_seed_layout,
-        stop_after: flags.stop_after,
-        diverged_ok: flags.diverged_ok,
+        stop_after: engine.stop_after,
+        diverged_ok: engine.diverged_ok,
     };
     train::signals::install()?;
     let path = trainer::run(&config, file, &options)?;

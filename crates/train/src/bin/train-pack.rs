@@ -5,11 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use spec::cli::usage;
 use spec::RunConfig;
+use train::front::EngineFlags;
 use train::pack::bench::BenchArgs;
 use train::pack::compare::{compare, Tolerance};
 use train::pack::member::Layout;
@@ -81,34 +82,12 @@ struct PackArgs {
     /// Directory that receives one run directory per run, named by the run's name.
     #[arg(long, required = true)]
     out: Option<PathBuf>,
-    /// auto (CUDA if visible, else CPU), cpu, cuda or cuda:N.
-    #[arg(long, default_value = "auto")]
-    device: String,
-    /// dataset.h5 to train on; required for mnist and cifar10 (as train's --data).
-    #[arg(long)]
-    data: Option<PathBuf>,
     /// Device memory in GB: a pack that cannot fit is refused before training starts
     /// [default: MemAvailable on the CPU; unchecked on CUDA, where libtorch cannot tell].
     #[arg(long)]
     memory_gb: Option<f64>,
-    /// CPU threads for libtorch.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=1024))]
-    threads: i32,
-    /// Continue every run from its checkpoint under --out (the same runs file, the same
-    /// data); runs that failed before stay failed.
-    #[arg(long)]
-    resume: bool,
-    /// Stop after the first checkpoint at or past this update, printing no runs line;
-    /// continue with --resume.
-    #[arg(long)]
-    stop_after: Option<u64>,
-    /// A model whose loss goes non-finite is a result (its run.h5 says `diverged: ...`), not
-    /// a failure: for learning-rate trials, where a rate that diverges has lost.
-    #[arg(long)]
-    diverged_ok: bool,
-    /// On failure, print the whole error chain instead of one line.
-    #[arg(short, long, global = true)]
-    verbose: bool,
+    #[command(flatten)]
+    engine: EngineFlags,
 }
 
 fn main() -> ExitCode {
@@ -153,21 +132,12 @@ fn memory(runs: &Path, memory_gb: f64) -> Result<()> {
 }
 
 fn train_pack(args: PackArgs) -> Result<()> {
-    tch::set_num_threads(args.threads);
+    let engine = &args.engine;
     let (runs, out) = (args.runs.unwrap(), args.out.unwrap());
     let members = Members::read(&runs).map_err(|e| usage(format!("{e:#}")))?;
-    let file = args
-        .data
-        .as_deref()
-        .map(spec::dataset_h5::read_h5)
-        .transpose()?;
     let shared = members.shared();
-    let checked = train::source::check(shared.dataset, file.as_ref(), shared.batch_size);
-    let per_epoch = match &args.data {
-        Some(path) => checked.with_context(|| format!("dataset file {}", path.display()))?,
-        None => checked?,
-    };
-    let device = train::trainer::resolve_device(&args.device)?;
+    let (file, per_epoch) = engine.load_data(shared.dataset, shared.batch_size)?;
+    let device = train::trainer::resolve_device(&engine.device)?;
     train::trainer::device(&device)?;
     if let Some(memory) = memory_bytes(args.memory_gb, &device) {
         members::check_fits(&members, memory)?;
@@ -175,32 +145,16 @@ fn train_pack(args: PackArgs) -> Result<()> {
     let configs: Vec<RunConfig> = members
         .runs
         .iter()
-        .map(|params| RunConfig {
-            params: params.clone(),
-            updates_per_epoch: per_epoch,
-            device: device.clone(),
-            data: args.data.as_ref().map(|p| p.display().to_string()),
-            data_key: args
-                .data
-                .as_deref()
-                .and_then(store::Key::of_entry_file)
-                .map(|k| k.to_string()),
-        })
+        .map(|params| engine.config(params.clone(), per_epoch, &device))
         .collect();
     train::signals::install()?;
-    let options = trainer::Options {
-        resume: args.resume,
-        stop_after: args.stop_after,
-        diverged_ok: args.diverged_ok,
-        export_seed_layout: false,
-        layout: Layout::PerModel,
-    };
+    let options = engine.options(Layout::PerModel, false);
     let Some(outcomes) = trainer::run(&configs, file, &out, options)? else {
         return Ok(());
     };
     let line = spec::protocol::PackLine { runs: outcomes };
     println!("{}", line.format());
-    failures(&line.runs, args.diverged_ok)
+    failures(&line.runs, engine.diverged_ok)
 }
 
 /// The memory a pack may use: --memory-gb, else the CPU's MemAvailable.
