@@ -30,7 +30,7 @@ pub enum Kind {
         pack: Option<usize>,
     },
     /// Learning-rate selection over the trials it reads ([`spec::selection::choose`]), run by
-    /// `paper` itself; writes `selection.json`.
+    /// `train select`; writes `selection.json`.
     Select { selector: Selector, updates: u64 },
     /// `figures render --only <id>`.
     Render {
