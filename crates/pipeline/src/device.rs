@@ -85,9 +85,65 @@ pub fn threads_per_job(jobs: usize) -> usize {
     (cores() / jobs.max(1)).max(1)
 }
 
+/// Refuses, before anything is planned or trained, to put training on `gpus` with trainers that
+/// cannot use them: built without CUDA, or built with it on a machine where no device opens.
+/// What the trainers can do is what `<bin_dir>/train identity` says of itself.
+pub fn preflight(gpus: &Gpus, bin_dir: &std::path::Path) -> anyhow::Result<()> {
+    let output = std::process::Command::new(bin_dir.join("train"))
+        .arg("identity")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    let identity: Option<serde_json::Value> = output
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| serde_json::from_slice(&o.stdout).ok());
+    let Some(identity) = identity else {
+        anyhow::bail!(
+            "cannot ask {} what it can do (`train identity` failed): build it first (`just build`)",
+            bin_dir.join("train").display()
+        );
+    };
+    gpu_refusal(gpus, &identity).map_or(Ok(()), |why| Err(anyhow::anyhow!(why)))
+}
+
+/// Why the trainers that reported `identity` cannot train on `gpus`, if they cannot.
+fn gpu_refusal(gpus: &Gpus, identity: &serde_json::Value) -> Option<String> {
+    let listed = format!("{} x {}", gpus.ids.len(), gpus.name);
+    let cpu_instead = "or pass --gpus 0 to train on the CPU";
+    if identity["cuda"] == true {
+        return None;
+    }
+    if identity["cuda_built"] != true {
+        return Some(format!(
+            "this machine has GPUs ({listed}) but the trainers were built without CUDA: rebuild with \
+             `cargo build --release -p train --features cuda` against a CUDA libtorch (README, GPU), {cpu_instead}"
+        ));
+    }
+    Some(format!(
+        "this machine has GPUs ({listed}) and the trainers link CUDA, but libtorch opens no device \
+         (check the driver with `nvidia-smi` and CUDA_VISIBLE_DEVICES), {cpu_instead}"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gpus_are_refused_to_trainers_that_cannot_use_them() {
+        let h100 = Gpus {
+            ids: vec!["0".into()],
+            name: "NVIDIA H100 80GB HBM3".into(),
+        };
+        let said = |id: &str| gpu_refusal(&h100, &serde_json::from_str(id).unwrap());
+        let cpu_build = said(r#"{"cuda_built": false, "cuda": false}"#).unwrap();
+        assert!(cpu_build.contains("built without CUDA"), "{cpu_build}");
+        assert!(cpu_build.contains("--features cuda") && cpu_build.contains("--gpus 0"));
+        let no_device = said(r#"{"cuda_built": true, "cuda": false}"#).unwrap();
+        assert!(no_device.contains("opens no device"), "{no_device}");
+        assert!(said(r#"{"cuda_built": true, "cuda": true}"#).is_none());
+    }
 
     #[test]
     fn free_memory_is_read_in_mib() {

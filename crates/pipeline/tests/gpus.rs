@@ -71,3 +71,49 @@ fn each_training_run_gets_its_own_gpu() {
         "{status}"
     );
 }
+
+/// A machine whose `nvidia-smi` lists an H100, with this build's real trainers (no CUDA here):
+/// `paper` refuses in one line before anything is planned, stored or trained, naming the fix
+/// and `--gpus 0`; with `--gpus 0` it trains on the CPU.
+#[test]
+fn gpus_the_trainers_cannot_use_are_refused_before_anything_trains() {
+    let Some(sb) = Sandbox::new(&common::tiny()) else {
+        eprintln!("skipped: stage binaries not built");
+        return;
+    };
+    let identity = std::process::Command::new(sb.bins.join("train"))
+        .arg("identity")
+        .output()
+        .unwrap();
+    let identity: serde_json::Value = serde_json::from_slice(&identity.stdout).unwrap();
+    if identity["cuda"] == true {
+        eprintln!("skipped: this build sees a real GPU");
+        return;
+    }
+    let fake_path = sb.dir.path().join("fake-path");
+    std::fs::create_dir_all(&fake_path).unwrap();
+    let smi = fake_path.join("nvidia-smi");
+    std::fs::write(
+        &smi,
+        "#!/bin/sh\necho 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0000)'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&smi, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", fake_path.display(), std::env::var("PATH").unwrap());
+
+    let refused = sb.command(sb.run_args()).env("PATH", &path).output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("1 x NVIDIA H100 80GB HBM3"), "{stderr}");
+    assert!(stderr.contains("built without CUDA"), "{stderr}");
+    assert!(stderr.contains("--gpus 0"), "{stderr}");
+    assert!(!sb.store().exists(), "nothing stored before the refusal");
+    assert!(!sb.out().exists(), "nothing published before the refusal");
+
+    let mut on_cpu = sb.run_args();
+    on_cpu.extend(["--gpus", "0"].map(String::from));
+    let trained = sb.command(on_cpu).env("PATH", &path).output().unwrap();
+    let stdout = succeeded("paper run --gpus 0 beside a fake nvidia-smi", &trained);
+    assert!(stdout.contains("training on the CPU"), "{stdout}");
+}

@@ -21,7 +21,7 @@ pub fn hdf5_version() -> String {
     format!("{major}.{minor}.{patch}")
 }
 
-/// `{"tch", "libtorch", "hdf5", "cpu_kernels", "cuda", "device_classes"}`: `cpu_kernels` is
+/// `{"tch", "libtorch", "hdf5", "cpu_kernels", "cuda_built", "cuda", "device_classes"}`: `cpu_kernels` is
 /// the kernel path `kernels::pin` fixes. A device class is `cpu` or
 /// `cuda:<GPU model>`, as the pipeline keys runs: CUDA's presence comes from libtorch; the
 /// models from `nvidia-smi -L` (libtorch names no devices), `unknown` without it.
@@ -46,6 +46,9 @@ pub fn identity() -> Value {
         "hdf5": hdf5_version(),
         // A string field, so the pipeline keys runs on it (`tool::train_versions`).
         "cpu_kernels": crate::kernels::path(),
+        // Whether libtorch_cuda is linked (the `cuda` feature): with it but no `cuda`, the
+        // build is right and the machine opens no device.
+        "cuda_built": cfg!(feature = "cuda"),
         "cuda": cuda,
         "device_classes": classes,
     })

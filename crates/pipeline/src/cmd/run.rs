@@ -14,6 +14,9 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
     let started = Instant::now();
     let gpus = Gpus::detect(args.gpus);
     // Everything that can be refused is refused before the store or the output is touched.
+    if let Some(gpus) = &gpus {
+        crate::device::preflight(gpus, &Context::default_bin_dir()?)?;
+    }
     let plan = match &args.plan {
         Some(path) => Plan::load(path)?,
         None => env.plan(&args.profile, "quick", gpus.as_ref(), args.pack_size)?,

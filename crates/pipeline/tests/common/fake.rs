@@ -56,7 +56,7 @@ echo "$out"
 /// whole line.
 const PREAMBLE: &str = r#"#!/usr/bin/env bash
 set -euo pipefail
-if [[ "${1:-}" == identity ]]; then echo '{"libtorch":"fake","devices":["cpu"]}'; exit 0; fi
+if [[ "${1:-}" == identity ]]; then echo '{"libtorch":"fake","cuda_built":true,"cuda":true,"devices":["cpu"]}'; exit 0; fi
 all="$*"
 while [[ $# -gt 0 ]]; do
   case $1 in --store|--device|--out|--only|--runs|--width) declare "${1#--}=$2"; shift 2;; *) shift;; esac
