@@ -101,7 +101,11 @@ fn gpus_the_trainers_cannot_use_are_refused_before_anything_trains() {
     std::fs::set_permissions(&smi, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let path = format!("{}:{}", fake_path.display(), std::env::var("PATH").unwrap());
 
-    let refused = sb.command(sb.run_args()).env("PATH", &path).output().unwrap();
+    let refused = sb
+        .command(sb.run_args())
+        .env("PATH", &path)
+        .output()
+        .unwrap();
     assert_eq!(refused.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");

@@ -11,9 +11,9 @@
 //! - `config`: the run config as JSON (same as `config.json`; see ARCHITECTURE.md).
 //! - `device`: the device that ran it, e.g. `cpu` or `cuda:0 (NVIDIA H100 80GB HBM3)`.
 //! - `libtorch`: the tch and libtorch versions, e.g. `tch 0.24.0, libtorch 2.11.0+cu130`.
-//! - `status`: `complete`, or `failed: <reason>`. A file written at a checkpoint while the
-//!   run goes on says `failed: interrupted after step N (continue with --resume)`, which is
-//!   what it is if the process dies before the next checkpoint.
+//! - `status`: `complete`, `failed: <reason>`, or for a learning-rate trial whose loss went
+//!   non-finite `diverged: <reason>`. A run stopped by a signal or `--stop-after` writes
+//!   `failed: interrupted after step N (continue with --resume)`, N its last checkpoint.
 //! - `timing`: JSON `{"updates": N}`, the updates the file covers. Wall-clock seconds are
 //!   not recorded here (they would make two identical runs differ in bytes); `train` writes
 //!   them to `timing.json` beside `run.h5`.

@@ -205,6 +205,8 @@ impl Run {
             }
             clock = Instant::now();
         }
+        // The steps since the last probe, when every model ended early.
+        self.train_s += clock.elapsed().as_secs_f64();
         Ok(true)
     }
 
