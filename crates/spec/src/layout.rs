@@ -32,22 +32,28 @@ pub const STATUS_FAILED: &str = "failed: ";
 /// probe; a selection counts it as error 1.
 pub const STATUS_DIVERGED: &str = "diverged: ";
 
+/// How the reason of a run whose loss went non-finite begins: `non-finite loss at step <s>`,
+/// after `failed: ` or `diverged: `. A pack's resume reads it to tell such a model, which has
+/// no checkpoint of the last round and stays ended, from damage.
+pub const NON_FINITE: &str = "non-finite loss at step ";
+
 /// `failed: <reason>`.
 pub fn failed_status(reason: &str) -> String {
     format!("{STATUS_FAILED}{reason}")
 }
 
-/// The status of a run whose checkpoint of `step` is on disk while it trains on.
+/// The status a run stopped by a signal or `--stop-after` writes, `step` its last checkpoint.
 pub fn interrupted_status(step: u64) -> String {
     failed_status(&format!(
         "interrupted after step {step} (continue with --resume)"
     ))
 }
 
-/// The files a trainer keeps beside `run.h5` while it trains, which `paper` reads to decide
-/// whether a killed stage can resume (names relative to the run's, or the pack's, `--out`).
+/// The files a trainer keeps beside `run.h5` while it trains; `paper` reads the round file to
+/// decide whether a killed pack can resume.
 pub mod checkpoint {
-    /// A single run's checkpoint directory.
+    /// Each model's checkpoint directory, in its run directory: its two slots `a/` and `b/`
+    /// (each a `state.json` and the weights it names) and `raw/`.
     pub const DIR: &str = "checkpoint";
     /// The checkpoint's state, naming its weights file.
     pub const STATE: &str = "state.json";

@@ -1,9 +1,11 @@
-//! The checkpoint directory `<out>/checkpoint/`, from which `--resume` continues a run to
-//! the same history as an uninterrupted one:
+//! One model's checkpoint, from which `--resume` continues it to the same history as an
+//! uninterrupted run. The engine keeps two of them per model, the slots
+//! `<run dir>/checkpoint/{a,b}/` ([`crate::pack::checkpoint`]), each holding:
 //! - `state.json`: step, recording so far, timings and the name of the weights file;
 //! - `weights-step<s>.ot`: every layer's weight and bias (tch's named-tensor archive);
-//! - `raw/step<s>.ot`: raw probe arrays, written once when taken (they are large, so
-//!   they are not kept in memory nor rewritten at each checkpoint).
+//!
+//! and `<run dir>/checkpoint/raw/step<s>.ot`, the raw probe arrays, written once when taken
+//! (they are large, so they are not kept in memory nor rewritten at each checkpoint).
 //!
 //! Each file is written atomically; the weights file is written before the `state.json`
 //! that names it and the old one removed after, so a crash at any point leaves a

@@ -1,5 +1,5 @@
 //! `train`: one training run of the paper's MLP into `<out>/run.h5`, `train select` (a
-//! learning-rate selection from trial runs), `train bench`, or `train identity`. Errors follow `spec::cli`: one line, exit 2 for usage, 1 otherwise.
+//! learning-rate selection from trial runs), `train bench`, or `train identity`. Errors follow `spec::cli`: one line, exit 2 for usage, 3 for a `--resume` with nothing to resume from, 1 otherwise.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,11 +1,12 @@
 //! The run directory `--out`, created only once the inputs have validated, and what a
 //! failed run leaves in it.
 //!
-//! - On start and on `--resume`, temp files that a killed writer left (`.<name>.tmp-<pid>-…`,
+//! - On start and on `--resume` (before a resume is known to be possible: a killed writer's
+//!   files are debris either way), temp files that a killed writer left (`.<name>.tmp-<pid>-…`,
 //!   `store::atomic`'s naming) are removed from the run directory and the checkpoint, so a
 //!   store entry never seals one.
-//! - On failure (an error, a panic or a signal: [`RunDir`] is a drop guard) a consistent
-//!   checkpoint (its `state.json` exists) is kept on purpose for `--resume`, and the error
+//! - On failure (an error, a panic or a signal: [`RunDir`] is a drop guard) a whole checkpoint
+//!   round (`pack-checkpoint.json` names it) is kept on purpose for `--resume`, and the error
 //!   says so; otherwise the checkpoint is removed, and a directory this run created that
 //!   holds no `run.h5` is removed whole. Temp files are removed by their own guards.
 

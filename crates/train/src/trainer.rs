@@ -85,9 +85,9 @@ fn data_bytes(file: Option<&DatasetFile>) -> u64 {
 }
 
 /// Runs `config` on `file` (None: the Shapeset stream and its generated eval sets) into
-/// `options.out`; returns the path of its `run.h5`, complete or (with `diverged_ok`)
-/// diverged. The parameters, the data, the device and the memory a run needs are all checked
-/// before `--out` is created.
+/// `options.out`; returns the path of its `run.h5`: complete, (with `diverged_ok`) diverged,
+/// or (with `stop_after`) interrupted at a checkpoint. The parameters, the data, the device
+/// and the memory a run needs are all checked before `--out` is created.
 pub fn run(config: &RunConfig, file: Option<DatasetFile>, options: &Options) -> Result<PathBuf> {
     let params = &config.params;
     params.validate().map_err(|e| usage(format!("{e:#}")))?;

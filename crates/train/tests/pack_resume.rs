@@ -99,7 +99,12 @@ fn a_stopped_pack_resumes_to_the_bytes_of_an_uninterrupted_one() {
     // Other runs than the checkpoints were made by are refused, and the checkpoints kept.
     let mut other = runs();
     other[1]["lr"] = json!(0.02);
+    let before = common::snapshot(&sliced);
     let refused = train_pack(&other, &sliced, &["--resume"]);
+    assert!(
+        common::snapshot(&sliced) == before,
+        "a refused resume leaves every file as it was"
+    );
     assert_eq!(refused.status.code(), Some(3));
     let message = stderr(&refused);
     assert_eq!(message.trim().lines().count(), 1, "{message}");

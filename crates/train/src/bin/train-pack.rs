@@ -1,6 +1,7 @@
 //! `train-pack`: trains the runs of a `--runs` file as one pack, each into
 //! `<out>/<run name>/` exactly as `train` would write it; `train-pack bench`;
-//! `train-pack memory`. Errors follow `spec::cli`: one line, exit 2 for usage, 1 otherwise.
+//! `train-pack memory`. Errors follow `spec::cli`: one line, exit 2 for usage,
+//! 3 for a `--resume` with nothing to resume from, 1 otherwise.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -115,7 +115,8 @@ impl Slots {
     }
 
     /// The state of `round` with its weights put into `model`, or None when this model has
-    /// no checkpoint of that round (it failed before it). The other slot, older, is cleared.
+    /// no checkpoint of that round (it ended before it). Reads only: a refused resume leaves
+    /// the directory as it found it ([`Slots::clear_older`] once the resume is certain).
     pub fn load(&mut self, round: Round, model: &mut Mlp) -> Result<Option<State>> {
         let slot = &self.slots[round.slot];
         match slot.saved_step() {
@@ -125,8 +126,12 @@ impl Slots {
             _ => return Ok(None),
         }
         let state = slot.load(model)?;
-        self.slots[1 - round.slot].remove()?;
         self.weights_files[round.slot] = state.weights_file.clone();
         Ok(Some(state))
+    }
+
+    /// Removes the slot older than `round`'s, which the next round overwrites.
+    pub fn clear_older(&self, round: Round) -> Result<()> {
+        self.slots[1 - round.slot].remove()
     }
 }

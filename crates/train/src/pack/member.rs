@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use spec::layout::{failed_status, STATUS_DIVERGED, STATUS_FAILED};
+use spec::layout::{failed_status, NON_FINITE, STATUS_DIVERGED, STATUS_FAILED};
 use spec::recording::Recording;
 use spec::run_h5::{export_seed_layout, write_run_h5, RunInfo};
 use spec::RunConfig;
@@ -53,6 +53,15 @@ impl Member {
                 .with_context(|| format!("cannot create {}", out.display()))?;
             if checkpoint.dir().exists() {
                 checkpoint.remove()?;
+            }
+            // An earlier run's outputs must not stand beside this run's config.
+            for old in ["run.h5", "timing.json"] {
+                match std::fs::remove_file(out.join(old)) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    done => {
+                        done.with_context(|| format!("cannot remove {old} in {}", out.display()))?
+                    }
+                }
             }
         }
         Ok(Member {
@@ -125,7 +134,7 @@ impl Member {
     /// that is a result (`diverged_ok`), else `failed: …`. The checkpoint goes: resuming
     /// from it would diverge again.
     pub fn diverge(&mut self, step: u64, diverged_ok: bool) -> Result<()> {
-        let reason = format!("non-finite loss at step {step}");
+        let reason = format!("{NON_FINITE}{step}");
         let status = match diverged_ok {
             true => format!("{STATUS_DIVERGED}{reason}"),
             false => failed_status(&reason),
@@ -136,7 +145,8 @@ impl Member {
         Ok(())
     }
 
-    /// The complete run.h5 (and the seed layout when asked), timing.json, and no checkpoint.
+    /// The complete run.h5 (and the seed layout when asked) and timing.json; the caller removes
+    /// the checkpoint once every model is finished.
     pub fn finish(
         &self,
         step: u64,
@@ -154,7 +164,6 @@ impl Member {
                 |s| self.checkpoint.load_raw(s, hidden),
             )?;
         }
-        self.checkpoint.remove()?;
         let t = self.timing;
         let timing = serde_json::json!({
             "train_s": train_s,
@@ -176,7 +185,7 @@ impl Member {
         let reason = status
             .strip_prefix(STATUS_FAILED)
             .or_else(|| status.strip_prefix(STATUS_DIVERGED))?;
-        reason.starts_with("non-finite").then_some(status)
+        reason.starts_with(NON_FINITE).then_some(status)
     }
 
     /// The last line this model's end gives on stderr: its final errors, or how it ended.

@@ -129,6 +129,10 @@ fn resume(pack: &PackMlp, members: &mut [Member], out: &Path) -> Result<(u64, f6
             round.step
         )
     })?;
+    // The resume is certain: only now does anything under `out` change.
+    for member in members.iter().filter(|m| m.training()) {
+        member.slots.clear_older(round)?;
+    }
     Ok((round.step, train_s, 1 - round.slot))
 }
 
@@ -173,7 +177,12 @@ impl Run {
             }
             // The one host read of the running losses: the finite checks and train losses.
             let totals = Vec::<f64>::try_from(&loss_sums).context("reading the losses")?;
-            self.end_non_finite(&totals)?;
+            if totals.iter().any(|t| !t.is_finite()) {
+                // A diverged model's run.h5 write is storage, not SGD.
+                self.train_s += clock.elapsed().as_secs_f64();
+                self.end_non_finite(&totals)?;
+                clock = Instant::now();
+            }
             if !probe_now {
                 continue;
             }
@@ -241,9 +250,12 @@ impl Run {
     /// The error of a run stopped by `signal`, after recording where it can resume from.
     fn interrupted(&self, signal: &str) -> anyhow::Error {
         let written = self.write_interrupted();
-        let resumable = match self.checkpointed {
-            Some(step) => format!(" (continue with --resume, from the checkpoint of step {step})"),
-            None => String::new(),
+        // `train` adds where its checkpoint is kept (`RunDir::kept_note`).
+        let resumable = match (self.checkpointed, self.options.layout) {
+            (Some(step), Layout::PerModel) => {
+                format!(" (continue with --resume, from the checkpoint of step {step})")
+            }
+            _ => String::new(),
         };
         let err = anyhow::anyhow!("interrupted by {signal} at step {}{resumable}", self.step);
         match written {
@@ -305,6 +317,8 @@ impl Run {
         let pack_size = self.members.len();
         let clock = Instant::now();
         let mut outcomes = Vec::new();
+        // Every complete run.h5 is written before any checkpoint goes: a kill in between
+        // leaves a round that every model can still resume from.
         for member in &self.members {
             let status = match &member.ended {
                 Some(ended) => ended.clone(),
@@ -321,6 +335,9 @@ impl Run {
             });
         }
         Round::remove(&self.out)?;
+        for member in &self.members {
+            member.checkpoint.remove()?;
+        }
         // A single run that failed says so in its one error line, and nothing else.
         let failed = |o: &Outcome| o.status.starts_with(spec::layout::STATUS_FAILED);
         if self.options.layout == Layout::PerModel || !outcomes.iter().any(failed) {
