@@ -59,7 +59,7 @@ impl Member {
                 match std::fs::remove_file(out.join(old)) {
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     done => {
-                        done.with_context(|| format!("cannot remove {old} in {}", out.display()))?
+                        done.with_context(|| format!("cannot remove {old} in {}", out.display()))?;
                     }
                 }
             }
