@@ -17,11 +17,6 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// A run's pack shape (`spec::RunParams::pack_shape`, the one definition of what a pack may mix).
-pub fn shape(run: &RunParams) -> String {
-    run.pack_shape()
-}
-
 /// How big packs are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PackSize {
@@ -53,7 +48,7 @@ impl PackSize {
     pub fn sizes(&self, runs: &[&RunParams], bin_dir: &Path) -> Result<BTreeMap<String, usize>> {
         let mut sizes = BTreeMap::new();
         for run in runs {
-            let shape = shape(run);
+            let shape = run.pack_shape();
             if sizes.contains_key(&shape) {
                 continue;
             }
@@ -114,7 +109,7 @@ fn max_models(run: &RunParams, memory: u64, bin_dir: &Path) -> Result<usize> {
 }
 
 impl Plan {
-    /// Groups final runs into packs ([`crate::packing::shape`]): runs of one shape, in plan
+    /// Groups final runs into packs ([`RunParams::pack_shape`]): runs of one shape, in plan
     /// order, `size(run)` at a time; a pack of one stays a single run. Learning-rate trials
     /// always train alone. A packed run's tool is `train-pack`, so its key names that engine.
     pub fn pack(mut self, size: impl Fn(&RunParams) -> usize) -> Result<Plan> {
@@ -128,7 +123,7 @@ impl Plan {
             if *lr == Lr::Trial {
                 continue;
             }
-            let slot = filling.entry(crate::packing::shape(run)).or_insert((i, 0));
+            let slot = filling.entry(run.pack_shape()).or_insert((i, 0));
             if slot.1 == size(run).max(1) {
                 *slot = (i, 0);
             }
@@ -198,8 +193,11 @@ mod tests {
     #[test]
     fn seeds_inits_and_rates_share_a_shape_widths_do_not() {
         let a = run(0, Init::Standard, 0.1, 32);
-        assert_eq!(shape(&a), shape(&run(3, Init::Normalized, 0.01, 32)));
-        assert_ne!(shape(&a), shape(&run(0, Init::Standard, 0.1, 64)));
+        assert_eq!(
+            a.pack_shape(),
+            run(3, Init::Normalized, 0.01, 32).pack_shape()
+        );
+        assert_ne!(a.pack_shape(), run(0, Init::Standard, 0.1, 64).pack_shape());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::cli::{Cli, Command, ProfileArgs};
 use crate::device::{threads_per_job, Gpus};
 use crate::exec::{Context, Scope};
 use crate::manifest::Manifest;
-use crate::packing::{self, PackSize};
+use crate::packing::PackSize;
 use crate::plan::{Kind, Plan};
 use crate::profile::Profile;
 use crate::tool::{find_repo_root, identities, train_versions, Runtime};
@@ -109,7 +109,7 @@ impl Env {
             })
             .collect();
         let sizes = packing.sizes(&runs, &Context::default_bin_dir()?)?;
-        plan.pack(|run| sizes[&packing::shape(run)])
+        plan.pack(|run| sizes[&run.pack_shape()])
     }
 
     /// The profile is read and validated before anything else (tool identities, the store), so
