@@ -60,6 +60,10 @@
           CMAKE = "${pkgs.cmake}/bin/cmake";
           # Tells scripts/setup that libtorch, cmake and h5py come from this shell.
           XAVIER_NIX_SHELL = if libtorch.cuda then "cuda" else "cpu";
+          # What scripts/setup and `just build` read: in .#cuda, `just build` adds
+          # --features train/cuda (train and train-pack link libtorch_cuda); in the default
+          # shell it never does, even on a GPU machine (its libtorch has no CUDA libraries).
+          XAVIER_CUDA = if libtorch.cuda then "1" else "0";
         };
     in
     {
@@ -70,7 +74,7 @@
 
       devShells = forAllSystems (system: pkgs: {
         default = shellFor pkgs self.packages.${system}.libtorch;
-        # `nix develop .#cuda`; then `cargo build --release -p train --features cuda`.
+        # `nix develop .#cuda`; then `just build` (it adds --features train/cuda).
         # The GPU driver's libcuda.so.1 comes from the host (/run/opengl-driver/lib on NixOS).
         cuda = shellFor pkgs self.packages.${system}.libtorch-cuda;
       });

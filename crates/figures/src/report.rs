@@ -8,7 +8,7 @@ use crate::paper;
 use crate::runs::Catalog;
 use crate::verdict::{Assessment, Finding, Verdict};
 use anyhow::{Context, Result};
-use spec::{Dataset, FigureId, PAPER_DEPTH};
+use spec::{Dataset, FigureId, Selector, PAPER_DEPTH};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -123,18 +123,27 @@ fn runs_section(md: &mut String, catalog: &Catalog) {
     }
 }
 
-/// Differences visible in the runs themselves: shorter training, other sizes, one seed,
-/// datasets not run.
+/// Differences visible in the runs themselves: how the learning rates were set, shorter
+/// training, other sizes, one seed, datasets not run. Each line is read from what ran, so it
+/// cannot contradict the profile.
 pub fn detected_deviations(catalog: &Catalog) -> Vec<String> {
-    let mut found = Vec::new();
+    let mut found = rate_deviations(catalog);
     let runs: Vec<_> = catalog.runs().collect();
-    let max_updates = runs.iter().map(|r| r.params().updates).max().unwrap_or(0);
-    if max_updates < paper::PAPER_UPDATES {
-        found.push(format!(
-            "Training is shorter than the paper's: at most {max_updates} updates per run vs about {} \
-             (the paper picked learning rates after 5M updates).",
-            paper::PAPER_UPDATES
-        ));
+    for dataset in Dataset::ALL {
+        let updates = runs
+            .iter()
+            .filter(|r| r.params().dataset == dataset)
+            .map(|r| r.params().updates)
+            .max();
+        let paper = paper::paper_updates(dataset);
+        if let Some(updates) = updates.filter(|&u| u < paper) {
+            found.push(format!(
+                "{}: training is shorter than the paper's: at most {updates} updates per run vs \
+                 {paper} ({}).",
+                dataset.title(),
+                paper::paper_updates_source(dataset)
+            ));
+        }
     }
     let widths: Vec<usize> = dedup(runs.iter().map(|r| r.params().width));
     if widths.iter().any(|&w| w != paper::PAPER_WIDTH) {
@@ -151,7 +160,7 @@ pub fn detected_deviations(catalog: &Catalog) -> Vec<String> {
         ));
     }
     if catalog.selectors().any(|s| catalog.seeds(s).len() < 2) {
-        found.push("Some configurations have a single seed: no significance test for them.".into());
+        found.push("Some configurations have a single seed: no test over seeds for them.".into());
     }
     for dataset in Dataset::ALL {
         if !catalog
@@ -165,6 +174,40 @@ pub fn detected_deviations(catalog: &Catalog) -> Vec<String> {
         }
     }
     found
+}
+
+/// How the final runs' learning rates were set, from the runs: selected on validation error
+/// where trials exist, fixed by the profile where none do.
+pub fn rate_deviations(catalog: &Catalog) -> Vec<String> {
+    let (selected, fixed): (Vec<&Selector>, Vec<&Selector>) = catalog
+        .selectors()
+        .partition(|s| !catalog.trials(s).is_empty());
+    let mut lines = Vec::new();
+    if !selected.is_empty() {
+        let updates = dedup(
+            selected
+                .iter()
+                .flat_map(|s| catalog.trials(s))
+                .map(|r| r.params().updates),
+        );
+        lines.push(format!(
+            "Learning rates of {} configuration(s) were chosen on validation error after \
+             learning-rate trials of {updates:?} updates, one rate per activation shared by its \
+             initializations (so that inits compare at equal rates), where the paper tuned each \
+             configuration after {} updates (§2.3). See lr-select.",
+            selected.len(),
+            paper::PAPER_SELECTION_UPDATES
+        ));
+    }
+    if !fixed.is_empty() {
+        let names: Vec<String> = fixed.iter().map(ToString::to_string).collect();
+        lines.push(format!(
+            "Learning rates of {} were fixed by the profile, not tuned on validation error as in \
+             the paper.",
+            names.join(", ")
+        ));
+    }
+    lines
 }
 
 fn dedup<T: Ord>(values: impl Iterator<Item = T>) -> Vec<T> {

@@ -164,6 +164,88 @@ pub fn error_interval(errors: &[f64], n_test: u64, alpha: f64) -> Option<Interva
     }
 }
 
+/// A paired comparison over seeds: the per-seed differences `first - second` and what they
+/// support. The seed is the unit of replication, so this (not McNemar's test on pooled test
+/// examples) is the test of "A is better than B".
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedTest {
+    pub differences: Vec<f64>,
+    pub mean: f64,
+    /// The level-`1 - alpha` t interval of the mean difference (n - 1 df).
+    pub interval: Interval,
+    /// Two-sided p of the paired t test (scipy's `ttest_1samp(d, 0)`).
+    pub t_p: f64,
+    /// Two-sided p of the exact sign-flip test: the share of the 2^n sign patterns whose
+    /// |mean| reaches the observed one. It cannot go below 2 / 2^n.
+    pub sign_flip_p: f64,
+}
+
+/// The paired test of `differences` (at least two, finite); `None` otherwise.
+pub fn seed_test(differences: &[f64], alpha: f64) -> Option<SeedTest> {
+    let n = differences.len();
+    if n < 2 || differences.iter().any(|d| !d.is_finite()) {
+        return None;
+    }
+    let m = mean(differences);
+    let se = sample_std(differences) / (n as f64).sqrt();
+    let half = t_quantile(alpha, n as f64 - 1.0) * se;
+    let t = if se > 0.0 {
+        m / se
+    } else if m == 0.0 {
+        f64::NAN
+    } else {
+        m.signum() * f64::INFINITY
+    };
+    Some(SeedTest {
+        differences: differences.to_vec(),
+        mean: m,
+        interval: Interval {
+            low: m - half,
+            high: m + half,
+        },
+        t_p: two_sided_p(t, n as f64 - 1.0),
+        sign_flip_p: sign_flip_p(differences),
+    })
+}
+
+/// Exact two-sided sign-flip p (up to 20 seeds: 2^20 patterns).
+fn sign_flip_p(differences: &[f64]) -> f64 {
+    let n = differences.len().min(20);
+    let observed = mean(&differences[..n]).abs();
+    let patterns = 1u64 << n;
+    let reached = (0..patterns)
+        .filter(|bits| {
+            let sum: f64 = (0..n)
+                .map(|i| {
+                    if bits >> i & 1 == 1 {
+                        -differences[i]
+                    } else {
+                        differences[i]
+                    }
+                })
+                .sum();
+            (sum / n as f64).abs() >= observed - 1e-12
+        })
+        .count();
+    reached as f64 / patterns as f64
+}
+
+/// The seeds a paired t test at two-sided level `alpha` needs to detect a mean difference of
+/// `gap` with power `power`, when the per-seed differences have standard deviation `sd`: the
+/// smallest n with (t_{alpha/2, n-1} + t_{1-power, n-1}) sd / sqrt(n) <= gap (the usual
+/// t-approximation to the noncentral t; within one seed of scipy's exact power). `None`
+/// above 10,000 seeds or without a spread.
+pub fn seeds_needed(gap: f64, sd: f64, alpha: f64, power: f64) -> Option<usize> {
+    if !(gap.abs() > 0.0 && sd.is_finite() && sd > 0.0) {
+        return None;
+    }
+    (2..=10_000usize).find(|&n| {
+        let df = n as f64 - 1.0;
+        let needed = t_quantile(alpha, df) + t_quantile(2.0 * (1.0 - power), df);
+        needed * sd / (n as f64).sqrt() <= gap.abs()
+    })
+}
+
 /// I_x(a, b), the regularized incomplete beta function.
 pub fn regularized_beta(x: f64, a: f64, b: f64) -> f64 {
     if x <= 0.0 {
@@ -338,5 +420,68 @@ mod tests {
         close(ci.high, 0.17812905524968917, "interval high");
         let one = error_interval(&[0.1564], 10_000, 0.05).unwrap();
         close(one.low, 0.1493315617623092, "one seed low");
+    }
+
+    /// Values computed once with scipy 1.17.1 (`ttest_1samp`, `t.ppf`, an exhaustive sign
+    /// flip, and the noncentral t for the power).
+    #[test]
+    fn seed_tests_match_scipy() {
+        let close = |a: f64, b: f64, what: &str| {
+            assert!(
+                (a - b).abs() <= 1e-9 * b.abs().max(1e-12),
+                "{what}: {a} vs scipy {b}"
+            );
+        };
+        for (d, p, low, high, flips) in [
+            (
+                vec![-1.2, -0.8, -1.5],
+                0.028901085168739814,
+                -2.0390671601801795,
+                -0.2942661731531542,
+                2.0 / 8.0,
+            ),
+            (
+                vec![-0.3, 0.2, -0.1, -0.4, -0.2],
+                0.1951379175860535,
+                -0.44585251909870227,
+                0.12585251909870224,
+                8.0 / 32.0,
+            ),
+            (
+                vec![0.5, -0.5, 0.1],
+                0.9191547916545557,
+                -1.2169885625418218,
+                1.2836552292084886,
+                1.0,
+            ),
+            (
+                vec![-2.0, -2.5, -1.8, -2.2, -2.1, -1.9],
+                5.050124763474597e-06,
+                -2.343937314514563,
+                -1.8227293521521035,
+                2.0 / 64.0,
+            ),
+        ] {
+            let t = seed_test(&d, 0.05).unwrap();
+            close(t.t_p, p, &format!("t p {d:?}"));
+            close(t.interval.low, low, &format!("low {d:?}"));
+            close(t.interval.high, high, &format!("high {d:?}"));
+            assert_eq!(t.sign_flip_p, flips, "{d:?}");
+        }
+        assert_eq!(seed_test(&[1.0], 0.05), None, "one seed: no test");
+        // scipy's exact noncentral-t answers: 3, 24, 10, 5 seeds.
+        for (gap, sd, exact) in [
+            (11.55, 3.0, 3),
+            (0.12, 0.2, 24),
+            (1.0, 1.0, 10),
+            (2.0, 1.0, 5),
+        ] {
+            let n = seeds_needed(gap, sd, 0.05, 0.8).unwrap();
+            assert!(
+                n.abs_diff(exact) <= 1,
+                "gap {gap} sd {sd}: {n} vs scipy {exact}"
+            );
+        }
+        assert_eq!(seeds_needed(1.0, 0.0, 0.05, 0.8), None);
     }
 }

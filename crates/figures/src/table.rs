@@ -9,13 +9,19 @@
 //!   something (half-width at most [`INFORMATIVE_HALF_WIDTH`] of the paper's value), else
 //!   "inconclusive". A wide interval that happens to contain the paper's value is never
 //!   counted as agreement.
-//! - Normalized vs standard init, per activation and dataset: McNemar's exact test on the
-//!   test examples, paired by seed (`paired::Passes::paired`).
+//! - Each cell's nets must have left chance (`gate`) to be compared with the paper: a net at
+//!   chance agrees with any value an untrained net would.
+//! - Normalized vs standard init, per activation and dataset: the paired test over seeds
+//!   (`compare`, at equal rates, gated on chance), with McNemar's test on the pooled test
+//!   examples beside it as a statement about these trained networks only.
 //! - Each cell's learning rate, and whether it was selected on validation or fixed by the
 //!   profile ([`Rate`]).
 
 use crate::aggregate::{final_errors, FinalError};
+use crate::compare::{compare, p_value, power_line, Comparison, Outcome, SEED_ALPHA};
+use crate::figs::error_curves::paper_gap;
 use crate::figs::lr_select::{grid, Rate, RATE_LEGEND};
+use crate::gate::{chance, Chance, MARGIN_PTS};
 use crate::paired::{interval, PairedTest, Passes};
 use crate::paper;
 use crate::runs::Catalog;
@@ -29,8 +35,6 @@ use std::path::{Path, PathBuf};
 
 /// The interval's two-sided level: 95%.
 pub const INTERVAL_ALPHA: f64 = 0.05;
-/// Significance level of the paired init comparisons.
-pub const PAIRED_ALPHA: f64 = 0.005;
 /// An interval counts as informative when its half-width is at most this fraction of the
 /// paper's value: ±4 points around Shapeset's ~16%, ±0.4 around MNIST's ~1.7%.
 pub const INFORMATIVE_HALF_WIDTH: f64 = 0.25;
@@ -47,6 +51,8 @@ pub enum VsPaper {
     Differs,
     /// The paper's value is inside an interval too wide to tell.
     Inconclusive,
+    /// Our nets have not left chance: whatever the interval, not compared.
+    AtChance,
 }
 
 impl VsPaper {
@@ -58,6 +64,7 @@ impl VsPaper {
             VsPaper::Consistent => "consistent",
             VsPaper::Differs => "differs",
             VsPaper::Inconclusive => "inconclusive",
+            VsPaper::AtChance => "at chance, not compared",
         }
     }
 }
@@ -71,6 +78,10 @@ pub struct Cell {
     pub interval: Option<Interval>,
     /// The final runs' learning rate and how it was set; None when not run.
     pub rate: Option<Rate>,
+    /// Where the nets stand against chance; None without final test passes.
+    pub chance: Option<Chance>,
+    /// (seed, final test error %) of every seed, lowest seed first.
+    pub seed_errors: Vec<(u64, f64)>,
 }
 
 impl Cell {
@@ -84,6 +95,9 @@ impl Cell {
         let Some(interval) = self.interval else {
             return VsPaper::NoInterval;
         };
+        if !self.chance.is_some_and(|c| c.left()) {
+            return VsPaper::AtChance;
+        }
         let half_width = (interval.high - interval.low) / 2.0;
         if !interval.contains(paper) {
             VsPaper::Differs
@@ -94,11 +108,11 @@ impl Cell {
         }
     }
 
-    /// Whether every seed trained as long as the paper's runs.
+    /// Whether every seed trained as long as the paper's runs on this dataset.
     pub fn at_paper_scale(&self) -> bool {
         self.ours
             .as_ref()
-            .is_some_and(|o| o.updates >= paper::PAPER_UPDATES)
+            .is_some_and(|o| o.updates >= paper::paper_updates(self.selector.dataset))
     }
 }
 
@@ -108,8 +122,13 @@ pub struct InitComparison {
     pub activation: Activation,
     pub standard: FinalError,
     pub normalized: FinalError,
-    /// `only_first`: examples only the normalized net got right.
-    pub test: Option<PairedTest>,
+    /// The final runs' learning rates: one number when equal, "normalized / standard" else.
+    pub lr: String,
+    /// Normalized against standard, over seeds (the test of the configurations).
+    pub comparison: Comparison,
+    /// McNemar on the pooled test examples (`only_first`: only the normalized net right):
+    /// about these trained networks only.
+    pub mcnemar: Option<PairedTest>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -147,12 +166,17 @@ impl Table1 {
                         low: 100.0 * i.low,
                         high: 100.0 * i.high,
                     });
+                let seed_errors = passes.of(&selector)?.map_or_else(Vec::new, |p| {
+                    p.iter().map(|s| (s.seed, 100.0 * s.error())).collect()
+                });
                 row.push(Cell {
                     selector,
                     ours: find(&selector),
                     paper: paper::table1_error(&selector),
                     interval,
                     rate: Rate::of(catalog, &selector)?,
+                    chance: chance(&mut passes, &selector)?,
+                    seed_errors,
                 });
             }
             rows.push(row);
@@ -167,13 +191,22 @@ impl Table1 {
                 else {
                     continue;
                 };
-                let test = passes.paired(&normalized, &standard)?;
+                let both = [normalized, standard];
+                let rate =
+                    |s: &Selector| catalog.seeds(s).first().map_or(f64::NAN, |r| r.params().lr);
+                let (rate_n, rate_s) = (rate(&normalized), rate(&standard));
                 comparisons.push(InitComparison {
                     dataset,
                     activation,
+                    lr: if rate_n == rate_s {
+                        rate_n.to_string()
+                    } else {
+                        format!("{rate_n} / {rate_s}")
+                    },
                     standard: standard_error,
                     normalized: normalized_error,
-                    test,
+                    comparison: compare(&mut passes, &normalized, &standard, &both)?,
+                    mcnemar: passes.paired(&normalized, &standard)?,
                 });
             }
         }
@@ -191,13 +224,15 @@ impl Table1 {
              [the 95% interval for the configuration's test error] (exact binomial over the test \
              examples with one seed; with more, seed variance plus binomial variance, t with \
              n - 1 df), n = seeds, updates per seed, and the learning rate: {RATE_LEGEND}. \
-             Against the paper's value: **consistent** \
-             when it lies inside an interval whose half-width is at most {:.0}% of it; \
-             **differs** when it lies outside; **inconclusive** when it lies inside a wider one. \
-             Runs shorter than the paper's {} updates compare a shorter training with the \
-             paper's: the word is then followed by *(short)*.\n\n",
+             Against the paper's value, only for nets that left chance (the interval's upper \
+             end at least {MARGIN_PTS} points below the test set's majority-class error; \
+             otherwise **at chance, not compared**): **consistent** when it lies inside an \
+             interval whose half-width is at most {:.0}% of it; **differs** when it lies \
+             outside; **inconclusive** when it lies inside a wider one. Runs shorter than the \
+             paper's on that dataset ({}) compare a shorter training with the paper's: the \
+             word is then followed by *(short)*. Each seed's error is in table1.csv.\n\n",
             INFORMATIVE_HALF_WIDTH * 100.0,
-            paper::PAPER_UPDATES
+            scales()
         );
         md.push_str("| activation |");
         for d in Dataset::ALL {
@@ -222,52 +257,41 @@ impl Table1 {
     fn comparisons_markdown(&self) -> String {
         let mut md = format!(
             "\n## Normalized vs standard initialization\n\n\
-             McNemar's exact two-sided test on the test examples, paired by seed (the same \
-             examples, the same seed): *only N* counts the examples only the normalized net \
-             classified correctly, *only S* those only the standard one did, summed over the \
-             seeds both ran. A difference is called at p < {PAIRED_ALPHA}; \"no significant \
-             difference\" is not evidence that the two are equal.\n\n"
+             The test is over seeds, the unit of replication: the per-seed differences of final \
+             test error (normalized - standard, paired by seed), by a paired t test at p < \
+             {SEED_ALPHA} (the exact sign-flip p beside it), with the 95% interval of the mean \
+             difference. It is made only between nets trained at the same learning rate that \
+             both left chance. McNemar's exact test on the test examples, pooled over the seeds \
+             both ran (*only N*, *only S*: examples only the normalized, only the standard net \
+             classified correctly), is a statement about these trained networks, not about the \
+             initializations. \"no significant difference\" is not evidence that the two are \
+             equal.\n\n"
         );
         if self.comparisons.is_empty() {
             md.push_str("No activation was run with both initializations.\n");
             return md;
         }
         md.push_str(
-            "| dataset | activation | standard | normalized | difference | only N | only S | seeds | p | verdict |\n",
+            "| dataset | activation | lr | standard | normalized | difference [95%] | seeds | t p | sign-flip p | over seeds | McNemar (these nets): only N / only S, p |\n",
         );
-        md.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
+        md.push_str("|---|---|---:|---:|---:|---|---:|---:|---:|---|---|\n");
         for c in &self.comparisons {
-            let (s, n) = (c.standard.error_pct, c.normalized.error_pct);
-            let (only_n, only_s, seeds, p, verdict) = match c.test {
-                Some(t) => (
-                    t.only_first.to_string(),
-                    t.only_second.to_string(),
-                    t.seeds.to_string(),
-                    format!("{:.2e}", t.p),
-                    if t.p >= PAIRED_ALPHA {
-                        "no significant difference"
-                    } else if t.only_first > t.only_second {
-                        "normalized better"
-                    } else {
-                        "normalized worse"
-                    },
-                ),
-                None => {
-                    let dash = || "–".to_string();
-                    (dash(), dash(), dash(), dash(), "no paired predictions")
-                }
-            };
-            let _ = writeln!(
-                md,
-                "| {} | {} | {:.2} (n={}) | {:.2} (n={}) | {:+.2} | {only_n} | {only_s} | {seeds} | {p} | {verdict} |",
-                c.dataset.title(),
-                c.activation.title(),
-                s.mean,
-                s.n,
-                n.mean,
-                n.n,
-                n.mean - s.mean
-            );
+            md.push_str(&comparison_row(c));
+        }
+        let notes: Vec<String> = self
+            .comparisons
+            .iter()
+            .flat_map(|c| {
+                let gap = paper_gap(&c.comparison.first, &c.comparison.second);
+                let why = (c.comparison.test.is_none()).then(|| c.comparison.lines.join("; "));
+                why.into_iter().chain(power_line(&c.comparison, gap))
+            })
+            .collect();
+        if !notes.is_empty() {
+            md.push('\n');
+            for note in notes {
+                let _ = writeln!(md, "- {note}");
+            }
         }
         md
     }
@@ -297,6 +321,8 @@ impl Table1 {
             column::LR => cells.iter().map(|(c, _)| c.rate.as_ref().map(|r| r.lr)).collect::<Vec<_>>(),
             column::LR_SET => cells.iter().map(|(c, _)| c.rate.as_ref().map(Rate::how)).collect::<Vec<_>>(),
             column::LR_GRID => cells.iter().map(|(c, _)| lr_grid(c)).collect::<Vec<_>>(),
+            column::LEFT_CHANCE => cells.iter().map(|(c, _)| c.chance.map(|x| x.left())).collect::<Vec<_>>(),
+            column::TEST_ERROR_PCT_BY_SEED => cells.iter().map(|(c, _)| by_seed(c)).collect::<Vec<_>>(),
         )?;
         Ok(frame)
     }
@@ -318,6 +344,63 @@ impl Table1 {
             .with_context(|| format!("writing {}", csv.display()))?;
         Ok(vec![md, csv])
     }
+}
+
+/// "0:12.31 1:13.02 2:12.80": each seed's final test error (%).
+fn by_seed(cell: &Cell) -> String {
+    let words: Vec<String> = cell
+        .seed_errors
+        .iter()
+        .map(|(seed, e)| format!("{seed}:{e:.2}"))
+        .collect();
+    words.join(" ")
+}
+
+/// "Shapeset-3x2 2500000, MNIST 5000000, ...": the paper's length per dataset.
+fn scales() -> String {
+    let words: Vec<String> = Dataset::ALL
+        .iter()
+        .map(|&d| format!("{} {} updates", d.title(), paper::paper_updates(d)))
+        .collect();
+    words.join(", ")
+}
+
+/// One row of the normalized-vs-standard table.
+fn comparison_row(c: &InitComparison) -> String {
+    let (s, n) = (c.standard.error_pct, c.normalized.error_pct);
+    let dash = || "–".to_string();
+    let (difference, seeds, t_p, flip_p) = match &c.comparison.test {
+        Some(t) => (
+            format!(
+                "{:+.2} [{:+.2}, {:+.2}]",
+                t.mean, t.interval.low, t.interval.high
+            ),
+            t.differences.len().to_string(),
+            p_value(t.t_p),
+            format!("{:.3}", t.sign_flip_p),
+        ),
+        None => (format!("{:+.2}", n.mean - s.mean), dash(), dash(), dash()),
+    };
+    let verdict = match c.comparison.outcome {
+        Outcome::Better => "normalized better",
+        Outcome::Worse => "normalized worse",
+        Outcome::NoDifference => "no significant difference",
+        Outcome::AtChance => "not tested: a net at chance",
+        Outcome::Untestable => "no test (see below)",
+    };
+    let mcnemar = c.mcnemar.map_or_else(dash, |t| {
+        format!("{} / {}, p = {:.2e}", t.only_first, t.only_second, t.p)
+    });
+    let lr = &c.lr;
+    format!(
+        "| {} | {} | {lr} | {:.2} (n={}) | {:.2} (n={}) | {difference} | {seeds} | {t_p} | {flip_p} | {verdict} | {mcnemar} |\n",
+        c.dataset.title(),
+        c.activation.title(),
+        s.mean,
+        s.n,
+        n.mean,
+        n.n,
+    )
 }
 
 /// The rates a cell's trials tried, highest first, space-separated ("0.1 0.03 0.01"); None

@@ -65,6 +65,80 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// One part of a claim, as its rule judged it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Pass,
+    Fail,
+    /// The gate was closed (a net at chance) or the run is too short for the part.
+    NotAtScale,
+    /// No test was possible on these runs (no predictions, different rates, one seed).
+    Untested,
+    /// The runs the part needs are not in this profile.
+    NotRun,
+}
+
+impl Part {
+    /// The conjunction of `parts` (a claim about all of them): fails when one fails, passes
+    /// when all pass, else the first reason it could not be tested (scale before the rest).
+    pub fn all(parts: &[Part]) -> Part {
+        if parts.contains(&Part::Fail) {
+            Part::Fail
+        } else if !parts.is_empty() && parts.iter().all(|&p| p == Part::Pass) {
+            Part::Pass
+        } else if parts.contains(&Part::NotAtScale) {
+            Part::NotAtScale
+        } else if parts.contains(&Part::Untested) {
+            Part::Untested
+        } else {
+            Part::NotRun
+        }
+    }
+}
+
+/// The verdict of a claim from its parts: reproduced when every part passed; partially when
+/// some passed (the others failed or could not be tested); not reproduced when a
+/// tested part failed and none passed; else "not tested at this scale" when a part was gated
+/// by scale, "not tested" when none could be tested, "not run" when nothing ran.
+pub fn combine(parts: &[Part]) -> Verdict {
+    let count = |p: Part| parts.iter().filter(|&&x| x == p).count();
+    let (pass, fail) = (count(Part::Pass), count(Part::Fail));
+    if pass > 0 && pass == parts.len() {
+        Verdict::Reproduced
+    } else if pass > 0 {
+        Verdict::Partial
+    } else if fail > 0 {
+        Verdict::NotReproduced
+    } else if count(Part::NotAtScale) > 0 {
+        Verdict::NotTestedAtScale
+    } else if count(Part::Untested) > 0 {
+        Verdict::Untested
+    } else {
+        Verdict::NotRun
+    }
+}
+
+/// One rule's verdicts on each seed, as one verdict: the same in every seed, that verdict;
+/// reproduced (or partially) in some seeds only, partially; else not reproduced when a seed
+/// failed, or the first seed's reason it was not tested.
+pub fn over_seeds(verdicts: &[Verdict]) -> Verdict {
+    let Some(&first) = verdicts.first() else {
+        return Verdict::NotRun;
+    };
+    if verdicts.iter().all(|&v| v == first) {
+        first
+    } else if verdicts
+        .iter()
+        .any(|v| matches!(v, Verdict::Reproduced | Verdict::Partial))
+    {
+        Verdict::Partial
+    } else if verdicts.contains(&Verdict::NotReproduced) {
+        Verdict::NotReproduced
+    } else {
+        first
+    }
+}
+
 /// A rule applied to measurements: the numbers, one line each, and the outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assessment {
@@ -140,6 +214,32 @@ mod tests {
             "not tested at this scale (beyond the paper)"
         );
         assert_eq!(Verdict::of(false), Verdict::NotReproduced);
+    }
+
+    #[test]
+    fn parts_combine_into_one_verdict() {
+        use Part::*;
+        assert_eq!(combine(&[Pass, Pass]), Verdict::Reproduced);
+        assert_eq!(combine(&[Pass, Fail]), Verdict::Partial);
+        assert_eq!(combine(&[Pass, NotAtScale]), Verdict::Partial);
+        assert_eq!(combine(&[Fail, NotAtScale]), Verdict::NotReproduced);
+        assert_eq!(combine(&[NotAtScale, Untested]), Verdict::NotTestedAtScale);
+        assert_eq!(combine(&[Untested]), Verdict::Untested);
+        assert_eq!(combine(&[NotRun]), Verdict::NotRun);
+        assert_eq!(combine(&[]), Verdict::NotRun);
+    }
+
+    #[test]
+    fn seeds_must_agree_for_a_full_verdict() {
+        use Verdict::*;
+        assert_eq!(over_seeds(&[Reproduced, Reproduced]), Reproduced);
+        assert_eq!(over_seeds(&[Reproduced, NotReproduced]), Partial);
+        assert_eq!(
+            over_seeds(&[NotTestedAtScale, NotReproduced]),
+            NotReproduced
+        );
+        assert_eq!(over_seeds(&[NotTestedAtScale, Untested]), NotTestedAtScale);
+        assert_eq!(over_seeds(&[]), NotRun);
     }
 
     #[test]

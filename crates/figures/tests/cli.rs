@@ -136,7 +136,12 @@ fn report_alone_links_figures_and_states_verdicts() {
     assert!(report.contains("- needs run shapeset-sigmoid-standard-l4"));
     assert!(report.contains("Judged on the runs of [fig7](#fig7)."));
     assert!(report.contains("## Deviations from the paper"));
-    assert!(report.contains("Training is shorter than the paper's: at most 3000 updates"));
+    assert!(report.contains(
+        "Shapeset-3x2: training is shorter than the paper's: at most 3000 updates per run vs 2500000"
+    ));
+    // No trials: every rate was fixed, and the deviations say so (not "chosen").
+    assert!(report.contains("were fixed by the profile, not tuned on validation error"));
+    assert!(!report.contains("chosen on validation error after"));
     // The rates are listed apart from the verdicts: no trials here, so fixed.
     assert!(!report.contains("| [lr-select]"));
     assert!(report.contains("No learning-rate trials: the profile fixed every rate."));

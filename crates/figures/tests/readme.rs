@@ -60,3 +60,43 @@ fn a_changed_verdict_is_caught() {
         report_verdicts(&format!("{report}| [fig7](#fig7) | reproduced |\n"))
     );
 }
+
+/// What the published REPORT.md says of the protocol agrees with the profile it was built
+/// from (named in figures/MANIFEST.json): learning rates selected only when the profile has a
+/// `[select]` table, fixed only when it has an `[lr]` one, and the trial length it states.
+#[test]
+fn the_report_agrees_with_its_profile() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let manifest = std::fs::read_to_string(root.join("figures/MANIFEST.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let name = manifest["profile"].as_str().unwrap();
+    let profile_path = root.join(format!("crates/pipeline/profiles/{name}.toml"));
+    let profile = std::fs::read_to_string(&profile_path).unwrap();
+    let report = std::fs::read_to_string(root.join("figures/REPORT.md")).unwrap();
+    let deviations = report.split("## Deviations from the paper").nth(1).unwrap();
+    let selects = profile.lines().any(|l| l.trim() == "[select]");
+    let fixes = profile.lines().any(|l| l.trim() == "[lr]");
+    assert_eq!(
+        deviations.contains("chosen on validation error"),
+        selects,
+        "{name}: [select] {selects}, REPORT: {deviations}"
+    );
+    assert_eq!(
+        deviations.contains("fixed by the profile"),
+        fixes,
+        "{name}: [lr] {fixes}, REPORT: {deviations}"
+    );
+    if selects {
+        let updates = profile
+            .split("[select]")
+            .nth(1)
+            .and_then(|t| t.lines().find(|l| l.trim_start().starts_with("updates")))
+            .and_then(|l| l.split('=').nth(1))
+            .map(|v| v.trim().replace('_', ""))
+            .unwrap();
+        assert!(
+            deviations.contains(&format!("trials of [{updates}] updates")),
+            "{name}: trials of {updates} updates, REPORT: {deviations}"
+        );
+    }
+}

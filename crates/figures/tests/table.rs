@@ -73,9 +73,22 @@ fn table1_intervals_and_paired_tests_match_scipy() {
     );
     assert_eq!(softsign.vs_paper(), VsPaper::Differs);
 
-    // Paired by seed: the normalized nets miss 500, 400 and 300 examples the standard ones
-    // get right, and never the reverse (the fixtures' misses are nested).
-    let paired = table.comparisons[0].test.unwrap();
+    // Over seeds, the test of the inits: normalized - standard = +5, +4, +3 points
+    // (scipy 1.17.1: ttest_1samp p = 0.020204102886728758; t interval [1.5158622882496697,
+    // 6.48413771175033]); the sign flip cannot go below 2/8 with three seeds.
+    let comparison = &table.comparisons[0].comparison;
+    let test = comparison.test.as_ref().unwrap();
+    for (d, want) in test.differences.iter().zip([5.0, 4.0, 3.0]) {
+        assert!(close(*d, want), "{test:?}");
+    }
+    assert!((test.t_p - 0.020204102886728758).abs() < 1e-9, "{test:?}");
+    assert!(close(test.interval.low, 1.5158622882496697), "{test:?}");
+    assert!(close(test.interval.high, 6.48413771175033), "{test:?}");
+    assert_eq!(test.sign_flip_p, 0.25);
+    assert_eq!(comparison.outcome, figures::compare::Outcome::Worse);
+    // McNemar, about these nets only: the normalized nets miss 500, 400 and 300 examples the
+    // standard ones get right, and never the reverse (the fixtures' misses are nested).
+    let paired = table.comparisons[0].mcnemar.unwrap();
     assert_eq!(
         (paired.only_first, paired.only_second, paired.seeds),
         (0, 1200, 3)
@@ -101,10 +114,9 @@ fn table1_markdown_and_csv_carry_the_same_numbers() {
     );
     assert!(md.contains("| Sigmoid | 82.61 | not run |"), "{md}");
     assert!(
-        md.contains("| Shapeset-3x2 | Tanh | 27.00 (n=3) | 31.00 (n=3) | +4.00 | 0 | 1200 | 3 |"),
+        md.contains("| Shapeset-3x2 | Tanh | 0.01 | 27.00 (n=3) | 31.00 (n=3) | +4.00 [+1.52, +6.48] | 3 | 0.020 | 0.250 | normalized worse | 0 / 1200, p = "),
         "{md}"
     );
-    assert!(md.contains("| normalized worse |"), "{md}");
     // Every mark has its legend.
     for word in [
         "**consistent**",
@@ -124,7 +136,8 @@ fn table1_markdown_and_csv_carry_the_same_numbers() {
     assert_eq!(
         lines.next().unwrap(),
         "dataset,activation,init,hidden_layers,seeds,updates,test_error_pct_mean,test_error_pct_std,\
-         ci95_low_pct,ci95_high_pct,paper_test_error_pct,vs_paper,at_paper_scale,lr,lr_set,lr_grid"
+         ci95_low_pct,ci95_high_pct,paper_test_error_pct,vs_paper,at_paper_scale,lr,lr_set,lr_grid,\
+         left_chance,test_error_pct_by_seed"
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 3);
@@ -140,7 +153,15 @@ fn table1_markdown_and_csv_carry_the_same_numbers() {
     assert!((tanh_n[8].parse::<f64>().unwrap() - 27.817103131009034).abs() < 1e-6);
     assert_eq!(
         &tanh_n[11..],
-        ["differs", "false", "0.01", "fixed by the profile", ""]
+        [
+            "differs",
+            "false",
+            "0.01",
+            "fixed by the profile",
+            "",
+            "true",
+            "0:30.00 1:31.00 2:32.00"
+        ]
     );
     let softsign_row = rows.iter().find(|r| r[1] == "softsign").unwrap();
     assert_eq!(softsign_row[7], "", "one seed has no std");

@@ -16,6 +16,10 @@ pub struct Cli {
     /// Store root [default: $XAVIER_STORE, else <repo>/.store].
     #[arg(long, global = true)]
     pub store: Option<PathBuf>,
+    /// Start training even when the predicted wall time is above a day (`paper plan` shows
+    /// the prediction); without it `paper` asks on a terminal and refuses otherwise.
+    #[arg(long, global = true)]
+    pub yes: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
     #[command(flatten)]
@@ -26,6 +30,9 @@ pub struct Cli {
 pub enum Command {
     /// Build what is missing and publish the figures (the default).
     Run(RunArgs),
+    /// What a profile would cost: its stages by kind, the predicted wall time on this machine
+    /// (or on `--gpus N --gpu-name NAME`) and the measurements the prediction rests on.
+    Plan(PlanArgs),
     /// Each stage of a profile: cached, stale (published from another key), missing or waiting.
     Status(InspectArgs),
     /// Fail when the published figures are stale: recompute every key of the published profile
@@ -127,21 +134,42 @@ pub struct InspectArgs {
     pub pack_size: Option<usize>,
 }
 
-#[derive(Args)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub profile: ProfileArgs,
+/// Where and how many at once: what `paper` runs stages on, and what `paper plan` predicts
+/// for.
+#[derive(Args, Default)]
+pub struct Placement {
     /// Stages run at once; each child gets cores/jobs threads [default: the number of cores, at least the number of GPUs].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     /// GPUs to spread training runs over, one per run [default: what `nvidia-smi -L` lists; 0: train on the CPU].
     #[arg(long)]
     pub gpus: Option<usize>,
-    /// Final runs of one shape (differing in seed, init or learning rate) trained together by
-    /// `train-pack`, K per process [default: as many as the GPU's free memory holds; on the
-    /// CPU 1, each run alone]. A K that does not fit is refused before anything trains.
+    /// Runs of one shape (differing in seed, init or learning rate; trials and final runs
+    /// apart) trained together by `train-pack`, K per process [default: as many as the GPU's
+    /// free memory holds; on the CPU 1, each run alone]. A K that does not fit is refused
+    /// before anything trains.
     #[arg(long)]
     pub pack_size: Option<usize>,
+}
+
+/// What `paper plan` predicts for.
+#[derive(Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub placement: Placement,
+    /// The GPU model, as `nvidia-smi -L` names it ('NVIDIA H100 80GB HBM3') [default: this machine's].
+    #[arg(long, requires = "gpus")]
+    pub gpu_name: Option<String>,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub placement: Placement,
     /// Where figures are published [default: <repo>/figures].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -158,9 +186,12 @@ impl RunArgs {
     pub fn is_unset(&self) -> bool {
         let RunArgs {
             profile,
-            jobs,
-            gpus,
-            pack_size,
+            placement:
+                Placement {
+                    jobs,
+                    gpus,
+                    pack_size,
+                },
             out,
             plan,
             no_train,

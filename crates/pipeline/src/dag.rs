@@ -76,16 +76,11 @@ pub fn render(plan: &Plan, format: Format, states: Option<&[State]>) -> String {
 fn detail(kind: &Kind) -> String {
     match kind {
         Kind::Dataset { dataset } => format!("dataset {dataset}"),
-        Kind::Train {
-            run,
-            device,
-            lr,
-            pack,
-        } => {
-            let rate = match lr {
-                crate::plan::Lr::Selected { .. } => "lr selected".to_string(),
-                _ => format!("lr {}", run.lr),
-            };
+        Kind::Train { run, device, pack } => {
+            let rate = run
+                .lr
+                .known()
+                .map_or_else(|| "lr selected".to_string(), |rate| format!("lr {rate}"));
             let engine = if pack.is_some() { ", in a pack" } else { "" };
             format!(
                 "{} {} {}x{} {} updates, {rate}, {device}{engine}",

@@ -116,8 +116,9 @@ fn gpu_refusal(gpus: &Gpus, identity: &serde_json::Value) -> Option<String> {
     }
     if identity["cuda_built"] != true {
         return Some(format!(
-            "this machine has GPUs ({listed}) but the trainers were built without CUDA: rebuild with \
-             `cargo build --release -p train --features cuda` against a CUDA libtorch (README, GPU), {cpu_instead}"
+            "this machine has GPUs ({listed}) but the trainers were built without CUDA: run \
+             `XAVIER_CUDA=1 just build` (it installs torch's CUDA libraries and builds with \
+             --features train/cuda; README, GPU), {cpu_instead}"
         ));
     }
     Some(format!(
@@ -139,7 +140,7 @@ mod tests {
         let said = |id: &str| gpu_refusal(&h100, &serde_json::from_str(id).unwrap());
         let cpu_build = said(r#"{"cuda_built": false, "cuda": false}"#).unwrap();
         assert!(cpu_build.contains("built without CUDA"), "{cpu_build}");
-        assert!(cpu_build.contains("--features cuda") && cpu_build.contains("--gpus 0"));
+        assert!(cpu_build.contains("XAVIER_CUDA=1 just build") && cpu_build.contains("--gpus 0"));
         let no_device = said(r#"{"cuda_built": true, "cuda": false}"#).unwrap();
         assert!(no_device.contains("opens no device"), "{no_device}");
         assert!(said(r#"{"cuda_built": true, "cuda": true}"#).is_none());

@@ -14,6 +14,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod cost;
 pub mod dag;
 pub mod device;
 pub mod diff;

@@ -2,7 +2,8 @@
 //!
 //! Runs of one *shape* may share a pack (`spec::RunParams::pack_shape`: the same parameters
 //! except seed, init, learning rate and the Jacobian examples); [`Plan::pack`] groups a plan's
-//! final runs so. On a GPU the pack size comes
+//! runs so, final runs and learning-rate trials apart (a trial's divergence is a result, a
+//! final run's a failure). On a GPU the pack size comes
 //! from free device memory (`train-pack memory`, the pack trainer's own memory model); on the
 //! CPU packs do not pay (README "Why packs don't help on CPU"), so runs train alone unless
 //! `--pack-size` asks otherwise. A `--pack-size` that cannot fit is refused before anything
@@ -16,6 +17,18 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+/// The share of free memory a pack is planned for. The pack trainer's memory model counts
+/// tensors; the CUDA context, cuBLAS workspaces and the caching allocator's fragmentation come
+/// on top (~1-2 GB on an 80 GB card), and another process may allocate meanwhile. If the model
+/// still misses, the pack ends with `spec::cli::EXIT_OUT_OF_MEMORY` and `paper` retries it in
+/// halves (`exec::pack`).
+pub const MEMORY_SHARE: f64 = 0.85;
+
+/// `bytes` of free memory, less the margin of [`MEMORY_SHARE`].
+fn plannable(bytes: u64) -> u64 {
+    (bytes as f64 * MEMORY_SHARE) as u64
+}
 
 /// How big packs are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,18 +47,29 @@ impl PackSize {
         Ok(match (requested, gpu_free) {
             (Some(0), _) => bail!("--pack-size must be at least 1"),
             (Some(1), _) | (None, None) => PackSize::Alone,
-            (Some(size), Some(memory)) => PackSize::Exactly { size, memory },
+            (Some(size), Some(memory)) => PackSize::Exactly {
+                size,
+                memory: plannable(memory),
+            },
             (Some(size), None) => PackSize::Exactly {
                 size,
-                memory: spec::device::cpu_memory_available().context("cannot read MemAvailable")?,
+                memory: plannable(
+                    spec::device::cpu_memory_available().context("cannot read MemAvailable")?,
+                ),
             },
-            (None, Some(memory)) => PackSize::Fit { memory },
+            (None, Some(memory)) => PackSize::Fit {
+                memory: plannable(memory),
+            },
         })
     }
 
     /// The pack size of every shape among `runs`, asking `train-pack memory` (in `bin_dir`)
     /// what fits; refuses a `--pack-size` that does not.
-    pub fn sizes(&self, runs: &[&RunParams], bin_dir: &Path) -> Result<BTreeMap<String, usize>> {
+    pub fn sizes(
+        &self,
+        runs: &[&RunParams<Lr>],
+        bin_dir: &Path,
+    ) -> Result<BTreeMap<String, usize>> {
         let mut sizes = BTreeMap::new();
         for run in runs {
             let shape = run.pack_shape();
@@ -75,7 +99,7 @@ impl PackSize {
 }
 
 /// `train-pack memory`: the largest pack of runs shaped like `run` that fits in `memory` bytes.
-fn max_models(run: &RunParams, memory: u64, bin_dir: &Path) -> Result<usize> {
+fn max_models(run: &RunParams<Lr>, memory: u64, bin_dir: &Path) -> Result<usize> {
     let binary = bin_dir.join("train-pack");
     let mut child = Command::new(&binary)
         .args(["memory", "--runs", "/dev/stdin", "--memory-gb"])
@@ -85,7 +109,10 @@ fn max_models(run: &RunParams, memory: u64, bin_dir: &Path) -> Result<usize> {
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("cannot run {}", binary.display()))?;
-    let runs = serde_json::to_string(&[run])?;
+    // The memory model reads the pack's shape, never the rate: a run whose rate a selection
+    // will choose is asked about with any valid one.
+    let shaped = run.clone().with_lr(run.lr.known().unwrap_or(1.0));
+    let runs = serde_json::to_string(&[shaped])?;
     child
         .stdin
         .take()
@@ -109,21 +136,20 @@ fn max_models(run: &RunParams, memory: u64, bin_dir: &Path) -> Result<usize> {
 }
 
 impl Plan {
-    /// Groups final runs into packs ([`RunParams::pack_shape`]): runs of one shape, in plan
-    /// order, `size(run)` at a time; a pack of one stays a single run. Learning-rate trials
-    /// always train alone. A packed run's tool is `train-pack`, so its key names that engine.
-    pub fn pack(mut self, size: impl Fn(&RunParams) -> usize) -> Result<Plan> {
-        // shape -> (first member of the pack being filled, members so far)
-        let mut filling: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    /// Groups runs into packs ([`RunParams::pack_shape`]): runs of one shape, in plan order,
+    /// `size(run)` at a time; a pack of one stays a single run. Learning-rate trials pack
+    /// among themselves only (`train-pack --diverged-ok`). A packed run's tool is
+    /// `train-pack`, so its key names that engine.
+    pub fn pack(mut self, size: impl Fn(&RunParams<Lr>) -> usize) -> Result<Plan> {
+        // (shape, trial) -> (first member of the pack being filled, members so far)
+        let mut filling: BTreeMap<(String, bool), (usize, usize)> = BTreeMap::new();
         let mut first_of: Vec<(usize, usize)> = Vec::new();
         for (i, stage) in self.stages.iter().enumerate() {
-            let Kind::Train { run, lr, .. } = &stage.kind else {
+            let Kind::Train { run, .. } = &stage.kind else {
                 continue;
             };
-            if *lr == Lr::Trial {
-                continue;
-            }
-            let slot = filling.entry(run.pack_shape()).or_insert((i, 0));
+            let trial = run.lr.is_trial();
+            let slot = filling.entry((run.pack_shape(), trial)).or_insert((i, 0));
             if slot.1 == size(run).max(1) {
                 *slot = (i, 0);
             }
@@ -207,10 +233,13 @@ mod tests {
             PackSize::choose(Some(1), Some(1 << 40)).unwrap(),
             PackSize::Alone
         );
-        assert!(matches!(
-            PackSize::choose(None, Some(80 << 30)).unwrap(),
-            PackSize::Fit { .. }
-        ));
+        // Planned for 85% of what is free: the margin the memory model does not count.
+        assert_eq!(
+            PackSize::choose(None, Some(80_000_000_000)).unwrap(),
+            PackSize::Fit {
+                memory: 68_000_000_000
+            }
+        );
         assert!(matches!(
             PackSize::choose(Some(2), None).unwrap(),
             PackSize::Exactly { size: 2, .. }

@@ -18,7 +18,7 @@
 //! (`--array=0-<last>%N`). Task logs are appended to, so a requeued task's log keeps every start.
 
 use crate::exec::{train_args, trained_run, work_dir, Context};
-use crate::plan::{Kind, Lr, Plan, StageResult};
+use crate::plan::{Kind, Plan, StageResult};
 use crate::status::resolve;
 use anyhow::{bail, Context as _, Result};
 use std::collections::BTreeSet;
@@ -129,7 +129,7 @@ fn train_command(
     key: &Key,
 ) -> Result<String> {
     let stage = &plan.stages[i];
-    let Kind::Train { device, lr, .. } = &stage.kind else {
+    let Kind::Train { device, run, .. } = &stage.kind else {
         bail!("{} is not a training run", stage.name);
     };
     let data = results[stage.deps[0]]
@@ -137,7 +137,7 @@ fn train_command(
         .expect("a keyed run has its dataset");
     let args = train_args(
         &trained_run(plan, i, results)?,
-        *lr == Lr::Trial,
+        run.lr.is_trial(),
         device,
         cluster.cpus_per_task,
         &data.output,

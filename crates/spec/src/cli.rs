@@ -74,6 +74,10 @@ pub fn main<C: Parser>(binary: &str, body: impl FnOnce(C) -> anyhow::Result<()>)
                 .map(|s| (*s).to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
+            if is_out_of_memory(&message) {
+                eprintln!("{binary}: error: {}", out_of_memory_line(&message));
+                return ExitCode::from(EXIT_OUT_OF_MEMORY);
+            }
             eprintln!("{binary}: error: internal error: {}", first_line(&message));
             ExitCode::from(EXIT_FAILURE)
         }
@@ -86,9 +90,35 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         EXIT_USAGE
     } else if err.chain().any(<dyn std::error::Error>::is::<CannotResume>) {
         EXIT_CANNOT_RESUME
+    } else if is_out_of_memory(&one_line(err)) {
+        EXIT_OUT_OF_MEMORY
     } else {
         EXIT_FAILURE
     }
+}
+
+/// Exit code of a trainer that ran out of device memory (libtorch's "CUDA out of memory",
+/// as an error or a panic): a smaller pack may fit, and `paper` retries the pack in halves.
+/// The caller reads the code, never the message.
+pub const EXIT_OUT_OF_MEMORY: u8 = 4;
+
+/// Whether libtorch's message says the device ran out of memory.
+pub fn is_out_of_memory(message: &str) -> bool {
+    message.contains("CUDA out of memory") || message.contains("CUDA error: out of memory")
+}
+
+/// The one line an out-of-memory failure prints: what libtorch said, and the fix.
+fn out_of_memory_line(message: &str) -> String {
+    let said = message
+        .lines()
+        .map(str::trim)
+        .find(|l| is_out_of_memory(l))
+        .unwrap_or("CUDA out of memory");
+    let said: String = said.chars().take(160).collect();
+    format!(
+        "out of device memory ({said}): a pack of fewer models needs less; `paper` retries a \
+         pack in halves, and `paper --pack-size K` sets K by hand"
+    )
 }
 
 /// Exit code of a trainer asked to `--resume` from checkpoints that are missing, damaged or
@@ -243,6 +273,25 @@ mod tests {
         assert_eq!(
             one_line(&io.unwrap_err()),
             "writing run.h5: No space left on device (os error 28)"
+        );
+    }
+
+    #[test]
+    fn libtorch_out_of_memory_gets_its_own_code_and_line() {
+        let torch = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.11 GiB total \
+                     capacity; 77.02 GiB already allocated)\nException raised from malloc at ...";
+        assert!(is_out_of_memory(torch));
+        assert!(!is_out_of_memory("cannot read /data/x.h5"));
+        let err = anyhow::anyhow!("{torch}").context("training the pack");
+        assert_eq!(exit_code(&err), EXIT_OUT_OF_MEMORY);
+        let line = out_of_memory_line(torch);
+        assert!(
+            !line.contains('\n') && line.contains("--pack-size"),
+            "{line}"
+        );
+        assert!(
+            line.starts_with("out of device memory (CUDA out of memory. Tried"),
+            "{line}"
         );
     }
 }

@@ -214,6 +214,10 @@ pub mod table1_csv {
     pub const LR: &str = "lr";
     pub const LR_SET: &str = "lr_set";
     pub const LR_GRID: &str = "lr_grid";
+    /// Whether the cell's nets left chance (the gate of every training-time claim).
+    pub const LEFT_CHANCE: &str = "left_chance";
+    /// Each seed's final test error: "seed:error" pairs, space-separated.
+    pub const TEST_ERROR_PCT_BY_SEED: &str = "test_error_pct_by_seed";
 }
 
 /// The rows of the paper's Table 1, in its order.

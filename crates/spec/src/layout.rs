@@ -145,6 +145,9 @@ pub const PREDICTIONS_STEP: &str = "predictions/step";
 pub const PREDICTIONS_TEST: &str = "predictions/test";
 /// `predictions/test_label` u8 `[n_test]`: its true class, so a file pairs on its own.
 pub const PREDICTIONS_TEST_LABEL: &str = "predictions/test_label";
+/// `predictions/valid_examples` u64 `[1]`: the size of the validation set the last probe
+/// evaluated whole: the binomial noise of its error, which the learning-rate selection needs.
+pub const PREDICTIONS_VALID_EXAMPLES: &str = "predictions/valid_examples";
 
 pub const RAW: &str = "raw";
 

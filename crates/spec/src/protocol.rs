@@ -57,7 +57,7 @@ pub struct PackLine {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PackedRun {
-    /// `RunParams::name()`, also its directory under train-pack's `--out`.
+    /// `RunParams::pack_member()`, also its directory under train-pack's `--out`.
     pub name: String,
     pub run_h5: PathBuf,
     /// The `status` attribute of its run.h5: `complete`, `failed: <reason>`, or for a

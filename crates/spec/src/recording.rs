@@ -86,6 +86,10 @@ pub struct Recording {
     /// after the last probe, the final test pass.
     pub test_predicted: Vec<u8>,
     pub test_predicted_step: u64,
+    /// The size of the validation set (0: unknown; absent from checkpoints made before it was
+    /// recorded).
+    #[serde(default)]
+    pub valid_examples: u64,
 }
 
 impl Recording {

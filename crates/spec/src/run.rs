@@ -17,15 +17,19 @@ pub const MAX_HIDDEN_LAYERS: usize = 5;
 pub const SHAPESET_EPOCH_UPDATES: u64 = 20_000;
 
 /// One training run, fully resolved: nothing in it depends on the machine or the data file.
+///
+/// `R` is the learning rate's type: `f64` once it is known, which is what every binary reads
+/// and writes. A plan holds runs whose rate a selection stage has yet to choose; it uses its
+/// own `R` (the pipeline's `Lr`), so that no run ever carries a placeholder rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunParams {
+pub struct RunParams<R = f64> {
     pub dataset: Dataset,
     pub activation: Activation,
     pub init: Init,
     pub hidden_layers: usize,
     pub width: usize,
     pub batch_size: usize,
-    pub lr: f64,
+    pub lr: R,
     pub updates: u64,
     /// Seed of the weights, the example order and the Shapeset training stream.
     pub seed: u64,
@@ -59,7 +63,7 @@ pub struct Selector {
 /// kernel serves the whole pack. `train-pack` refuses and `paper` never groups anything else.
 pub const PACK_PER_MODEL: [&str; 4] = ["seed", "init", "lr", "jacobian_examples"];
 
-impl RunParams {
+impl<R: Serialize> RunParams<R> {
     /// The run's pack shape: its parameters without [`PACK_PER_MODEL`], as canonical JSON
     /// (sorted keys). Two runs may share a pack exactly when their shapes are equal.
     pub fn pack_shape(&self) -> String {
@@ -67,7 +71,7 @@ impl RunParams {
     }
 
     /// The shape fields in which `other` differs from this run (none: they may share a pack).
-    pub fn pack_shape_differences(&self, other: &RunParams) -> Vec<String> {
+    pub fn pack_shape_differences(&self, other: &RunParams<R>) -> Vec<String> {
         let (mine, theirs) = (self.shape_fields(), other.shape_fields());
         let (serde_json::Value::Object(mine), serde_json::Value::Object(theirs)) = (mine, theirs)
         else {
@@ -91,6 +95,42 @@ impl RunParams {
             .collect();
         serde_json::to_value(sorted).expect("a map of JSON values")
     }
+}
+
+impl<R> RunParams<R> {
+    /// The same run with the learning rate `lr`: a planned run once its rate is known.
+    pub fn with_lr<S>(self, lr: S) -> RunParams<S> {
+        let RunParams {
+            dataset,
+            activation,
+            init,
+            hidden_layers,
+            width,
+            batch_size,
+            lr: _,
+            updates,
+            seed,
+            probe_every,
+            jacobian_examples,
+            eval_examples,
+            raw_every_epochs,
+        } = self;
+        RunParams {
+            dataset,
+            activation,
+            init,
+            hidden_layers,
+            width,
+            batch_size,
+            lr,
+            updates,
+            seed,
+            probe_every,
+            jacobian_examples,
+            eval_examples,
+            raw_every_epochs,
+        }
+    }
 
     /// The one name of a run: `shapeset-tanh-normalized-l5-w1000-s0`. Stage names, default
     /// output directories and logs all use it. The learning rate and length are left out so
@@ -104,6 +144,36 @@ impl RunParams {
 
     pub fn selector(&self) -> Selector {
         Selector::new(self.dataset, self.activation, self.init, self.hidden_layers)
+    }
+
+    /// Layer sizes from input to output, e.g. `[1024, 1000, 1000, 9]`.
+    pub fn layer_sizes(&self) -> Vec<usize> {
+        let mut sizes = vec![self.dataset.input_dim()];
+        sizes.extend(std::iter::repeat_n(self.width, self.hidden_layers));
+        sizes.push(self.dataset.classes());
+        sizes
+    }
+
+    /// Weights and biases of the net, or an error when the count overflows.
+    pub fn parameter_count(&self) -> Result<u64> {
+        let sizes = self.layer_sizes();
+        sizes.windows(2).try_fold(0u64, |total, pair| {
+            let (fan_in, fan_out) = (pair[0] as u64, pair[1] as u64);
+            fan_in
+                .checked_mul(fan_out)
+                .and_then(|w| w.checked_add(fan_out))
+                .and_then(|layer| total.checked_add(layer))
+                .with_context(|| format!("--width {} overflows the parameter count", self.width))
+        })
+    }
+}
+
+impl RunParams {
+    /// A model's directory under `train-pack --out`, and its name in the pack's last line:
+    /// the run's [`name`](Self::name) and its learning rate. The rate is in it because a
+    /// configuration's learning-rate trials (one name, a grid of rates) may share a pack.
+    pub fn pack_member(&self) -> String {
+        format!("{}-lr{}", self.name(), self.lr)
     }
 
     /// The `train` flags that reproduce these parameters exactly ([`RunArgs`] parses them
@@ -133,17 +203,25 @@ impl RunParams {
     /// Refuses parameters no run can have, naming the flag.
     pub fn validate(&self) -> Result<()> {
         ensure!(
+            self.lr.is_finite() && self.lr > 0.0,
+            "--lr must be a finite positive number, got {}",
+            self.lr
+        );
+        self.validate_shape()
+    }
+}
+
+impl<R> RunParams<R> {
+    /// [`RunParams::validate`] but for the learning rate: what a planned run whose rate is
+    /// yet to be chosen can already be checked for.
+    pub fn validate_shape(&self) -> Result<()> {
+        ensure!(
             (1..=MAX_HIDDEN_LAYERS).contains(&self.hidden_layers),
             "--hidden-layers must be in 1..={MAX_HIDDEN_LAYERS}, got {}",
             self.hidden_layers
         );
         ensure!(self.width > 0, "--width must be positive");
         ensure!(self.batch_size > 0, "--batch-size must be positive");
-        ensure!(
-            self.lr.is_finite() && self.lr > 0.0,
-            "--lr must be a finite positive number, got {}",
-            self.lr
-        );
         ensure!(self.updates > 0, "--updates must be positive");
         ensure!(self.probe_every > 0, "--probe-every must be positive");
         ensure!(
@@ -153,27 +231,6 @@ impl RunParams {
         );
         self.parameter_count()?;
         Ok(())
-    }
-
-    /// Layer sizes from input to output, e.g. `[1024, 1000, 1000, 9]`.
-    pub fn layer_sizes(&self) -> Vec<usize> {
-        let mut sizes = vec![self.dataset.input_dim()];
-        sizes.extend(std::iter::repeat_n(self.width, self.hidden_layers));
-        sizes.push(self.dataset.classes());
-        sizes
-    }
-
-    /// Weights and biases of the net, or an error when the count overflows.
-    pub fn parameter_count(&self) -> Result<u64> {
-        let sizes = self.layer_sizes();
-        sizes.windows(2).try_fold(0u64, |total, pair| {
-            let (fan_in, fan_out) = (pair[0] as u64, pair[1] as u64);
-            fan_in
-                .checked_mul(fan_out)
-                .and_then(|w| w.checked_add(fan_out))
-                .and_then(|layer| total.checked_add(layer))
-                .with_context(|| format!("--width {} overflows the parameter count", self.width))
-        })
     }
 }
 

@@ -139,7 +139,7 @@ fn h5py_reads_every_dataset() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // history 7 + stats/step 1 + per layer (2 jacobian + 3 x 6) x 2 + predictions 3
-    // + raw 2 x 2 + 2 + 2 weight.
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "61 complete");
+    // history 7 + stats/step 1 + per layer (2 jacobian + 3 x 6) x 2 + predictions 4 (step,
+    // test, test_label, valid_examples) + raw 2 x 2 + 2 + 2 weight.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "62 complete");
 }

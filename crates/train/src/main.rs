@@ -32,8 +32,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Choose a configuration's learning rate from its trials' run.h5 files: the lowest
-    /// validation error at their end. Writes <out>/selection.json and prints its path.
+    /// Choose one learning rate for a dataset, activation and depth from the trials' run.h5
+    /// files of all its inits (spec::selection::RULE). Writes <out>/selection.json and prints
+    /// its path.
     Select(train::select::SelectArgs),
     /// Time SGD steps of the 5x1000 tanh net on the CPU (examples/s), as JSON lines.
     Bench(BenchArgs),

@@ -97,6 +97,7 @@ pub fn measure(
     }
     if rec.test_labels.is_empty() {
         rec.test_labels = host_u8(&data.test.y.to_kind(Kind::Uint8))?;
+        rec.valid_examples = data.valid.n as u64;
     }
     if test.examples == data.test.n {
         rec.test_predicted = host_u8(&test.predicted)?;

@@ -1,17 +1,18 @@
-//! `train select`: the learning-rate selection of one configuration, from its trials'
-//! recordings ([`spec::selection::choose`] is the rule), into `<out>/selection.json`.
+//! `train select`: the learning-rate selection of one rate group (a dataset, activation and
+//! depth: every init of the activation shares the rate), from its trials' recordings
+//! ([`spec::selection::choose`] is the rule), into `<out>/selection.json`.
 
 use anyhow::{ensure, Context, Result};
 use clap::Args;
 use spec::protocol::RunsFile;
 use spec::run_h5::RunFile;
-use spec::selection::{choose, SELECTION_FILE};
+use spec::selection::{choose, RateGroup, SELECTION_FILE};
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct SelectArgs {
-    /// runs.json listing the trials' run.h5 files (under `runs`): one configuration, every
-    /// rate of the grid, the same seeds.
+    /// runs.json listing the trials' run.h5 files (under `runs`): one dataset, activation and
+    /// depth, every init of it at every rate of the grid, the same seeds and updates.
     #[arg(long)]
     trials: PathBuf,
     /// Directory to write selection.json into (created).
@@ -32,11 +33,11 @@ pub fn run(args: &SelectArgs) -> Result<PathBuf> {
     for path in &paths {
         let file = RunFile::open(path)?;
         let params = file.config()?.params;
-        let this = (params.selector(), params.updates);
+        let this = (RateGroup::of(&params.selector()), params.updates);
         let first = *shape.get_or_insert(this);
         ensure!(
             first == this,
-            "{}: trials of {} ({} updates) and {} ({} updates) cannot be compared",
+            "{}: trials of {} ({} updates) and {} ({} updates) cannot share a rate",
             path.display(),
             first.0,
             first.1,
@@ -45,13 +46,21 @@ pub fn run(args: &SelectArgs) -> Result<PathBuf> {
         );
         trials.push(file.trial()?);
     }
-    let (selector, updates) = shape.expect("at least one trial");
-    let selection = choose(selector, updates, trials)?;
+    let (group, updates) = shape.expect("at least one trial");
+    let selection = choose(group, updates, trials)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let path = args.out.join(SELECTION_FILE);
     write(&path, &serde_json::to_string_pretty(&selection)?)?;
-    eprintln!("train: {selector}: learning rate {}", selection.chosen_lr);
+    let undecided = if selection.undecided {
+        " (undecided: the largest of the tied rates)"
+    } else {
+        ""
+    };
+    eprintln!(
+        "train: {group}: learning rate {}{undecided}",
+        selection.chosen_lr
+    );
     Ok(path)
 }
 

@@ -25,10 +25,10 @@ fn a_pack_writes_one_run_dir_per_model_and_lists_them_last() {
     let last: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let runs = last["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 2);
-    for (entry, name) in runs
-        .iter()
-        .zip(["shapeset-relu-he-l2-w16-s0", "shapeset-relu-he-l2-w16-s5"])
-    {
+    for (entry, name) in runs.iter().zip([
+        "shapeset-relu-he-l2-w16-s0-lr0.01",
+        "shapeset-relu-he-l2-w16-s5-lr0.01",
+    ]) {
         assert_eq!(entry["name"], name);
         assert_eq!(entry["status"], "complete");
         let run_h5 = out.join(name).join("run.h5");
@@ -36,6 +36,47 @@ fn a_pack_writes_one_run_dir_per_model_and_lists_them_last() {
         assert!(run_h5.is_file() && out.join(name).join("config.json").is_file());
         assert!(!out.join(name).join("checkpoint").exists());
     }
+}
+
+/// A configuration's learning-rate trials share one name and differ in their rate: they pack
+/// together, each in its own directory, and under `--diverged-ok` a trial whose rate diverges
+/// is a result (`diverged: ...`), the others train on and the process succeeds.
+#[test]
+fn trials_of_one_configuration_pack_and_a_diverging_one_is_a_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("trials");
+    let trial = |lr: f64| {
+        let mut r = run(0, "relu");
+        r["lr"] = json!(lr);
+        r
+    };
+    let runs = json!([trial(0.01), trial(1e6)]);
+    let output = train_pack(&runs, &out, &["--diverged-ok"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let last: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let runs = last["runs"].as_array().unwrap();
+    assert_eq!(runs[0]["name"], "shapeset-relu-he-l2-w16-s0-lr0.01");
+    assert_eq!(runs[0]["status"], "complete");
+    assert_eq!(runs[1]["name"], "shapeset-relu-he-l2-w16-s0-lr1000000");
+    assert!(
+        runs[1]["status"]
+            .as_str()
+            .unwrap()
+            .starts_with("diverged: "),
+        "{last}"
+    );
+    for entry in runs {
+        assert!(std::path::Path::new(entry["run_h5"].as_str().unwrap()).is_file());
+    }
+    // Without --diverged-ok the same pack fails, naming the model.
+    let failed = train_pack(
+        &json!([trial(0.01), trial(1e6)]),
+        &dir.path().join("f"),
+        &[],
+    );
+    assert!(!failed.status.success());
 }
 
 #[test]

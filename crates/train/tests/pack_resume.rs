@@ -22,9 +22,9 @@ fn runs() -> Value {
 }
 
 const NAMES: [&str; 3] = [
-    "shapeset-relu-he-l2-w16-s0",
-    "shapeset-relu-he-l2-w16-s1",
-    "shapeset-relu-he-l2-w16-s2",
+    "shapeset-relu-he-l2-w16-s0-lr0.01",
+    "shapeset-relu-he-l2-w16-s1-lr0.05",
+    "shapeset-relu-he-l2-w16-s2-lr1000000",
 ];
 
 fn stderr(output: &Output) -> String {
@@ -98,7 +98,7 @@ fn a_stopped_pack_resumes_to_the_bytes_of_an_uninterrupted_one() {
 
     // Other runs than the checkpoints were made by are refused, and the checkpoints kept.
     let mut other = runs();
-    other[1]["lr"] = json!(0.02);
+    other[1]["jacobian_examples"] = json!(2);
     let before = common::snapshot(&sliced);
     let refused = train_pack(&other, &sliced, &["--resume"]);
     assert!(

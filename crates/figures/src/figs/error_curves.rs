@@ -1,15 +1,16 @@
 //! Test error during training (Figs 11, 12, and the left panel of ext-he): one panel per
 //! dataset, one curve per configuration (mean over seeds, a +-1 std band when there are
 //! several seeds), legend ordered by final error like the paper's. Also the shared
-//! measurement of those figures: the order of final test errors, decided by paired tests.
+//! measurement of those figures: the order of final test errors, decided by tests over seeds.
 
 use super::{caption_head, Figure};
 use crate::aggregate::{error_curve, final_errors, Curve};
 use crate::canvas::{self, DrawResult, Plot};
-use crate::paired::{significantly_better, Passes};
+use crate::compare::{compare, power_line, Comparison};
+use crate::paired::Passes;
 use crate::runs::Catalog;
 use crate::style::{self, snap, TimeAxis};
-use crate::table::PAIRED_ALPHA;
+use crate::verdict::Part;
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -237,18 +238,18 @@ fn draw_series<'a, DB: DrawingBackend + 'a>(
 }
 
 /// The order of final test errors per dataset among `selectors` at the paper's depth, and
-/// the paired tests that decide the claims about it.
+/// the comparisons (`compare`: over seeds, gated, at equal rates) that decide the claims about
+/// it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorOrder {
-    /// One line per dataset with runs ("MNIST: Tanh N 3.66% (n=1) < ..."), then one per
-    /// paired test.
+    /// One line per dataset with runs ("MNIST: Tanh N 3.66% (n=1) < ..."), then the lines of
+    /// each comparison.
     pub lines: Vec<String>,
-    /// Per dataset where both were run: whether Tanh N is significantly better than Tanh
-    /// (McNemar, paired by seed, p < PAIRED_ALPHA); `None` when they cannot be paired.
-    pub tanh_normalized_wins: Vec<(Dataset, Option<bool>)>,
-    /// Shapeset only, when sigmoid was run: whether every other configuration is
-    /// significantly better than sigmoid; `None` when one cannot be paired with it.
-    pub sigmoid_worst: Option<Option<bool>>,
+    /// Per dataset where both tanh inits ran: Tanh N against Tanh.
+    pub tanh: Vec<(Dataset, Comparison)>,
+    /// Shapeset, when sigmoid ran: every other configuration against sigmoid, gated on the
+    /// other one only (the claim is that sigmoid sits at chance).
+    pub against_sigmoid: Vec<Comparison>,
 }
 
 impl ErrorOrder {
@@ -260,8 +261,8 @@ impl ErrorOrder {
         let mut passes = Passes::new(catalog);
         let mut order = ErrorOrder {
             lines: Vec::new(),
-            tanh_normalized_wins: Vec::new(),
-            sigmoid_worst: None,
+            tanh: Vec::new(),
+            against_sigmoid: Vec::new(),
         };
         for dataset in Dataset::ALL {
             let mut here: Vec<_> = errors
@@ -294,26 +295,46 @@ impl ErrorOrder {
                 ran(Activation::Tanh, Init::Normalized),
                 ran(Activation::Tanh, Init::Standard),
             ) {
-                let (wins, line) = significantly_better(&mut passes, &n, &s, PAIRED_ALPHA)?;
-                order.lines.push(format!("{}: {line}", dataset.title()));
-                order.tanh_normalized_wins.push((dataset, wins));
+                let c = compare(&mut passes, &n, &s, &[n, s])?;
+                order.push_lines(dataset, &c);
+                order.lines.extend(power_line(&c, paper_gap(&n, &s)));
+                order.tanh.push((dataset, c));
             }
             if let (Dataset::Shapeset, Some(sigmoid)) =
                 (dataset, ran(Activation::Sigmoid, Init::Standard))
             {
-                let mut all_better = Some(true);
                 for other in here.iter().filter(|e| e.selector != sigmoid) {
-                    let (better, line) =
-                        significantly_better(&mut passes, &other.selector, &sigmoid, PAIRED_ALPHA)?;
-                    order.lines.push(format!("{}: {line}", dataset.title()));
-                    all_better = match (all_better, better) {
-                        (Some(a), Some(b)) => Some(a && b),
-                        _ => None,
-                    };
+                    let c = compare(&mut passes, &other.selector, &sigmoid, &[other.selector])?;
+                    order.push_lines(dataset, &c);
+                    order.against_sigmoid.push(c);
                 }
-                order.sigmoid_worst = Some(all_better);
             }
         }
         Ok(order)
     }
+
+    fn push_lines(&mut self, dataset: Dataset, c: &Comparison) {
+        let title = dataset.title();
+        self.lines
+            .extend(c.lines.iter().map(|line| format!("{title}: {line}")));
+    }
+
+    /// "Tanh N is better than Tanh" on `dataset`; `NotRun` when both were not run.
+    pub fn tanh_part(&self, dataset: Dataset) -> Part {
+        self.tanh
+            .iter()
+            .find(|(d, _)| *d == dataset)
+            .map_or(Part::NotRun, |(_, c)| c.part())
+    }
+
+    /// "Every other configuration is better than sigmoid"; None when sigmoid was not run.
+    pub fn sigmoid_part(&self) -> Option<Part> {
+        let parts: Vec<Part> = self.against_sigmoid.iter().map(Comparison::part).collect();
+        (!parts.is_empty()).then(|| Part::all(&parts))
+    }
+}
+
+/// The paper's Table 1 gap (points) between two configurations, when it has both.
+pub fn paper_gap(first: &Selector, second: &Selector) -> Option<f64> {
+    Some(crate::paper::table1_error(second)? - crate::paper::table1_error(first)?)
 }

@@ -5,9 +5,11 @@
 
 use super::layer_stats::Look;
 use super::panel_plot::{PanelKind, PanelPlot};
-use super::{panel_runs, Figure};
+use super::{judge_over_seeds, seed_run, Figure};
+use crate::gate::{gate, MARGIN_PTS};
+use crate::paired::Passes;
 use crate::runs::{Catalog, Run};
-use crate::verdict::{run_name, Assessment, Verdict};
+use crate::verdict::{Assessment, Verdict};
 use anyhow::Result;
 use spec::{FigureId, Quantity};
 use std::path::{Path, PathBuf};
@@ -57,13 +59,14 @@ impl Saturation {
 
     /// Saturation within the first epoch with layer 1 unsaturated, then the escape. A run
     /// that ends inside the first epoch without saturating has not covered the rule's window:
-    /// not tested at this scale.
-    pub fn verdict(&self) -> Verdict {
+    /// not tested at this scale. The escape counts only when the net `left_chance` (the gate):
+    /// the paper's escape is the net starting to learn.
+    pub fn verdict(&self, left_chance: bool) -> Verdict {
         let saturates = self.first.is_some_and(|(step, _, bottom)| {
             step <= self.updates_per_epoch && bottom > BOTTOM_UNSATURATED_MEAN
         });
         let within_first_epoch = (self.updates as f64) < self.updates_per_epoch;
-        match (saturates, self.escape.is_some()) {
+        match (saturates, self.escape.is_some() && left_chance) {
             (false, _) if self.first.is_none() && within_first_epoch => Verdict::NotTestedAtScale,
             (false, _) => Verdict::NotReproduced,
             (true, true) => Verdict::Reproduced,
@@ -118,18 +121,34 @@ impl Figure for Fig2 {
         format!(
             "saturation: the top layer's mean activation falls below {SIGMOID_SATURATED_MEAN} \
              within the first epoch while layer 1's mean stays above {BOTTOM_UNSATURATED_MEAN} at \
-             that probe; escape: it rises back above {SIGMOID_SATURATED_MEAN} later. Reproduced if \
-             both, partially reproduced if only the saturation is seen; not tested at this scale \
-             if the run ends inside the first epoch without saturating; not reproduced otherwise"
+             that probe; escape: it rises back above {SIGMOID_SATURATED_MEAN} later, in a net \
+             that left chance (95% upper bound {MARGIN_PTS} points below the majority-class \
+             error). In each seed: reproduced if both, partially reproduced if only the \
+             saturation is seen; not tested at this scale if the run ends inside the first epoch \
+             without saturating; not reproduced otherwise. Over seeds: the seeds' common \
+             verdict, partially when they differ"
         )
     }
 
+    /// Over seeds. The saturation part is not gated on chance: by the paper's account it is
+    /// the phase in which the net sits at chance, and near-init data cannot pass it (the top
+    /// layer's mean starts near 0.5, measured at step 0 of the same run). The escape part is.
     fn assess(&self, catalog: &Catalog) -> Result<Assessment> {
-        let run = panel_runs(self, catalog)?[0];
-        let measured = Saturation::measure(run)?;
-        let mut lines = vec![format!("run: {}", run_name(run))];
-        lines.extend(measured.lines());
-        Ok(Assessment::new(lines, measured.verdict()))
+        let selector = self.selectors()[0];
+        let gate = gate(&mut Passes::new(catalog), &[selector])?;
+        let mut assessment = judge_over_seeds(catalog, &selector, &[], |seed| {
+            let Some(run) = seed_run(catalog, &selector, seed) else {
+                return Ok(None);
+            };
+            let measured = Saturation::measure(run)?;
+            Ok(Some((measured.verdict(gate.open), measured.lines())))
+        })?;
+        assessment.measured.extend(
+            gate.lines
+                .iter()
+                .map(|l| format!("{l}; the escape part needs a net that left chance")),
+        );
+        Ok(assessment)
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
@@ -165,23 +184,28 @@ mod tests {
     fn an_escape_is_needed_for_reproduced() {
         let early = Some((100.0, 0.05, 0.5));
         assert_eq!(
-            saturation(early, Some((2000.0, 2.0))).verdict(),
+            saturation(early, Some((2000.0, 2.0))).verdict(true),
             Verdict::Reproduced
         );
-        assert_eq!(saturation(early, None).verdict(), Verdict::Partial);
+        // An escape in a net still at chance is not the paper's escape.
         assert_eq!(
-            saturation(Some((2000.0, 0.05, 0.5)), None).verdict(),
+            saturation(early, Some((2000.0, 2.0))).verdict(false),
+            Verdict::Partial
+        );
+        assert_eq!(saturation(early, None).verdict(true), Verdict::Partial);
+        assert_eq!(
+            saturation(Some((2000.0, 0.05, 0.5)), None).verdict(true),
             Verdict::NotReproduced
         );
         assert_eq!(
-            saturation(Some((100.0, 0.05, 0.2)), None).verdict(),
+            saturation(Some((100.0, 0.05, 0.2)), None).verdict(true),
             Verdict::NotReproduced
         );
-        assert_eq!(saturation(None, None).verdict(), Verdict::NotReproduced);
+        assert_eq!(saturation(None, None).verdict(true), Verdict::NotReproduced);
         let mut short = saturation(None, None);
         short.updates = 500;
         assert_eq!(
-            short.verdict(),
+            short.verdict(true),
             Verdict::NotTestedAtScale,
             "ended inside epoch 1"
         );

@@ -8,6 +8,8 @@
 use super::histograms::Snapshot;
 use super::panel_plot::{PanelKind, PanelPlot};
 use super::{panel_runs, Figure};
+use crate::gate::{gate, MARGIN_PTS};
+use crate::paired::Passes;
 use crate::runs::{Catalog, Run};
 use crate::verdict::{run_name, Assessment, Verdict};
 use anyhow::Result;
@@ -103,7 +105,7 @@ fn abs_activations(run: &Run, snapshot: Snapshot) -> Result<Vec<f64>> {
 /// not tested at this scale (in a run shorter than the paper's; not reproduced in one as
 /// long).
 pub fn verdict(end: &Modes, init: &Modes, updates: u64) -> Verdict {
-    let short = updates < crate::paper::PAPER_UPDATES;
+    let short = updates < crate::paper::paper_updates(spec::Dataset::Shapeset);
     match (
         end.tanh_saturated(),
         end.as_in_the_paper(),
@@ -128,7 +130,8 @@ impl Figure for Fig4 {
 
     fn rule(&self) -> String {
         format!(
-            "the modes of |h| (pooled over layers; local maxima of a {MODE_BINS}-bin histogram \
+            "both nets must have left chance (95% upper bound {MARGIN_PTS} points below the \
+             majority-class error), else not tested at this scale. The modes of |h| (pooled over layers; local maxima of a {MODE_BINS}-bin histogram \
              on [0, 1], 3-bin smoothed, holding at least {MODE_DENSITY}x a uniform share) are \
              located at the end of training and at step 0. As in the paper when tanh has a mode \
              at |h| >= {SATURATED_ABS} and softsign one in [{KNEE_ABS}, {SATURATED_ABS}) and \
@@ -174,6 +177,11 @@ impl Figure for Fig4 {
                 "tanh has no mode at |h| >= {SATURATED_ABS} after {updates} updates: its \
                  saturation has not formed"
             ));
+        }
+        let gate = gate(&mut Passes::new(catalog), &self.selectors())?;
+        if !gate.open {
+            measured.extend(gate.lines);
+            return Ok(Assessment::new(measured, Verdict::NotTestedAtScale));
         }
         Ok(Assessment::new(measured, verdict(&end, &init, updates)))
     }
@@ -241,7 +249,7 @@ mod tests {
         // No saturation mode yet: a short run shows nothing; a run of the paper's length fails.
         let unformed = m(&[0.05], &[0.5]);
         assert_eq!(verdict(&unformed, &init, short), Verdict::NotTestedAtScale);
-        let paper = crate::paper::PAPER_UPDATES;
+        let paper = crate::paper::paper_updates(spec::Dataset::Shapeset);
         assert_eq!(verdict(&unformed, &init, paper), Verdict::NotReproduced);
     }
 }

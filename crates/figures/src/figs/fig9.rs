@@ -3,11 +3,15 @@
 
 use super::layer_stats::Look;
 use super::panel_plot::{PanelKind, PanelPlot};
-use super::{panel_runs, Figure};
+use super::Figure;
+use crate::compare::{p_is, SEED_ALPHA};
+use crate::gate::{gate, MARGIN_PTS};
+use crate::paired::Passes;
 use crate::runs::{Catalog, Run};
-use crate::verdict::{run_name, Assessment, Verdict};
+use crate::stats::{mean, median, seed_test};
+use crate::verdict::{combine, Assessment, Part, Verdict};
 use anyhow::Result;
-use spec::{FigureId, Quantity};
+use spec::{Dataset, FigureId, Init, Quantity};
 use std::path::{Path, PathBuf};
 
 pub struct Fig9;
@@ -18,13 +22,23 @@ pub fn relative_spread(stds: &[f64]) -> f64 {
     (hi - lo) / crate::stats::mean(stds)
 }
 
-/// One run's relative spread at step 0, and its median over the probes after step 0.
+/// ln(std of layer 1 / std of the top layer): positive when the higher layers' weight
+/// gradients are smaller, the direction the paper gives for standard init.
+pub fn tilt(stds: &[f64]) -> f64 {
+    (stds[0] / stds[stds.len() - 1]).ln()
+}
+
+/// One run's weight-gradient profile across layers: at step 0, and the median over the probes
+/// after step 0.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Spreads {
     pub init: f64,
     /// None when the run has no probe after step 0.
     pub later: Option<f64>,
+    pub tilt_init: f64,
+    pub tilt_later: Option<f64>,
     pub later_probes: usize,
+    pub seed: u64,
 }
 
 impl Spreads {
@@ -33,61 +47,127 @@ impl Spreads {
         let per_layer = (1..=run.hidden_layers())
             .map(|k| Ok(recording.layer_stats(k, Quantity::WeightGrad)?.std))
             .collect::<Result<Vec<Vec<f64>>>>()?;
-        let at = |p: usize| relative_spread(&per_layer.iter().map(|s| s[p]).collect::<Vec<_>>());
-        let later: Vec<f64> = (1..per_layer[0].len()).map(at).collect();
+        let at = |p: usize| per_layer.iter().map(|s| s[p]).collect::<Vec<_>>();
+        let later: Vec<Vec<f64>> = (1..per_layer[0].len()).map(at).collect();
+        let median_of = |f: fn(&[f64]) -> f64| {
+            (!later.is_empty()).then(|| median(&later.iter().map(|s| f(s)).collect::<Vec<_>>()))
+        };
         Ok(Spreads {
-            init: at(0),
-            later: (!later.is_empty()).then(|| crate::stats::median(&later)),
+            init: relative_spread(&at(0)),
+            later: median_of(relative_spread),
+            tilt_init: tilt(&at(0)),
+            tilt_later: median_of(tilt),
             later_probes: later.len(),
+            seed: run.params().seed,
         })
     }
 
-    fn line(&self, run: &Run) -> String {
-        let later = self.later.map_or("no probe after step 0".into(), |m| {
-            format!(
-                "median {m:.3} over {} probes after step 0",
+    fn line(&self, init: Init) -> String {
+        let later = match (self.later, self.tilt_later) {
+            (Some(m), Some(t)) => format!(
+                "median over {} probes after step 0: spread {m:.3}, tilt {t:+.3}",
                 self.later_probes
-            )
-        });
+            ),
+            _ => "no probe after step 0".into(),
+        };
         format!(
-            "{} {}: relative spread {:.3} at step 0, {later}",
-            run.params().init,
-            run_name(run),
-            self.init
+            "{init} seed {}: relative spread {:.3}, tilt ln(layer 1 / top) {:+.3} at step 0; {later}",
+            self.seed, self.init, self.tilt_init
         )
     }
 }
 
-/// A run's weight gradients have spread apart over the layers during training: the median
-/// relative spread after step 0 exceeds 1.5 x the one at step 0 plus 0.1 (at initialization
-/// both inits' spreads are near 0.05, Fig 8).
-pub fn spread_apart(spreads: &Spreads) -> bool {
-    spreads
-        .later
-        .is_some_and(|later| later > 1.5 * spreads.init + 0.1)
+/// The gradients have spread apart over the layers during training, on the mean over seeds:
+/// the median relative spread after step 0 exceeds 1.5 x the one at step 0 plus 0.1 (at
+/// initialization both inits' spreads are near 0.05, Fig 8). Near-init data cannot pass it.
+pub fn spread_apart(seeds: &[Spreads]) -> bool {
+    let later: Option<Vec<f64>> = seeds.iter().map(|s| s.later).collect();
+    let init: Vec<f64> = seeds.iter().map(|s| s.init).collect();
+    later.is_some_and(|l| !l.is_empty() && mean(&l) > 1.5 * mean(&init) + 0.1)
 }
 
-/// The claim is about what training does, so a rule that near-init data could pass is no
-/// rule: standard init's spread must have grown (else not tested at this scale in a run
-/// shorter than the paper's, not reproduced in one as long). Then reproduced when
-/// normalized's has not grown and stays below standard's; partially when it grew but less;
-/// not reproduced otherwise.
-pub fn verdict(standard: &Spreads, normalized: &Spreads, updates: u64) -> Verdict {
-    let (Some(standard_later), Some(normalized_later)) = (standard.later, normalized.later) else {
-        return Verdict::NotTestedAtScale;
+/// Direction: standard init's tilt after step 0, over seeds, has its 95% interval above 0
+/// (smaller in the higher layers). Untested with one seed.
+pub fn direction(standard: &[Spreads]) -> (Part, String) {
+    let tilts: Vec<f64> = standard.iter().filter_map(|s| s.tilt_later).collect();
+    let Some(test) = seed_test(&tilts, SEED_ALPHA) else {
+        return (
+            Part::Untested,
+            format!(
+                "standard tilt over {} seed(s): no test over seeds",
+                tilts.len()
+            ),
+        );
     };
+    let line = format!(
+        "standard init, tilt after step 0 over {} seeds: mean {:+.3} [95%: {:+.3}, {:+.3}] \
+         (positive: smaller in the higher layers)",
+        tilts.len(),
+        test.mean,
+        test.interval.low,
+        test.interval.high
+    );
+    (
+        if test.interval.low > 0.0 {
+            Part::Pass
+        } else {
+            Part::Fail
+        },
+        line,
+    )
+}
+
+/// Level: normalized's relative spread after step 0 is below standard's, paired by seed
+/// (paired t over seeds, p < [`SEED_ALPHA`]).
+pub fn level(standard: &[Spreads], normalized: &[Spreads]) -> (Part, String) {
+    let differences: Vec<f64> = normalized
+        .iter()
+        .filter_map(|n| {
+            let s = standard.iter().find(|s| s.seed == n.seed)?;
+            Some(n.later? - s.later?)
+        })
+        .collect();
+    let Some(test) = seed_test(&differences, SEED_ALPHA) else {
+        return (
+            Part::Untested,
+            format!(
+                "spread, normalized - standard: {} paired seed(s), no test over seeds",
+                differences.len()
+            ),
+        );
+    };
+    let pass = test.t_p < SEED_ALPHA && test.mean < 0.0;
+    let line =
+        format!(
+        "relative spread after step 0, normalized - standard over {} seeds: {:+.3} [95%: {:+.3}, \
+         {:+.3}], paired t p {}: normalized {} more level",
+        differences.len(), test.mean, test.interval.low, test.interval.high, p_is(test.t_p),
+        if pass { "significantly" } else { "not significantly" }
+    );
+    (if pass { Part::Pass } else { Part::Fail }, line)
+}
+
+/// The claim is about what training does, so near-init data must not pass: standard init's
+/// gradients must have spread apart (else not tested at this scale in runs shorter than the
+/// paper's, not reproduced in ones as long). Then two parts over seeds, [`direction`] and
+/// [`level`].
+pub fn verdict(
+    standard: &[Spreads],
+    normalized: &[Spreads],
+    updates: u64,
+) -> (Verdict, Vec<String>) {
     if !spread_apart(standard) {
-        return if updates < crate::paper::PAPER_UPDATES {
+        let short = updates < crate::paper::paper_updates(Dataset::Shapeset);
+        let verdict = if short {
             Verdict::NotTestedAtScale
         } else {
             Verdict::NotReproduced
         };
+        return (verdict, vec!["standard init's weight gradients have not spread apart across layers (mean over seeds)".into()]);
     }
-    match (normalized_later < standard_later, spread_apart(normalized)) {
-        (true, false) => Verdict::Reproduced,
-        (true, true) => Verdict::Partial,
-        (false, _) => Verdict::NotReproduced,
-    }
+    let (d, d_line) = direction(standard);
+    let (l, l_line) = level(standard, normalized);
+    (combine(&[d, l]), vec![d_line, l_line])
 }
 
 impl Figure for Fig9 {
@@ -102,27 +182,44 @@ impl Figure for Fig9 {
     }
 
     fn rule(&self) -> String {
-        "at each probe, relative spread = (max - min) / mean over layers of std(dCost/dW); a \
-         run's gradients have spread apart when its median relative spread after step 0 \
-         exceeds 1.5 x its step-0 spread + 0.1. Standard init's must have spread apart (else \
-         not tested at this scale, in runs shorter than the paper's 5M updates); then \
-         reproduced if normalized's has not and stays below standard's, partially if it has \
-         but stays below, not reproduced otherwise"
-            .into()
+        format!(
+            "both nets must have left chance (95% upper bound {MARGIN_PTS} points below the \
+             majority-class error), else not tested at this scale. At each probe, relative \
+             spread = (max - min) / mean over layers of std(dCost/dW), and tilt = ln(std of \
+             layer 1 / std of the top layer); per run, their medians over the probes after \
+             step 0. Standard init's spread must have grown (mean over seeds above 1.5 x its \
+             step-0 spread + 0.1), else not tested at this scale in runs shorter than the \
+             paper's. Then two parts over all seeds: direction, standard's tilt has its 95% \
+             interval above 0 (smaller in higher layers); level, normalized's spread is below \
+             standard's by a paired t test over seeds (p < {SEED_ALPHA}). Reproduced if both \
+             hold, partially if one does"
+        )
     }
 
     fn assess(&self, catalog: &Catalog) -> Result<Assessment> {
-        let runs = panel_runs(self, catalog)?;
-        let spreads = runs
+        let selectors = self.selectors();
+        let gate = gate(&mut Passes::new(catalog), &selectors)?;
+        let measure = |selector| {
+            catalog
+                .seeds(selector)
+                .iter()
+                .map(Spreads::measure)
+                .collect::<Result<Vec<_>>>()
+        };
+        let (standard, normalized) = (measure(&selectors[0])?, measure(&selectors[1])?);
+        let mut measured: Vec<String> = standard
             .iter()
-            .map(|run| Spreads::measure(run))
-            .collect::<Result<Vec<_>>>()?;
-        let measured = runs.iter().zip(&spreads).map(|(r, s)| s.line(r)).collect();
-        let updates = runs[0].params().updates;
-        Ok(Assessment::new(
-            measured,
-            verdict(&spreads[0], &spreads[1], updates),
-        ))
+            .map(|s| s.line(Init::Standard))
+            .chain(normalized.iter().map(|s| s.line(Init::Normalized)))
+            .collect();
+        if !gate.open {
+            measured.extend(gate.lines);
+            return Ok(Assessment::new(measured, Verdict::NotTestedAtScale));
+        }
+        let updates = catalog.seeds(&selectors[0])[0].params().updates;
+        let (verdict, lines) = verdict(&standard, &normalized, updates);
+        measured.extend(lines);
+        Ok(Assessment::new(measured, verdict))
     }
 
     fn render(&self, catalog: &Catalog, out: &Path, size: (u32, u32)) -> Result<Vec<PathBuf>> {
@@ -142,11 +239,14 @@ const PANELS: PanelPlot = PanelPlot {
 mod tests {
     use super::*;
 
-    fn spreads(init: f64, later: Option<f64>) -> Spreads {
+    fn spreads(seed: u64, init: f64, later: f64, tilt_later: f64) -> Spreads {
         Spreads {
             init,
-            later,
-            later_probes: usize::from(later.is_some()),
+            later: Some(later),
+            tilt_init: 0.0,
+            tilt_later: Some(tilt_later),
+            later_probes: 1,
+            seed,
         }
     }
 
@@ -154,26 +254,39 @@ mod tests {
     fn each_outcome_has_a_case() {
         assert!((relative_spread(&[1.0, 2.0, 3.0]) - 1.0).abs() < 1e-12);
         assert_eq!(relative_spread(&[2.0; 5]), 0.0);
+        assert!((tilt(&[4.0, 2.0, 1.0]) - 4f64.ln()).abs() < 1e-12);
         let short = 3000;
-        let standard = spreads(0.05, Some(1.5));
-        let v = |init, later| verdict(&standard, &spreads(init, Some(later)), short);
-        assert_eq!(v(0.05, 0.06), Verdict::Reproduced);
-        assert_eq!(
-            v(0.05, 0.8),
-            Verdict::Partial,
-            "spread apart, less than standard"
-        );
-        assert_eq!(v(0.05, 2.0), Verdict::NotReproduced);
-        assert_eq!(v(0.05, 1.5), Verdict::NotReproduced, "equal is not below");
-        // Near-init data: neither has spread apart. It cannot pass.
-        let near_init = spreads(0.05, Some(0.06));
-        let n = spreads(0.04, Some(0.04));
-        assert_eq!(verdict(&near_init, &n, short), Verdict::NotTestedAtScale);
-        let paper = crate::paper::PAPER_UPDATES;
-        assert_eq!(verdict(&near_init, &n, paper), Verdict::NotReproduced);
-        assert_eq!(
-            verdict(&standard, &spreads(0.1, None), short),
-            Verdict::NotTestedAtScale
-        );
+        // Standard: spread apart, smaller in the higher layers, in 3 seeds.
+        let standard = [
+            spreads(0, 0.05, 1.5, 1.0),
+            spreads(1, 0.05, 1.3, 0.8),
+            spreads(2, 0.05, 1.6, 1.1),
+        ];
+        let level = [
+            spreads(0, 0.05, 0.10, 0.0),
+            spreads(1, 0.05, 0.12, 0.1),
+            spreads(2, 0.05, 0.09, -0.1),
+        ];
+        let v = |s: &[Spreads], n: &[Spreads]| verdict(s, n, short).0;
+        assert_eq!(v(&standard, &level), Verdict::Reproduced);
+        // Normalized as spread as standard: the level part fails.
+        assert_eq!(v(&standard, &standard), Verdict::Partial);
+        // Larger in the higher layers: the direction part fails.
+        let upward: Vec<Spreads> = standard
+            .iter()
+            .map(|s| Spreads {
+                tilt_later: Some(-1.0 - s.seed as f64 * 0.1),
+                ..*s
+            })
+            .collect();
+        assert_eq!(v(&upward, &level), Verdict::Partial);
+        assert_eq!(v(&upward, &upward), Verdict::NotReproduced);
+        // Near-init data: nothing spread apart. It cannot pass.
+        let near_init = [spreads(0, 0.05, 0.06, 0.0), spreads(1, 0.05, 0.05, 0.0)];
+        assert_eq!(v(&near_init, &level), Verdict::NotTestedAtScale);
+        let paper = crate::paper::paper_updates(Dataset::Shapeset);
+        assert_eq!(verdict(&near_init, &level, paper).0, Verdict::NotReproduced);
+        // One seed: spread apart, but no test over seeds is possible.
+        assert_eq!(v(&standard[..1], &level[..1]), Verdict::Untested);
     }
 }

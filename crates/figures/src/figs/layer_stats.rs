@@ -1,5 +1,7 @@
-//! Per-layer statistics during training (Figs 2, 3, 9, 10), one panel per run, drawn from
-//! `stats/layer<k>/<q>/{mean,std,p02,p98}`.
+//! Per-layer statistics during training (Figs 2, 3, 9, 10), one panel per configuration,
+//! drawn from `stats/layer<k>/<q>/{mean,std,p02,p98}` of every seed: the look of the mean over
+//! seeds, and each seed's main line (the mean, or the std) thin and faint beside it, so that a
+//! claim judged over seeds is drawn over seeds.
 
 use crate::canvas::{DrawResult, Plot};
 use crate::runs::Run;
@@ -23,7 +25,29 @@ pub enum Look {
 
 pub struct Panel {
     pub title: String,
+    /// Per layer, the mean over seeds of each statistic at each probe.
     pub layers: Vec<LayerStats>,
+    /// Per seed, per layer: that seed's statistics (drawn thin when there are several).
+    pub seeds: Vec<Vec<LayerStats>>,
+}
+
+/// The mean over `seeds` of each statistic, probe by probe (the seeds of one configuration
+/// share their probe steps).
+fn mean_over_seeds(seeds: &[LayerStats]) -> LayerStats {
+    let n = seeds.len() as f64;
+    let field = |f: fn(&LayerStats) -> &Vec<f64>| -> Vec<f64> {
+        let len = seeds.iter().map(|s| f(s).len()).min().unwrap_or(0);
+        (0..len)
+            .map(|i| seeds.iter().map(|s| f(s)[i]).sum::<f64>() / n)
+            .collect()
+    };
+    LayerStats {
+        step: field(|s| &s.step),
+        mean: field(|s| &s.mean),
+        std: field(|s| &s.std),
+        p02: field(|s| &s.p02),
+        p98: field(|s| &s.p98),
+    }
 }
 
 pub struct LayerStatsFigure {
@@ -38,10 +62,10 @@ pub struct LayerStatsFigure {
 }
 
 impl LayerStatsFigure {
-    /// Reads `quantity` for every hidden layer of each run: one panel per run (titled by
-    /// `titles`).
+    /// Reads `quantity` for every hidden layer of every seed: one panel per configuration
+    /// (`seeds`, each not empty, titled by `titles`).
     pub fn read(
-        runs: &[&Run],
+        seeds: &[&[Run]],
         titles: &[String],
         quantity: Quantity,
         look: Look,
@@ -49,14 +73,25 @@ impl LayerStatsFigure {
         caption: String,
     ) -> Result<LayerStatsFigure> {
         let mut panels = Vec::new();
-        for (run, title) in runs.iter().zip(titles) {
-            let recording = run.open()?;
-            let layers = (1..=run.hidden_layers())
-                .map(|k| recording.layer_stats(k, quantity))
+        for (runs, title) in seeds.iter().zip(titles) {
+            let per_seed = runs
+                .iter()
+                .map(|run| {
+                    let recording = run.open()?;
+                    (1..=run.hidden_layers())
+                        .map(|k| recording.layer_stats(k, quantity))
+                        .collect::<Result<Vec<_>>>()
+                })
                 .collect::<Result<Vec<_>>>()?;
+            let layers = (0..per_seed[0].len())
+                .map(|k| {
+                    mean_over_seeds(&per_seed.iter().map(|s| s[k].clone()).collect::<Vec<_>>())
+                })
+                .collect();
             panels.push(Panel {
                 title: title.clone(),
                 layers,
+                seeds: per_seed,
             });
         }
         let all = || panels.iter().flat_map(|p| &p.layers);
@@ -83,7 +118,7 @@ impl LayerStatsFigure {
             }
         };
         Ok(LayerStatsFigure {
-            axis: TimeAxis::new(last_step, runs[0].config.updates_per_epoch),
+            axis: TimeAxis::new(last_step, seeds[0][0].config.updates_per_epoch),
             panels,
             look,
             last_step,
@@ -120,6 +155,11 @@ impl Plot for LayerStatsFigure {
                     Look::MeanWithStdBars => (index as f64 + 1.0 - middle) * dodge,
                     Look::StdWithPercentileMarkers => 0.0,
                 };
+                if panel.seeds.len() > 1 {
+                    for seed in &panel.seeds {
+                        self.draw_seed(&mut chart, (index + 1, shift), &seed[index])?;
+                    }
+                }
                 self.draw_layer(&mut chart, index + 1, stats, shift)?;
             }
         }
@@ -128,6 +168,29 @@ impl Plot for LayerStatsFigure {
 }
 
 impl LayerStatsFigure {
+    /// One seed's main line of one layer, thin and faint: the mean (Figs 2, 9) or the std
+    /// (Figs 3, 10).
+    fn draw_seed<'a, DB: DrawingBackend + 'a>(
+        &self,
+        chart: &mut style::Chart<'a, DB>,
+        (layer, shift): (usize, f64),
+        stats: &LayerStats,
+    ) -> DrawResult<DB> {
+        let values = match self.look {
+            Look::MeanWithStdBars => &stats.mean,
+            Look::StdWithPercentileMarkers => &stats.std,
+        };
+        let points: Vec<(f64, f64)> = stats
+            .step
+            .iter()
+            .zip(values)
+            .map(|(&s, &v)| (snap(self.axis.at(s) + shift), snap(v)))
+            .collect();
+        let faint = style::layer_color(layer).mix(0.35).stroke_width(1);
+        chart.draw_series(std::iter::once(PathElement::new(points, faint)))?;
+        Ok(())
+    }
+
     fn draw_layer<'a, DB: DrawingBackend + 'a>(
         &self,
         chart: &mut style::Chart<'a, DB>,

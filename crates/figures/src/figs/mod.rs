@@ -30,11 +30,13 @@ pub mod sheet;
 pub mod sheet_grid;
 pub mod table1;
 
+use crate::gate::gate;
+use crate::paired::Passes;
 use crate::report::ReportOutput;
 use crate::runs::{Catalog, Missing, Run};
-use crate::verdict::{Assessment, Finding, Verdict};
+use crate::verdict::{over_seeds, Assessment, Finding, Verdict};
 use anyhow::Result;
-use spec::{Dataset, FigureId};
+use spec::{Dataset, FigureId, Selector};
 use std::path::{Path, PathBuf};
 
 /// One output of `figures render`: what the paper claims about it, the rule that judges the
@@ -128,6 +130,42 @@ pub fn finding<F: Figure + ?Sized>(
     })
 }
 
+/// The run of `selector` with `seed`, if it ran.
+pub fn seed_run<'c>(catalog: &'c Catalog, selector: &Selector, seed: u64) -> Option<&'c Run> {
+    catalog
+        .seeds(selector)
+        .iter()
+        .find(|r| r.params().seed == seed)
+}
+
+/// A training-time rule judged on every seed of `seeds_of` (`judge` gives a seed's verdict
+/// and lines, `None` when a partner run of that seed is missing), combined by
+/// [`over_seeds`]; first the chance gate over `gated` (`gate`): a closed gate makes the claim
+/// "not tested at this scale", whatever the seeds say.
+pub fn judge_over_seeds(
+    catalog: &Catalog,
+    seeds_of: &Selector,
+    gated: &[Selector],
+    judge: impl Fn(u64) -> Result<Option<(Verdict, Vec<String>)>>,
+) -> Result<Assessment> {
+    let (mut measured, mut verdicts, mut words) = (Vec::new(), Vec::new(), Vec::new());
+    for run in catalog.seeds(seeds_of) {
+        let seed = run.params().seed;
+        if let Some((verdict, lines)) = judge(seed)? {
+            measured.extend(lines.into_iter().map(|l| format!("seed {seed}: {l}")));
+            words.push(format!("seed {seed} {verdict}"));
+            verdicts.push(verdict);
+        }
+    }
+    measured.push(format!("per seed: {}", words.join("; ")));
+    let gate = gate(&mut Passes::new(catalog), gated)?;
+    if !gate.open {
+        measured.extend(gate.lines);
+        return Ok(Assessment::new(measured, Verdict::NotTestedAtScale));
+    }
+    Ok(Assessment::new(measured, over_seeds(&verdicts)))
+}
+
 /// The lowest-seed run of each panel of `figure`.
 pub fn panel_runs<'c, F: Figure + ?Sized>(
     figure: &F,
@@ -140,6 +178,24 @@ pub fn panel_runs<'c, F: Figure + ?Sized>(
 pub fn panel_title(run: &Run) -> String {
     let p = run.params();
     format!("{}, {} init ({})", p.activation.title(), p.init, about(run))
+}
+
+/// "Tanh, standard init (mean of seeds 0, 1, 2; 1000 units, 20000 updates)": a panel drawn
+/// from every seed of one configuration (`runs`, not empty).
+pub fn seeds_title(runs: &[Run]) -> String {
+    let p = runs[0].params();
+    let seeds: Vec<String> = runs.iter().map(|r| r.params().seed.to_string()).collect();
+    let which = match seeds.as_slice() {
+        [one] => format!("seed {one}"),
+        _ => format!("mean of seeds {}, thin: each seed", seeds.join(", ")),
+    };
+    format!(
+        "{}, {} init ({which}; {} units, {} updates)",
+        p.activation.title(),
+        p.init,
+        p.width,
+        p.updates
+    )
 }
 
 /// "seed 0, 1000 units, 20000 updates": what a panel was drawn from.

@@ -1,10 +1,12 @@
-//! The per-run panel outputs (Figs 2, 3, 4, 6, 7, 8, 9, 10): one panel per run, the
-//! lowest seed of each of the output's configurations, drawn by the `histograms` or the
-//! `layer_stats` renderer. Each of those outputs only declares a [`PanelPlot`].
+//! The per-configuration panel outputs (Figs 2, 3, 4, 6, 7, 8, 9, 10): one panel per
+//! configuration, drawn by the `histograms` renderer (a snapshot of the lowest seed: Figs 4,
+//! 6-8) or the `layer_stats` one (statistics over training, every seed: their mean, and each
+//! seed as a thin line; Figs 2, 3, 9, 10). Each of those outputs only declares a
+//! [`PanelPlot`].
 
 use super::histograms::{HistogramFigure, Snapshot};
 use super::layer_stats::{LayerStatsFigure, Look};
-use super::{caption_head, panel_title};
+use super::{caption_head, panel_title, seeds_title};
 use crate::canvas;
 use crate::runs::Catalog;
 use anyhow::Result;
@@ -31,7 +33,8 @@ pub struct PanelPlot {
 }
 
 impl PanelPlot {
-    /// Draws output `id`, the lowest-seed run of each panel, into `out`.
+    /// Draws output `id` into `out`: a histogram of the lowest seed of each panel, or the
+    /// statistics of every seed.
     pub fn render(
         &self,
         id: FigureId,
@@ -50,7 +53,12 @@ impl PanelPlot {
                 canvas::save(&figure, out, id.id(), size)
             }
             PanelKind::LayerStats(look) => {
-                let figure = LayerStatsFigure::read(&runs, &titles, quantity, look, desc, caption)?;
+                let selectors = id.needs(&spec::Dataset::ALL);
+                let seeds: Vec<&[crate::runs::Run]> =
+                    selectors.iter().map(|s| catalog.seeds(s)).collect();
+                let titles: Vec<String> = seeds.iter().map(|runs| seeds_title(runs)).collect();
+                let figure =
+                    LayerStatsFigure::read(&seeds, &titles, quantity, look, desc, caption)?;
                 canvas::save(&figure, out, id.id(), size)
             }
         }

@@ -2,12 +2,12 @@
 //! figures say, without building anything.
 
 use super::{default_profile, Env};
-use crate::cli::{DagFormat, InspectArgs};
+use crate::cli::{DagFormat, InspectArgs, PlanArgs};
 use crate::dag::{self, State};
 use crate::exec::{Context, Scope};
 use crate::manifest::Manifest;
 use crate::plan::Plan;
-use crate::{device::Gpus, diff, explain, published, status};
+use crate::{cost, device::Gpus, diff, explain, published, status};
 use anyhow::{bail, Context as _, Result};
 use std::path::Path;
 
@@ -18,6 +18,42 @@ fn plan_and_manifest(env: &Env, args: InspectArgs) -> Result<(Plan, Option<Manif
     let gpus = Gpus::detect(args.gpus);
     let plan = env.plan(&args.profile, &default, gpus.as_ref(), args.pack_size)?;
     Ok((plan, manifest))
+}
+
+/// `paper plan`: the profile's stages by kind and their predicted cost on this machine, or on
+/// `--gpus N --gpu-name NAME` (packs sized for that GPU's memory), with the basis.
+pub(super) fn plan(env: &Env, args: &PlanArgs) -> Result<()> {
+    let (gpus, free) = match (&args.gpu_name, args.placement.gpus) {
+        (Some(name), Some(n)) if n > 0 => {
+            let gpus = Gpus {
+                ids: (0..n).map(|i| i.to_string()).collect(),
+                name: name.clone(),
+            };
+            (Some(gpus), Some(cost::Gpu::named(name).memory_bytes()))
+        }
+        _ => {
+            let gpus = Gpus::detect(args.placement.gpus);
+            let free = gpus.as_ref().map(|g| {
+                g.free_bytes()
+                    .unwrap_or_else(|| cost::Gpu::named(&g.name).memory_bytes())
+            });
+            (gpus, free)
+        }
+    };
+    let plan = env.plan_in(
+        &args.profile,
+        "quick",
+        gpus.as_ref(),
+        free,
+        args.placement.pack_size,
+    )?;
+    let machine = super::machine(
+        super::jobs(args.placement.jobs, gpus.as_ref()),
+        gpus.as_ref(),
+    );
+    let (prediction, store) = env.predict(&plan, &machine)?;
+    print!("{}", cost::report(&plan, &prediction, &store));
+    Ok(())
 }
 
 pub(super) fn status(env: &Env, args: InspectArgs) -> Result<()> {

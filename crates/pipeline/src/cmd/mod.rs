@@ -8,12 +8,14 @@ mod slurm;
 mod verify;
 
 use crate::cli::{Cli, Command, ProfileArgs};
-use crate::device::{threads_per_job, Gpus};
+use crate::cost::{self, Machine, Prediction};
+use crate::device::{cores, threads_per_job, Gpus};
 use crate::exec::{Context, Scope};
 use crate::manifest::Manifest;
 use crate::packing::PackSize;
-use crate::plan::{Kind, Plan};
+use crate::plan::{Kind, Lr, Plan};
 use crate::profile::Profile;
+use crate::status;
 use crate::tool::{find_repo_root, identities, train_versions, Runtime};
 use anyhow::Result;
 use spec::cli::usage;
@@ -26,6 +28,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     let env = Env {
         repo: cli.repo,
         store: cli.store,
+        yes: cli.yes,
     };
     if cli.command.is_some() && !cli.run.is_unset() {
         return Err(usage(
@@ -35,6 +38,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         None => run::run(&env, cli.run),
         Some(Command::Run(args)) => run::run(&env, args),
+        Some(Command::Plan(args)) => inspect::plan(&env, &args),
         Some(Command::Status(inspect)) => inspect::status(&env, inspect),
         Some(Command::Check(inspect)) => inspect::check(&env, &inspect),
         Some(Command::Explain { target, inspect }) => inspect::explain(&env, &target, inspect),
@@ -51,6 +55,8 @@ pub fn dispatch(cli: Cli) -> Result<()> {
 struct Env {
     repo: Option<PathBuf>,
     store: Option<PathBuf>,
+    /// `--yes`: train even when the prediction is above a day.
+    yes: bool,
 }
 
 impl Env {
@@ -62,14 +68,45 @@ impl Env {
     }
 
     fn store(&self) -> Result<Store> {
+        Store::open(self.store_root()?)
+    }
+
+    /// Where the store is (`--store`, else `$XAVIER_STORE`, else `<repo>/.store`), without
+    /// creating it.
+    fn store_root(&self) -> Result<PathBuf> {
         match (
             &self.store,
             std::env::var_os("XAVIER_STORE").filter(|s| !s.is_empty()),
         ) {
-            (Some(dir), _) => Store::open(dir),
-            (None, Some(dir)) => Store::open(PathBuf::from(dir)),
-            (None, None) => Store::from_env(&self.repo()?),
+            (Some(dir), _) => Ok(dir.clone()),
+            (None, Some(dir)) => Ok(PathBuf::from(dir)),
+            (None, None) => Ok(self.repo()?.join(".store")),
         }
+    }
+
+    /// The predicted cost of `plan` on `machine`, with what was known of the store: the
+    /// stages it holds cost nothing; a store that does not exist yet is not created.
+    fn predict(&self, plan: &Plan, machine: &Machine) -> Result<(Prediction, String)> {
+        let root = self.store_root()?;
+        if !root.is_dir() {
+            let cold = vec![false; plan.stages.len()];
+            return Ok((
+                cost::predict(plan, &cold, machine),
+                "from an empty store".into(),
+            ));
+        }
+        let ctx = self.context(Scope::All, 1)?;
+        let cached: Vec<bool> = status::resolve(plan, &ctx)
+            .iter()
+            .map(|r| r.result.is_some())
+            .collect();
+        let held = cached.iter().filter(|c| **c).count();
+        let words = format!(
+            "{held} of {} stages in {}",
+            plan.stages.len(),
+            root.display()
+        );
+        Ok((cost::predict(plan, &cached, machine), words))
     }
 
     fn out_dir(&self, out: Option<PathBuf>) -> Result<PathBuf> {
@@ -94,13 +131,26 @@ impl Env {
         gpus: Option<&Gpus>,
         pack_size: Option<usize>,
     ) -> Result<Plan> {
-        let packing = PackSize::choose(pack_size, gpus.and_then(Gpus::free_bytes))
-            .map_err(|e| usage(format!("{e:#}")))?;
+        let free = gpus.and_then(Gpus::free_bytes);
+        self.plan_in(args, default, gpus, free, pack_size)
+    }
+
+    /// [`Env::plan`] with the GPU's free memory given (`paper plan` for a GPU this machine
+    /// does not have).
+    fn plan_in(
+        &self,
+        args: &ProfileArgs,
+        default: &str,
+        gpus: Option<&Gpus>,
+        free: Option<u64>,
+        pack_size: Option<usize>,
+    ) -> Result<Plan> {
+        let packing = PackSize::choose(pack_size, free).map_err(|e| usage(format!("{e:#}")))?;
         let plan = self.plan_for(args, default, &Gpus::device_class(gpus))?;
         if packing == PackSize::Alone {
             return Ok(plan);
         }
-        let runs: Vec<&RunParams> = plan
+        let runs: Vec<&RunParams<Lr>> = plan
             .stages
             .iter()
             .filter_map(|s| match &s.kind {
@@ -126,6 +176,23 @@ impl Env {
             versions: train_versions(&Context::default_bin_dir()?),
             device_class: device_class.to_string(),
         })
+    }
+}
+
+/// Stages run at once: `--jobs`, else the number of cores, at least the number of GPUs.
+fn jobs(requested: Option<u16>, gpus: Option<&Gpus>) -> usize {
+    let gpus = gpus.map_or(0, |g| g.ids.len());
+    requested.map_or_else(|| cores().max(gpus), usize::from)
+}
+
+/// The machine a prediction is for: `jobs` stages at once on this machine's cores, training
+/// on `gpus` when there are any.
+fn machine(jobs: usize, gpus: Option<&Gpus>) -> Machine {
+    Machine {
+        jobs,
+        cores: cores(),
+        gpus: gpus.map_or(0, |g| g.ids.len()),
+        gpu: gpus.map(|g| cost::Gpu::named(&g.name)),
     }
 }
 

@@ -2,30 +2,38 @@
 
 use super::Env;
 use crate::cli::RunArgs;
-use crate::device::{cores, Gpus};
+use crate::cost::{self, Machine};
+use crate::device::Gpus;
 use crate::exec::{interrupt, Context, Outcome, Scope};
 use crate::manifest::publish;
 use crate::plan::Plan;
 use crate::schedule;
 use anyhow::{bail, Result};
+use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
     let started = Instant::now();
-    let gpus = Gpus::detect(args.gpus);
+    let gpus = Gpus::detect(args.placement.gpus);
     // Everything that can be refused is refused before the store or the output is touched.
     if let Some(gpus) = &gpus {
         crate::device::preflight(gpus, &Context::default_bin_dir()?)?;
     }
     let plan = match &args.plan {
         Some(path) => Plan::load(path)?,
-        None => env.plan(&args.profile, "quick", gpus.as_ref(), args.pack_size)?,
+        None => env.plan(
+            &args.profile,
+            "quick",
+            gpus.as_ref(),
+            args.placement.pack_size,
+        )?,
     };
+    let jobs = super::jobs(args.placement.jobs, gpus.as_ref());
+    if !args.no_train {
+        confirm(env, &plan, &super::machine(jobs, gpus.as_ref()))?;
+    }
     let out = env.out_dir(args.out)?;
     let gpu_ids = gpus.as_ref().map(|g| g.ids.clone()).unwrap_or_default();
-    let jobs = args
-        .jobs
-        .map_or_else(|| cores().max(gpu_ids.len()), usize::from);
     let scope = if args.no_train {
         Scope::NoTraining
     } else {
@@ -72,6 +80,37 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Says what the plan is predicted to cost before anything trains, and above a day starts
+/// only with `--yes` or a "y" typed on the terminal: a profile that would train for days
+/// must not start unnoticed. Refused, nothing is written (the store is not even created).
+fn confirm(env: &Env, plan: &Plan, machine: &Machine) -> Result<()> {
+    let (prediction, store) = env.predict(plan, machine)?;
+    println!(
+        "paper: predicted {} wall for {} of {} stages ({store}; `paper plan` shows the basis)",
+        cost::human(prediction.wall_s),
+        prediction.to_build(),
+        plan.stages.len()
+    );
+    if prediction.wall_s <= cost::ASK_ABOVE_S || env.yes {
+        return Ok(());
+    }
+    let refusal = format!(
+        "predicted {}: pass --yes to start, or choose a smaller profile",
+        prediction.headline()
+    );
+    if !std::io::stdin().is_terminal() {
+        bail!(refusal);
+    }
+    print!("paper: start anyway? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    match answer.trim() {
+        "y" | "Y" | "yes" => Ok(()),
+        _ => bail!("not started: {refusal}"),
+    }
 }
 
 fn header(plan: &Plan, ctx: &Context, jobs: usize, gpus: Option<&Gpus>) {

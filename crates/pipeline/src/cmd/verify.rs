@@ -5,7 +5,7 @@
 //! running the published profile again, which rebuilds what is missing and publishes.
 
 use super::Env;
-use crate::cli::{ProfileArgs, ProfileName, RunArgs, VerifyArgs};
+use crate::cli::{Placement, ProfileArgs, ProfileName, RunArgs, VerifyArgs};
 use crate::manifest::Manifest;
 use crate::plan::Kind;
 use anyhow::{bail, Result};
@@ -129,9 +129,7 @@ fn rebuild_args(profile: &str, out: &Path) -> RunArgs {
     };
     RunArgs {
         profile,
-        jobs: None,
-        gpus: None,
-        pack_size: None,
+        placement: Placement::default(),
         out: Some(out.to_path_buf()),
         plan: None,
         no_train: false,

@@ -183,6 +183,15 @@ pub(super) fn refused_resume(err: &anyhow::Error) -> bool {
         .any(|c| c.code == code)
 }
 
+/// Whether `err` is a trainer that ran out of device memory (`spec::cli::EXIT_OUT_OF_MEMORY`):
+/// a smaller pack may fit.
+pub(super) fn ran_out_of_memory(err: &anyhow::Error) -> bool {
+    let code = Some(i32::from(spec::cli::EXIT_OUT_OF_MEMORY));
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<ChildFailed>())
+        .any(|c| c.code == code)
+}
+
 /// `failed (exit status 1)` or `was killed by SIGABRT (signal 6)`.
 pub(super) fn how_it_ended(status: ExitStatus) -> String {
     match (status.code(), status.signal()) {

@@ -290,7 +290,7 @@ fn build(
     };
     match &stage.kind {
         Kind::Dataset { dataset } => dataset::run(&job, *dataset),
-        Kind::Train { device, lr, .. } => {
+        Kind::Train { device, run, .. } => {
             let data = results[stage.deps[0]]
                 .as_ref()
                 .expect("keyed on its dataset");
@@ -299,14 +299,14 @@ fn build(
                 data,
                 device,
                 gpu,
-                trial: *lr == Lr::Trial,
+                trial: run.lr.is_trial(),
             };
             train::run(&job, &training)
         }
         Kind::Select { .. } => select::run(&job, &done_deps(plan, i, results, |_| true)),
         Kind::Render { id, width, height } => {
-            let runs = done_deps(plan, i, results, |lr| lr != Lr::Trial);
-            let trials = done_deps(plan, i, results, |lr| lr == Lr::Trial);
+            let runs = done_deps(plan, i, results, |lr| !lr.is_trial());
+            let trials = done_deps(plan, i, results, Lr::is_trial);
             render::run(&job, *id, (*width, *height), &runs, &trials)
         }
     }
@@ -323,7 +323,7 @@ fn done_deps<'a>(
     plan.stages[i]
         .deps
         .iter()
-        .filter(|&&d| matches!(plan.stages[d].kind, Kind::Train { lr, .. } if wanted(lr)))
+        .filter(|&&d| matches!(&plan.stages[d].kind, Kind::Train { run, .. } if wanted(run.lr)))
         .filter_map(|&d| Some((plan.stages[d].name.as_str(), results[d].as_ref()?)))
         .collect()
 }

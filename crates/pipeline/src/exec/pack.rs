@@ -8,7 +8,7 @@
 //! (`train-pack --resume`), as a single run's does. Other members, or a resume that cannot
 //! start, start the pack over.
 
-use super::child::{refused_resume, stop_orphan};
+use super::child::{ran_out_of_memory, refused_resume, stop_orphan};
 use super::train::{gpu_env, keep_or_remove, placement_args, resume_or_start_over};
 use super::StageRecord;
 use super::{select, to_build, work_dir, write_record, Context, Outcome};
@@ -27,6 +27,8 @@ struct Member {
     key: Key,
     /// With its learning rate resolved.
     run: RunParams,
+    /// A learning-rate trial: its divergence is a result.
+    trial: bool,
 }
 
 /// Trains what the store lacks among `members` (the ready members of one pack) in one
@@ -68,6 +70,7 @@ fn prepare(
         Err(settled) => return Ok(Err(settled)),
     };
     let run = select::trained_run(plan, i, results)?;
+    let trial = matches!(&stage.kind, Kind::Train { run, .. } if run.lr.is_trial());
     let data = results[stage.deps[0]].as_ref().expect("keyed on it");
     ctx.verify_input(&format!("dataset/{}", run.dataset), &data.output_key)?;
     Ok(Ok(Member {
@@ -75,6 +78,7 @@ fn prepare(
         spec,
         key,
         run,
+        trial,
     }))
 }
 
@@ -95,6 +99,22 @@ fn train_together(
                 .map(|m| (m.stage, store_member(ctx, plan, m, &line, &record)))
                 .collect();
             let _ = std::fs::remove_dir_all(&work);
+            outcomes
+        }
+        // The memory model missed (other processes on the GPU, fragmentation): the same
+        // members in two packs of half the size. Keys do not depend on the pack.
+        Err(e) if ran_out_of_memory(&e) && todo.len() > 1 => {
+            let _ = std::fs::remove_dir_all(&work);
+            let (first, second) = todo.split_at(todo.len().div_ceil(2));
+            println!(
+                "retry   {}: a pack of {} ran out of device memory; training it as packs of {} and {}",
+                plan.stages[todo[0].stage].name,
+                todo.len(),
+                first.len(),
+                second.len()
+            );
+            let mut outcomes = train_together(ctx, plan, first, data, gpu);
+            outcomes.extend(train_together(ctx, plan, second, data, gpu));
             outcomes
         }
         Err(e) => {
@@ -156,7 +176,9 @@ fn train_in(
         todo.len(),
         if resume { ", resuming" } else { "" }
     );
-    let args = pack_args(device, ctx.threads, &data.output, work);
+    // Trials and final runs never share a pack (`Plan::pack`).
+    let trials = todo.iter().all(|m| m.trial);
+    let args = pack_args(device, ctx.threads, &data.output, work, trials);
     let env = gpu_env(gpu);
     let run = |args: &[OsString]| {
         ctx.run_child(
@@ -219,9 +241,19 @@ fn pid_file(work: &Path) -> PathBuf {
     work.with_extension("pack.pid")
 }
 
-/// `train-pack`'s command line: the runs file, then where it runs.
-fn pack_args(device: &str, threads: usize, data: &Path, work: &Path) -> Vec<OsString> {
+/// `train-pack`'s command line: the runs file, `--diverged-ok` for a pack of learning-rate
+/// trials (a trial's divergence is a result: that rate lost), then where it runs.
+fn pack_args(
+    device: &str,
+    threads: usize,
+    data: &Path,
+    work: &Path,
+    trials: bool,
+) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec!["--runs".into(), work.join("runs.json").into()];
+    if trials {
+        args.push("--diverged-ok".into());
+    }
     args.extend(placement_args(device, threads, data, &pack_out(work)));
     args
 }
@@ -236,11 +268,13 @@ fn store_member(
 ) -> Outcome {
     let stage = &plan.stages[member.stage].name;
     let stored = || -> Result<StageResult> {
-        let name = member.run.name();
+        let name = member.run.pack_member();
         let Some(packed) = line.runs.iter().find(|r| r.name == name) else {
             bail!("train-pack did not report {name}");
         };
-        if packed.status != spec::layout::STATUS_COMPLETE {
+        let diverged_trial =
+            member.trial && packed.status.starts_with(spec::layout::STATUS_DIVERGED);
+        if packed.status != spec::layout::STATUS_COMPLETE && !diverged_trial {
             bail!("{}", packed.status);
         }
         let dir = packed.run_h5.parent().context("run.h5 has no directory")?;

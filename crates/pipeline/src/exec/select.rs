@@ -1,6 +1,7 @@
 //! Select stages: `train select --trials runs.json --out <entry being built>`, which applies
-//! [`spec::selection::choose`] to the trials' recordings and writes `selection.json`; the
-//! final runs of the configuration are keyed on this entry and trained at its rate.
+//! [`spec::selection::choose`] to the recordings of a rate group's trials (every init of one
+//! dataset, activation and depth) and writes `selection.json`; the final runs of every init
+//! of the group are keyed on this one entry and trained at its rate.
 
 use super::render::build_reading;
 use super::Job;
@@ -33,21 +34,23 @@ pub(super) fn run(job: &Job<'_>, trials: &[(&str, &StageResult)]) -> Result<Opti
     )
 }
 
-/// The parameters stage `i` trains with: its run, at the rate its selection chose where the
-/// profile selects it (its select stage, whose result `results` must hold).
+/// The parameters stage `i` trains with: its run, at the rate its group's selection chose
+/// where the profile selects it (its select stage, whose result `results` must hold).
 pub fn trained_run(plan: &Plan, i: usize, results: &[Option<StageResult>]) -> Result<RunParams> {
     let stage = &plan.stages[i];
-    let Kind::Train { run, lr, .. } = &stage.kind else {
+    let Kind::Train { run, .. } = &stage.kind else {
         bail!("{} is not a training run", stage.name);
     };
-    let mut run = run.clone();
-    if let Lr::Selected { select } = *lr {
-        let selection = results[select]
-            .as_ref()
-            .with_context(|| format!("{} lacks its selection", stage.name))?;
-        run.lr = chosen_lr(selection)?;
-    }
-    Ok(run)
+    let rate = match run.lr {
+        Lr::Fixed(rate) | Lr::Trial(rate) => rate,
+        Lr::Selected { select } => {
+            let selection = results[select]
+                .as_ref()
+                .with_context(|| format!("{} lacks its selection", stage.name))?;
+            chosen_lr(selection)?
+        }
+    };
+    Ok(run.clone().with_lr(rate))
 }
 
 /// The rate a select stage chose, from its entry.

@@ -1,12 +1,15 @@
-//! A plan built from a profile: dataset stages, then each final run after its configuration's
-//! learning-rate trials and selection (where the profile selects rates), then one render per
-//! output, the report last.
+//! A plan built from a profile: dataset stages, then each final run after its rate group's
+//! learning-rate trials and selection (where the profile selects rates: one selection per
+//! dataset, activation and depth, over the trials of every init of it the profile trains),
+//! then one render per output, the report last.
 
 use super::{dataset_tool, select_stage, train_stage, trial_stage, Kind, Lr, Plan, Stage};
+use crate::profile::ProfileRun;
 use crate::profile::{Output, Profile};
 use crate::tool::ToolId;
 use anyhow::Result;
-use spec::{Dataset, FigureId, RunParams};
+use spec::selection::RateGroup;
+use spec::{Dataset, FigureId, Selector};
 use std::collections::BTreeMap;
 
 impl Plan {
@@ -34,20 +37,23 @@ impl Plan {
             plan.push(&mut index, format!("dataset/{dataset}"), kind, vec![], tool);
         }
         let device = device_flag(device);
-        for run in runs {
+        for run in runs.iter().cloned() {
             let dataset = index[&format!("dataset/{}", run.dataset)];
             let mut deps = vec![dataset];
-            let mut lr = Lr::Fixed;
-            if profile.selects(&run) {
-                let select = plan.push_selection(&mut index, profile, &run, dataset, device);
-                deps.push(select);
-                lr = Lr::Selected { select };
-            }
+            let lr = match run.lr {
+                Some(rate) => Lr::Fixed(rate),
+                None => {
+                    let group = RateGroup::of(&run.selector());
+                    let select =
+                        plan.push_selection(&mut index, profile, &runs, group, dataset, device);
+                    deps.push(select);
+                    Lr::Selected { select }
+                }
+            };
             let name = train_stage(&run);
             let kind = Kind::Train {
-                run,
+                run: run.with_lr(lr),
                 device: device.into(),
-                lr,
                 pack: None,
             };
             plan.push(&mut index, name, kind, deps, "train");
@@ -78,35 +84,36 @@ impl Plan {
         Ok(plan)
     }
 
-    /// The select stage of `run`'s configuration, with its trials before it (made on the
-    /// first run of the configuration, whose seed is the trials' default).
+    /// The select stage of `group`, with its trials before it: those of every configuration
+    /// of the group among `runs`, made on the first run of each (whose seed is the trials'
+    /// default), on the group's first run.
     fn push_selection(
         &mut self,
         index: &mut BTreeMap<String, usize>,
         profile: &Profile,
-        run: &RunParams,
+        runs: &[ProfileRun],
+        group: RateGroup,
         dataset: usize,
         device: &str,
     ) -> usize {
-        let name = select_stage(run.selector());
+        let name = select_stage(group);
         if let Some(&select) = index.get(&name) {
             return select;
         }
-        let trials = profile
-            .trials(run)
+        let trials = group_firsts(runs, group)
             .into_iter()
+            .flat_map(|run| profile.trials(run))
             .map(|trial| {
                 let kind = Kind::Train {
-                    run: trial.clone(),
+                    run: trial.clone().with_lr(Lr::Trial(trial.lr)),
                     device: device.into(),
-                    lr: Lr::Trial,
                     pack: None,
                 };
                 self.push(index, trial_stage(&trial), kind, vec![dataset], "train")
             })
             .collect();
         let kind = Kind::Select {
-            selector: run.selector(),
+            group,
             updates: profile.select.as_ref().map_or(0, |s| s.updates),
         };
         self.push(index, name, kind, trials, "train")
@@ -121,11 +128,11 @@ impl Plan {
             if output.id != FigureId::LrSelect {
                 deps.push(final_run);
             }
-            let selected = match self.stages[final_run].kind {
-                Kind::Train {
-                    lr: Lr::Selected { select },
-                    ..
-                } => Some(select),
+            let selected = match &self.stages[final_run].kind {
+                Kind::Train { run, .. } => match run.lr {
+                    Lr::Selected { select } => Some(select),
+                    _ => None,
+                },
                 _ => None,
             };
             if let Some(select) = selected.filter(|_| output.id.reads_trials()) {
@@ -152,6 +159,19 @@ impl Plan {
         });
         self.stages.len() - 1
     }
+}
+
+/// The first run of each configuration of `group` in `runs`, in their order.
+fn group_firsts(runs: &[ProfileRun], group: RateGroup) -> Vec<&ProfileRun> {
+    let mut seen: Vec<Selector> = Vec::new();
+    let mut firsts = Vec::new();
+    for run in runs.iter().filter(|r| group.contains(&r.selector())) {
+        if !seen.contains(&run.selector()) {
+            seen.push(run.selector());
+            firsts.push(run);
+        }
+    }
+    firsts
 }
 
 /// The `--device` a run is given: CUDA runs see one device each through CUDA_VISIBLE_DEVICES.

@@ -1,6 +1,7 @@
 //! Keys: what each stage is keyed on, once its dependencies' results are known. A training
-//! run is keyed on its dataset's content key and, where its rate is selected, on its
-//! selection's key; a render on every run it draws.
+//! run is keyed on its dataset's content key and, where its rate is selected, on its rate
+//! group's selection's key; a selection on its group, updates, rule and every trial's key; a
+//! render on every run it draws.
 
 use super::{Inputs, Kind, Lr, Plan, StageResult};
 use serde_json::json;
@@ -16,14 +17,14 @@ impl Plan {
         let stage = &self.stages[i];
         match &stage.kind {
             Kind::Dataset { .. } => Ok(BTreeMap::new()),
-            Kind::Train { lr, .. } => {
+            Kind::Train { run, .. } => {
                 let dataset = stage.deps[0];
                 let Some(data) = &results[dataset] else {
                     return Err(format!("{} is not available", self.stages[dataset].name));
                 };
                 // The dataset's own content key, not the stage's: retrain only when the bytes change.
                 let mut inputs = BTreeMap::from([("data".into(), data.output_key.to_string())]);
-                if let Lr::Selected { select } = *lr {
+                if let Lr::Selected { select } = run.lr {
                     let Some(selection) = &results[select] else {
                         return Err(format!("{} is not available", self.stages[select].name));
                     };
@@ -87,16 +88,15 @@ impl Plan {
         let stage = &self.stages[i];
         let (name, params) = match &stage.kind {
             Kind::Dataset { dataset } => ("paper/dataset", json!({ "dataset": dataset })),
-            Kind::Train { run, lr, .. } => {
+            Kind::Train { run, .. } => {
                 let mut params = serde_json::to_value(run).expect("run params are JSON");
-                if let Lr::Selected { .. } = lr {
-                    params["lr"] = json!("selected");
-                }
+                // A selected rate is keyed by the selection it comes from (an input).
+                params["lr"] = run.lr.known().map_or(json!("selected"), |rate| json!(rate));
                 ("train", params)
             }
-            Kind::Select { selector, updates } => (
+            Kind::Select { group, updates } => (
                 "select",
-                json!({ "selector": selector, "updates": updates, "rule": spec::selection::RULE }),
+                json!({ "group": group, "updates": updates, "rule": spec::selection::RULE }),
             ),
             Kind::Render { id, width, height } => {
                 let mut params = json!({ "id": id.id() });

@@ -8,7 +8,8 @@ mod keys;
 use crate::tool::ToolId;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use spec::{Dataset, FigureId, RunParams, Selector};
+use spec::selection::RateGroup;
+use spec::{Dataset, FigureId, RunParams};
 use std::collections::BTreeMap;
 use std::path::Path;
 use store::Key;
@@ -18,20 +19,19 @@ use store::Key;
 pub enum Kind {
     /// `fetch <dataset>` or `shapeset dataset`: makes the dataset entry, whose key it prints.
     Dataset { dataset: Dataset },
-    /// `train`, on `device` (`cpu` or `cuda`).
+    /// `train`, on `device` (`cpu` or `cuda`); `run.lr` says where its rate comes from.
     Train {
-        run: RunParams,
+        run: RunParams<Lr>,
         device: String,
-        #[serde(default)]
-        lr: Lr,
         /// The pack this run trains in (`train-pack`), named by its first member's stage
         /// index; none: alone (`train`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pack: Option<usize>,
     },
-    /// Learning-rate selection over the trials it reads ([`spec::selection::choose`]), run by
-    /// `train select`; writes `selection.json`.
-    Select { selector: Selector, updates: u64 },
+    /// Learning-rate selection of a rate group (a dataset, activation and depth) over the
+    /// trials it reads, those of every init of the activation ([`spec::selection::choose`]),
+    /// run by `train select`; writes `selection.json`. Every init's final runs read it.
+    Select { group: RateGroup, updates: u64 },
     /// `figures render --only <id>`.
     Render {
         id: FigureId,
@@ -40,18 +40,32 @@ pub enum Kind {
     },
 }
 
-/// Where a training run's learning rate comes from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A planned training run's learning rate: known (fixed by the profile, or a trial's grid
+/// point), or chosen by a select stage that has yet to run. A planned run carries no rate it
+/// does not have; `exec::select::trained_run` resolves it into a `RunParams`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lr {
-    /// `run.lr`, fixed by the profile.
-    #[default]
-    Fixed,
-    /// `run.lr` is a grid point of a learning-rate trial.
-    Trial,
-    /// Chosen by the select stage `select` (one of the run's dependencies); `run.lr` is only
-    /// a placeholder, never keyed nor passed to `train`.
+    /// Fixed by the profile.
+    Fixed(f64),
+    /// A grid point of a learning-rate trial: its divergence is a result.
+    Trial(f64),
+    /// Chosen by the select stage `select` (one of the run's dependencies).
     Selected { select: usize },
+}
+
+impl Lr {
+    /// The rate, when the plan knows it.
+    pub fn known(self) -> Option<f64> {
+        match self {
+            Lr::Fixed(rate) | Lr::Trial(rate) => Some(rate),
+            Lr::Selected { .. } => None,
+        }
+    }
+
+    pub fn is_trial(self) -> bool {
+        matches!(self, Lr::Trial(_))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,7 +106,7 @@ pub struct StageResult {
 pub type Inputs = std::result::Result<BTreeMap<String, String>, String>;
 
 /// The stage name of a training run.
-pub fn train_stage(run: &RunParams) -> String {
+pub fn train_stage<R>(run: &RunParams<R>) -> String {
     format!("train/{}", run.name())
 }
 
@@ -101,9 +115,9 @@ pub fn trial_stage(run: &RunParams) -> String {
     format!("trial/{}-lr{}", run.name(), run.lr)
 }
 
-/// The stage name of a configuration's learning-rate selection.
-pub fn select_stage(selector: Selector) -> String {
-    format!("select/{selector}")
+/// The stage name of a rate group's learning-rate selection: `select/shapeset-tanh-l5`.
+pub fn select_stage(group: RateGroup) -> String {
+    format!("select/{group}")
 }
 
 /// The binary that makes a dataset.
@@ -174,6 +188,8 @@ pub(crate) mod tests {
     use super::*;
     use crate::profile::Profile;
     use serde_json::json;
+    use spec::Init;
+    use std::collections::BTreeSet;
     use std::path::PathBuf;
 
     pub(crate) fn tools(train: &str) -> BTreeMap<String, ToolId> {
@@ -417,6 +433,98 @@ pub(crate) mod tests {
         assert_eq!((tool.as_str(), sigmoid.len()), ("train-pack", 2));
         let alone = tests::plan().pack(|_| 1).unwrap();
         assert!(alone.stages.iter().all(|s| s.tool != "train-pack"));
+    }
+
+    /// [`PROFILE`] with tanh's rate selected over two rates rather than fixed.
+    fn selecting() -> Plan {
+        let text = PROFILE.replace("            tanh = 0.1\n", "")
+            + "[select]\ngrid = [0.1, 0.01]\nupdates = 20\n";
+        let profile = Profile::parse(&text).unwrap();
+        Plan::build(&profile, "test", tools("train src=1"), "cpu").unwrap()
+    }
+
+    #[test]
+    fn both_inits_of_an_activation_train_at_one_selection() {
+        let plan = selecting();
+        let selects: Vec<(usize, RateGroup)> = plan
+            .stages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s.kind {
+                Kind::Select { group, .. } => Some((i, group)),
+                _ => None,
+            })
+            .collect();
+        let select_names: Vec<&str> = selects
+            .iter()
+            .map(|&(i, _)| plan.stages[i].name.as_str())
+            .collect();
+        assert_eq!(
+            select_names,
+            ["select/shapeset-tanh-l5", "select/mnist-tanh-l5"],
+            "one per dataset, activation and depth"
+        );
+        for &(select, group) in &selects {
+            let finals: Vec<&Stage> = plan
+                .stages
+                .iter()
+                .filter(|s| matches!(&s.kind, Kind::Train { run, .. } if run.lr == Lr::Selected { select }))
+                .collect();
+            let inits: BTreeSet<Init> = finals
+                .iter()
+                .map(|s| match &s.kind {
+                    Kind::Train { run, .. } => run.init,
+                    _ => unreachable!(),
+                })
+                .collect();
+            assert_eq!(
+                inits,
+                BTreeSet::from([Init::Standard, Init::Normalized]),
+                "{group}"
+            );
+            assert!(finals.iter().all(|s| s.deps.contains(&select)));
+            let trials = names(&plan, &plan.stages[select].deps);
+            let d = group.dataset;
+            assert_eq!(
+                trials,
+                [
+                    format!("trial/{d}-tanh-standard-l5-w32-s0-lr0.1"),
+                    format!("trial/{d}-tanh-standard-l5-w32-s0-lr0.01"),
+                    format!("trial/{d}-tanh-normalized-l5-w32-s0-lr0.1"),
+                    format!("trial/{d}-tanh-normalized-l5-w32-s0-lr0.01"),
+                ],
+                "every init at every rate, the same seed"
+            );
+        }
+        let selected = plan.stages.iter().filter(
+            |s| matches!(&s.kind, Kind::Train { run, .. } if matches!(run.lr, Lr::Selected { .. })),
+        );
+        assert_eq!(
+            selected.count(),
+            2 + 4,
+            "Shapeset's 2 runs and MNIST's 2 x 2 seeds"
+        );
+    }
+
+    #[test]
+    fn a_selection_is_keyed_on_its_group_updates_and_rule() {
+        let plan = selecting();
+        let select = plan.find("select/shapeset-tanh-l5").unwrap();
+        let mut results: Vec<Option<StageResult>> = vec![None; plan.stages.len()];
+        let trial: Key = "d".repeat(64).parse().unwrap();
+        for &dep in &plan.stages[select].deps {
+            results[dep] = done(&trial);
+        }
+        let (spec, _) = plan.key(select, &results).unwrap();
+        assert_eq!(
+            spec.params,
+            json!({
+                "group": {"dataset": "shapeset", "activation": "tanh", "hidden_layers": 5},
+                "updates": 20,
+                "rule": spec::selection::RULE,
+            })
+        );
+        assert_eq!(spec.inputs.len(), 4, "every trial of both inits");
     }
 
     #[test]

@@ -6,12 +6,16 @@ use super::{FigureEntry, Profile};
 use anyhow::{bail, Context, Result};
 use spec::{Dataset, FigureId, RunParams, Selector};
 
+/// A run as the profile gives it: its learning rate when `[lr]` fixes it, `None` when
+/// `[select]` chooses it (the plan makes it a selection's choice).
+pub type ProfileRun = RunParams<Option<f64>>;
+
 /// An output of a profile with the runs it draws, one per needed selector and seed.
 #[derive(Debug, Clone)]
 pub struct Output {
     pub id: FigureId,
     pub size: FigureEntry,
-    pub runs: Vec<RunParams>,
+    pub runs: Vec<ProfileRun>,
 }
 
 impl Profile {
@@ -51,7 +55,7 @@ impl Profile {
         let drawn: Vec<String> = outputs
             .iter()
             .filter(|o| o.id != FigureId::LrSelect)
-            .flat_map(|o| o.runs.iter().map(RunParams::name))
+            .flat_map(|o| o.runs.iter().map(ProfileRun::name))
             .collect();
         for output in outputs.iter_mut().filter(|o| o.id == FigureId::LrSelect) {
             output.runs.retain(|run| drawn.contains(&run.name()));
@@ -60,12 +64,12 @@ impl Profile {
     }
 
     /// The runs of one selector, one per seed, or why the profile cannot give them.
-    fn runs_of(&self, id: FigureId, s: Selector) -> Result<Vec<RunParams>> {
+    fn runs_of(&self, id: FigureId, s: Selector) -> Result<Vec<ProfileRun>> {
         let entry = self.datasets.get(&s.dataset).cloned().unwrap_or_default();
         let lr = match (self.lr.get(&s.activation), &self.select) {
-            (Some(&lr), _) => lr,
-            // Validated with the grid's first rate; the plan keys the run on its selection.
-            (None, Some(select)) => select.grid[0],
+            (Some(&lr), _) => Some(lr),
+            // Chosen by a selection: the plan keys the run on it.
+            (None, Some(_)) => None,
             (None, None) => bail!(
                 "{id} needs run {s}, but [lr] has no learning rate for {} and there is no [select]: add `{} = <rate>` to [lr] or a [select] grid",
                 s.activation,
@@ -96,9 +100,12 @@ impl Profile {
                     eval_examples: self.train.eval_examples,
                     raw_every_epochs: self.train.raw_every_epochs,
                 };
-                params
-                    .validate()
-                    .with_context(|| format!("{id} needs run {}", params.name()))?;
+                let valid = match params.lr {
+                    Some(rate) => params.clone().with_lr(rate).validate(),
+                    // The grid's rates are checked with [select].
+                    None => params.validate_shape(),
+                };
+                valid.with_context(|| format!("{id} needs run {}", params.name()))?;
                 Ok(params)
             })
             .collect()
@@ -119,7 +126,7 @@ impl Profile {
     }
 
     /// Whether a run's learning rate is chosen by [`Profile::trials`] rather than fixed.
-    pub fn selects(&self, run: &RunParams) -> bool {
+    pub fn selects<R>(&self, run: &RunParams<R>) -> bool {
         self.select.is_some() && !self.lr.contains_key(&run.activation)
     }
 
@@ -128,20 +135,19 @@ impl Profile {
     /// at the steps every run is (and at its end, on the whole validation set), with no
     /// Jacobians and no raw snapshots: only the lr-select figure and Table 1 read trials,
     /// and they read their last validation error.
-    pub fn trials(&self, run: &RunParams) -> Vec<RunParams> {
+    pub fn trials(&self, run: &ProfileRun) -> Vec<RunParams> {
         let select = self.select.as_ref().expect("a profile that selects");
         let seeds = select.seeds.clone().unwrap_or_else(|| vec![run.seed]);
         let mut trials = Vec::new();
         for seed in seeds {
             for &lr in &select.grid {
                 trials.push(RunParams {
-                    lr,
                     seed,
                     updates: select.updates,
                     probe_every: select.updates,
                     jacobian_examples: 0,
                     raw_every_epochs: 0,
-                    ..run.clone()
+                    ..run.clone().with_lr(lr)
                 });
             }
         }
@@ -149,8 +155,8 @@ impl Profile {
     }
 
     /// Every run the profile trains, once each, in the order outputs first need them.
-    pub fn runs(&self) -> Result<Vec<RunParams>> {
-        let mut runs: Vec<RunParams> = Vec::new();
+    pub fn runs(&self) -> Result<Vec<ProfileRun>> {
+        let mut runs: Vec<ProfileRun> = Vec::new();
         for output in self.outputs()? {
             for run in output.runs {
                 if !runs.iter().any(|r| r.name() == run.name()) {
@@ -197,7 +203,7 @@ mod tests {
         let outputs = profile.outputs().unwrap();
         assert_eq!(outputs[0].id, FigureId::Fig6);
         assert_eq!(outputs[0].size.width, Some(640));
-        let names: Vec<String> = outputs[0].runs.iter().map(RunParams::name).collect();
+        let names: Vec<String> = outputs[0].runs.iter().map(ProfileRun::name).collect();
         assert_eq!(
             names,
             [
@@ -207,7 +213,8 @@ mod tests {
         );
         assert_eq!(outputs[1].id, FigureId::Report);
         assert!(outputs[1].runs.is_empty());
-        let args = outputs[0].runs[0].to_args().join(" ");
+        assert_eq!(outputs[0].runs[0].lr, Some(0.1));
+        let args = outputs[0].runs[0].clone().with_lr(0.1).to_args().join(" ");
         assert!(
             args.contains("--lr 0.1 --updates 10 --seed 0 --probe-every 5"),
             "{args}"

@@ -14,7 +14,7 @@
 //! [`expand`] turns a profile into the outputs, runs and trials it makes.
 
 mod expand;
-pub use expand::Output;
+pub use expand::{Output, ProfileRun};
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::ValueEnum;
@@ -60,8 +60,9 @@ fn default_jacobian_examples() -> usize {
 }
 
 /// `[select]`: learning-rate selection. Each configuration whose activation has no rate in
-/// `[lr]` is trained for `updates` at every rate of `grid` with `seeds`; the rate with the
-/// lowest validation error ([`spec::selection`]) trains the final runs.
+/// `[lr]` is trained for `updates` at every rate of `grid` with `seeds`; one rate per
+/// activation, chosen on the trials of all its inits pooled ([`spec::selection::RULE`]),
+/// trains the final runs of every init.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Select {

@@ -88,11 +88,13 @@ impl Recording {
     /// This run as a learning-rate trial: its rate, its seed and [`Self::final_valid_error`].
     /// What `train select` chooses from and what the lr-select figure draws.
     pub fn trial(&self) -> Result<Trial> {
-        let params = self.config()?.params;
+        let config = self.config()?;
         Ok(Trial {
-            lr: params.lr,
-            seed: params.seed,
+            init: config.params.init,
+            lr: config.params.lr,
+            seed: config.params.seed,
             valid_error: self.final_valid_error()?,
+            valid_examples: self.valid_examples(),
         })
     }
 
@@ -163,6 +165,19 @@ impl Recording {
             predictions.label.len()
         );
         Ok(predictions)
+    }
+
+    /// How many examples the last probe validated on (the whole validation set, recorded as
+    /// `predictions/valid_examples`); None when not recorded. The learning-rate selection's
+    /// noise test needs it ([`crate::selection`]).
+    pub fn valid_examples(&self) -> Option<u64> {
+        let values = self
+            .file
+            .dataset(layout::PREDICTIONS_VALID_EXAMPLES)
+            .ok()?
+            .read_raw::<u64>()
+            .ok()?;
+        values.first().copied().filter(|&n| n > 0)
     }
 
     /// Steps that have raw snapshots (`raw/step<s>`), ascending.

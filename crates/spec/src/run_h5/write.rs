@@ -176,6 +176,11 @@ fn write_predictions(file: &hdf5::File, rec: &Recording) -> Result<()> {
     array(&predictions, "step", [rec.test_predicted_step].as_slice())?;
     array(&predictions, "test", rec.test_predicted.as_slice())?;
     array(&predictions, "test_label", rec.test_labels.as_slice())?;
+    array(
+        &predictions,
+        "valid_examples",
+        [rec.valid_examples].as_slice(),
+    )?;
     Ok(())
 }
 

@@ -44,7 +44,7 @@ impl Member {
     /// keeps it. Nothing is written in it until [`Member::write_config`].
     pub fn create(config: &RunConfig, out: &Path, layout: Layout, resume: bool) -> Result<Member> {
         let out = match layout {
-            Layout::PerModel => out.join(config.params.name()),
+            Layout::PerModel => out.join(config.params.pack_member()),
             Layout::Single => out.to_path_buf(),
         };
         let checkpoint = Checkpoint::new(&out);

@@ -20,17 +20,17 @@ pub struct Members {
 }
 
 impl Members {
-    /// Refuses an empty pack, invalid parameters, duplicate names (they would share an output
-    /// directory) and packs whose runs differ in their shape (`RunParams::pack_shape`).
+    /// Refuses an empty pack, invalid parameters, duplicate members (the same name and rate:
+    /// they would share an output directory) and packs whose runs differ in their shape (`RunParams::pack_shape`).
     pub fn new(runs: Vec<RunParams>) -> Result<Members> {
         ensure!(!runs.is_empty(), "a pack needs at least one run");
         let mut names = BTreeSet::new();
         for run in &runs {
             run.validate().with_context(|| run.name())?;
             ensure!(
-                names.insert(run.name()),
+                names.insert(run.pack_member()),
                 "run {} appears twice in the pack",
-                run.name()
+                run.pack_member()
             );
             let differences = runs[0].pack_shape_differences(run);
             if !differences.is_empty() {

@@ -329,7 +329,7 @@ impl Run {
                 }
             };
             outcomes.push(Outcome {
-                name: member.config.params.name(),
+                name: member.config.params.pack_member(),
                 run_h5: member.out.join("run.h5"),
                 status,
             });

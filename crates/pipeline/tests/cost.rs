@@ -1,0 +1,104 @@
+//! The predicted cost with the real `paper` binary: `paper plan` says what a profile would cost
+//! and what that rests on, and `paper` refuses in one line, before anything is written, a
+//! profile predicted above a day when no one is at a terminal to say yes (issue 23: the full
+//! profile on a 2-core CPU would have trained for about 12 days without a word).
+
+mod common;
+
+use common::{tiny, Sandbox};
+
+/// The days of the `predicted: ... wall` line of a `paper plan` report (0 below a day).
+fn predicted_days(report: &str) -> f64 {
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("predicted: "))
+        .unwrap_or_else(|| panic!("no predicted line:\n{report}"));
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.get(2) {
+        Some(&"days") => words[1].parse().unwrap(),
+        _ => 0.0,
+    }
+}
+
+#[test]
+fn the_full_profile_on_two_cpu_jobs_is_predicted_above_a_day_with_its_basis() {
+    let Some(sb) = Sandbox::new(&tiny()) else {
+        return;
+    };
+    let report = sb.ok(["plan", "--profile", "full", "--jobs", "2", "--gpus", "0"]);
+    let days = predicted_days(&report);
+    assert!(days > 1.0, "{report}");
+    assert!(report.contains("from an empty store"), "{report}");
+    assert!(report.contains("bench/results/engine-cpu.json"), "{report}");
+    assert!(!sb.store().exists(), "plan creates no store");
+    let profile = sb.profile();
+    let tiny = sb.ok([
+        "plan",
+        "--jobs",
+        "2",
+        "--gpus",
+        "0",
+        "--profile-file",
+        profile.to_str().unwrap(),
+    ]);
+    assert_eq!(predicted_days(&tiny), 0.0, "{tiny}");
+}
+
+#[test]
+fn the_full_profile_on_one_h100_says_what_is_modelled() {
+    let Some(sb) = Sandbox::new(&tiny()) else {
+        return;
+    };
+    if !sb.bins.join("train-pack").is_file() {
+        eprintln!("skipped: train-pack is not built (it sizes the packs)");
+        return;
+    }
+    let h100 = "NVIDIA H100 80GB HBM3";
+    let report = sb.ok([
+        "plan",
+        "--profile",
+        "full",
+        "--gpus",
+        "1",
+        "--gpu-name",
+        h100,
+    ]);
+    assert!(report.contains(&format!("on 1 x {h100}")), "{report}");
+    assert!(report.contains("MODELLED, NOT MEASURED"), "{report}");
+    assert!(
+        report.contains("as planned: learning-rate trials "),
+        "{report}"
+    );
+    let cpu = sb.ok(["plan", "--profile", "full", "--jobs", "2", "--gpus", "0"]);
+    assert!(
+        predicted_days(&report) < predicted_days(&cpu),
+        "{report}\n{cpu}"
+    );
+}
+
+#[test]
+fn a_profile_above_a_day_without_a_terminal_is_refused_in_one_line_before_anything_is_written() {
+    let Some(sb) = Sandbox::new(&tiny()) else {
+        return;
+    };
+    let out_dir = sb.out();
+    let args = ["--profile", "full", "--jobs", "2", "--gpus", "0", "--out"];
+    // stdin is /dev/null (Sandbox::command): not a terminal.
+    let out = sb.paper(args.iter().copied().chain([out_dir.to_str().unwrap()]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("paper: error: predicted ")
+            && lines[0]
+                .contains(" days on 2 CPU jobs: pass --yes to start, or choose a smaller profile"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("paper: predicted "), "{stdout}");
+    assert!(
+        !sb.store().exists() && !out_dir.exists(),
+        "nothing is written"
+    );
+}
