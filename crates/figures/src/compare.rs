@@ -12,7 +12,7 @@
 //! statement about these trained networks, not about the configurations.
 
 use crate::gate::gate;
-use crate::paired::{paired_test, Passes, SeedPass};
+use crate::paired::{paired_test, PairedTest, Passes, SeedPass};
 use crate::stats::{seed_test, seeds_needed, SeedTest};
 use crate::verdict::Part;
 use anyhow::Result;
@@ -43,6 +43,9 @@ pub struct Comparison {
     pub outcome: Outcome,
     /// Over seeds, in percentage points (first - second); None when not tested.
     pub test: Option<SeedTest>,
+    /// McNemar on the seeds' pooled test examples (`only_first`: only `first` right), whenever
+    /// both have final passes, tested or not: a statement about these trained nets only.
+    pub mcnemar: Option<PairedTest>,
     /// Seed -> (first, second) final test error (%).
     pub per_seed: BTreeMap<u64, (f64, f64)>,
     /// What was measured, one line each: the gate, the seed test, McNemar.
@@ -82,10 +85,15 @@ pub fn compare(
         second: *second,
         outcome: Outcome::Untestable,
         test: None,
+        mcnemar: None,
         per_seed: BTreeMap::new(),
         lines: Vec::new(),
     };
     let names = c.names();
+    let pair = passes.both(first, second)?;
+    let paired = pair.is_some();
+    c.mcnemar = pair.and_then(|(a, b)| paired_test(a, b));
+    c.per_seed = pair.map(|(a, b)| paired_errors(a, b)).unwrap_or_default();
     let rates = (rate(passes, first), rate(passes, second));
     // Two inits of one activation: the rate must be equal, or it is confounded with the init.
     // Two activations each train at their own selected rate, as the paper's Table 1 did.
@@ -105,12 +113,11 @@ pub fn compare(
             .extend(gate.lines.iter().map(|l| format!("{names}: {l}")));
         return Ok(c);
     }
-    let (Some(a), Some(b)) = (passes.of(first)?.map(<[_]>::to_vec), passes.of(second)?) else {
+    if !paired {
         c.lines
             .push(format!("{names}: no final test passes to pair, no test"));
         return Ok(c);
-    };
-    c.per_seed = paired_errors(&a, b);
+    }
     let differences: Vec<f64> = c.per_seed.values().map(|(x, y)| x - y).collect();
     let Some(test) = seed_test(&differences, SEED_ALPHA) else {
         c.lines.push(format!(
@@ -127,7 +134,7 @@ pub fn compare(
         Outcome::Worse
     };
     c.lines.push(seed_line(&names, &test, c.outcome));
-    if let Some(t) = paired_test(&a, b) {
+    if let Some(t) = c.mcnemar {
         c.lines.push(format!(
             "{names}, about these trained networks only (McNemar on the {} seed(s)' pooled test \
              examples, not a test of the configurations): {} vs {} examples right only by one, \

@@ -71,12 +71,17 @@ impl<'a> Passes<'a> {
         Ok(self.read[selector].as_deref())
     }
 
-    /// [`paired_test`] of two configurations; `None` when either has no passes.
-    pub fn paired(&mut self, first: &Selector, second: &Selector) -> Result<Option<PairedTest>> {
+    /// The final passes of both configurations, each read on first use; `None` when either
+    /// has none.
+    pub fn both(
+        &mut self,
+        first: &Selector,
+        second: &Selector,
+    ) -> Result<Option<(&[SeedPass], &[SeedPass])>> {
         self.of(first)?;
         self.of(second)?;
         Ok(match (&self.read[first], &self.read[second]) {
-            (Some(a), Some(b)) => paired_test(a, b),
+            (Some(a), Some(b)) => Some((a.as_slice(), b.as_slice())),
             _ => None,
         })
     }

@@ -22,7 +22,7 @@ use crate::compare::{compare, p_value, power_line, Comparison, Outcome, SEED_ALP
 use crate::figs::error_curves::paper_gap;
 use crate::figs::lr_select::{grid, Rate, RATE_LEGEND};
 use crate::gate::{chance, Chance, MARGIN_PTS};
-use crate::paired::{interval, PairedTest, Passes};
+use crate::paired::{interval, Passes};
 use crate::paper;
 use crate::runs::Catalog;
 use crate::stats::Interval;
@@ -124,11 +124,9 @@ pub struct InitComparison {
     pub normalized: FinalError,
     /// The final runs' learning rates: one number when equal, "normalized / standard" else.
     pub lr: String,
-    /// Normalized against standard, over seeds (the test of the configurations).
+    /// Normalized against standard, over seeds (the test of the configurations), with
+    /// McNemar beside it (`only_first`: only the normalized net right).
     pub comparison: Comparison,
-    /// McNemar on the pooled test examples (`only_first`: only the normalized net right):
-    /// about these trained networks only.
-    pub mcnemar: Option<PairedTest>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -206,7 +204,6 @@ impl Table1 {
                     standard: standard_error,
                     normalized: normalized_error,
                     comparison: compare(&mut passes, &normalized, &standard, &both)?,
-                    mcnemar: passes.paired(&normalized, &standard)?,
                 });
             }
         }
@@ -388,7 +385,7 @@ fn comparison_row(c: &InitComparison) -> String {
         Outcome::AtChance => "not tested: a net at chance",
         Outcome::Untestable => "no test (see below)",
     };
-    let mcnemar = c.mcnemar.map_or_else(dash, |t| {
+    let mcnemar = c.comparison.mcnemar.map_or_else(dash, |t| {
         format!("{} / {}, p = {:.2e}", t.only_first, t.only_second, t.p)
     });
     let lr = &c.lr;

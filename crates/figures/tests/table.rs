@@ -88,7 +88,7 @@ fn table1_intervals_and_paired_tests_match_scipy() {
     assert_eq!(comparison.outcome, figures::compare::Outcome::Worse);
     // McNemar, about these nets only: the normalized nets miss 500, 400 and 300 examples the
     // standard ones get right, and never the reverse (the fixtures' misses are nested).
-    let paired = table.comparisons[0].mcnemar.unwrap();
+    let paired = table.comparisons[0].comparison.mcnemar.unwrap();
     assert_eq!(
         (paired.only_first, paired.only_second, paired.seeds),
         (0, 1200, 3)

@@ -310,6 +310,7 @@ mod tests {
             second: Selector::new(Dataset::Shapeset, Activation::Tanh, Init::Normalized, 5),
             outcome,
             test: seed_test(differences, 0.05),
+            mcnemar: None,
             per_seed: Default::default(),
             lines: Vec::new(),
         };

@@ -85,6 +85,7 @@ mod tests {
             second: at(Activation::Tanh, Init::Standard),
             outcome,
             test: None,
+            mcnemar: None,
             per_seed: Default::default(),
             lines: Vec::new(),
         }

@@ -75,6 +75,7 @@ mod tests {
             second: Selector::new(dataset, Activation::Tanh, Init::Standard, 5),
             outcome,
             test: None,
+            mcnemar: None,
             per_seed: Default::default(),
             lines: Vec::new(),
         };
