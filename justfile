@@ -32,7 +32,8 @@ build: setup
     @scripts/setup check-libtorch "$LIBTORCH"
     cargo build --release --workspace --bins {{features}}
 
-# Rebuild every reproducible figure and Table 1 from hashed inputs (default profile: quick).
+# Rebuild every reproducible figure and Table 1 from hashed inputs (default profile: quick,
+# published to results/quick/; only `--profile long`, the committed results, writes figures/).
 paper *FLAGS: build
     {{bin}}/paper {{FLAGS}}
 
@@ -86,8 +87,8 @@ shapeset *FLAGS: build
     fi
     exec {{bin}}/shapeset "${args[@]}"
 
-# Render figures from your own runs (default: runs/ made by `just train`) into figures/local/.
-figures RUNS="runs" OUT="figures/local" *FLAGS: build
+# Render figures from your own runs (default: runs/ made by `just train`) into results/local/.
+figures RUNS="runs" OUT="results/local" *FLAGS: build
     {{bin}}/figures render --runs {{RUNS}} --out {{OUT}} {{FLAGS}}
 
 # The whole test suite: no GPU, no network beyond loopback. 1 OpenMP thread (see README).

@@ -21,6 +21,7 @@ pub mod figs;
 pub mod gate;
 pub mod paired;
 pub mod paper;
+pub mod plateau;
 pub mod render;
 pub mod report;
 pub mod runs;

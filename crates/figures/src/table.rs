@@ -24,6 +24,7 @@ use crate::figs::lr_select::{grid, Rate, RATE_LEGEND};
 use crate::gate::{chance, Chance, MARGIN_PTS};
 use crate::paired::{interval, Passes};
 use crate::paper;
+use crate::plateau::{plateau, Plateau};
 use crate::runs::Catalog;
 use crate::stats::Interval;
 use anyhow::{Context, Result};
@@ -82,6 +83,9 @@ pub struct Cell {
     pub chance: Option<Chance>,
     /// (seed, final test error %) of every seed, lowest seed first.
     pub seed_errors: Vec<(u64, f64)>,
+    /// Whether the test error was still falling at the end (information for a short cell);
+    /// None without a late probe.
+    pub plateau: Option<Plateau>,
 }
 
 impl Cell {
@@ -175,6 +179,7 @@ impl Table1 {
                     rate: Rate::of(catalog, &selector)?,
                     chance: chance(&mut passes, &selector)?,
                     seed_errors,
+                    plateau: plateau(catalog, &selector)?,
                 });
             }
             rows.push(row);
@@ -227,7 +232,8 @@ impl Table1 {
              interval whose half-width is at most {:.0}% of it; **differs** when it lies \
              outside; **inconclusive** when it lies inside a wider one. Runs shorter than the \
              paper's on that dataset ({}) compare a shorter training with the paper's: the \
-             word is then followed by *(short)*. Each seed's error is in table1.csv.\n\n",
+             word is then followed by *(short)*, and the cell is not tested (REPORT.md says \
+             whether its error was still falling). Each seed's error is in table1.csv.\n\n",
             INFORMATIVE_HALF_WIDTH * 100.0,
             scales()
         );

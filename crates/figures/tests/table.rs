@@ -208,3 +208,34 @@ fn table1_names_each_rate_and_how_it_was_set() {
         "{md}"
     );
 }
+
+/// Whether a cell shorter than the paper's runs was still falling, read from real run.h5
+/// files: the late probe (the first at or after half the run) against the final pass on the
+/// same examples. Such a cell is never compared with the paper.
+#[test]
+fn a_short_cell_says_whether_it_was_still_falling_and_is_not_compared() {
+    let tanh = |seed| {
+        Fixture::shapeset(Activation::Tanh, Init::Standard)
+            .updates(20_000)
+            .error(0.25)
+            .seed(seed)
+    };
+    let (_dir, catalog) = catalog(&[tanh(0), tanh(1)]);
+    let selector = Selector::new(Dataset::Shapeset, Activation::Tanh, Init::Standard, 5);
+    let plateau = figures::plateau::plateau(&catalog, &selector)
+        .unwrap()
+        .unwrap();
+    // The fixture's curve: 25 + 65 x (1 - s/20000)^2 %, so 41.25 % at step 10,000.
+    assert_eq!(
+        (plateau.late_step, plateau.end_step, plateau.seeds),
+        (10_000, 20_000, 2)
+    );
+    assert!((plateau.late_pct - 41.25).abs() < 1e-9, "{plateau:?}");
+    assert!((plateau.end_pct - 25.0).abs() < 1e-9, "{plateau:?}");
+    assert!(!plateau.flat(), "fell by 16.25 points, more than 10% of 25");
+    let table = Table1::build(&catalog).unwrap();
+    let cell = table.cells().find(|c| c.selector == selector).unwrap();
+    // 25% against the paper's 27.15%: consistent numbers, but from a shorter training.
+    assert_eq!(cell.vs_paper(), VsPaper::Consistent);
+    assert!(table.markdown().contains("**consistent** *(short)*"));
+}

@@ -84,19 +84,27 @@ pub enum Command {
 pub enum ProfileName {
     /// Shapeset only, minutes on 2 CPU cores.
     Ci,
-    /// Every figure on a CPU in under an hour.
+    /// Every figure on 2 CPU cores within 35 minutes (miniature runs).
     Quick,
+    /// The project's committed results: 2 CPU cores for about 2 hours, spent where claims become testable.
+    Long,
     /// The paper's scale, for GPUs.
     Full,
 }
 
 impl ProfileName {
-    pub const ALL: [ProfileName; 3] = [ProfileName::Ci, ProfileName::Quick, ProfileName::Full];
+    pub const ALL: [ProfileName; 4] = [
+        ProfileName::Ci,
+        ProfileName::Quick,
+        ProfileName::Long,
+        ProfileName::Full,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             ProfileName::Ci => "ci",
             ProfileName::Quick => "quick",
+            ProfileName::Long => "long",
             ProfileName::Full => "full",
         }
     }
@@ -150,6 +158,20 @@ pub struct Placement {
     /// before anything trains.
     #[arg(long)]
     pub pack_size: Option<usize>,
+    /// Training processes sharing each GPU at once (plain concurrent processes, or CUDA MPS
+    /// where its daemon runs): a launch-bound trainer leaves most of a GPU idle. Measure it
+    /// with bench/gpu_check.sh before raising it.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub trainers_per_gpu: u16,
+}
+
+impl Placement {
+    /// One entry per training slot: each GPU id `--trainers-per-gpu` times.
+    pub fn gpu_slots(&self, ids: &[String]) -> Vec<String> {
+        ids.iter()
+            .flat_map(|id| std::iter::repeat_n(id.clone(), self.trainers_per_gpu.into()))
+            .collect()
+    }
 }
 
 /// What `paper plan` predicts for.
@@ -191,6 +213,7 @@ impl RunArgs {
                     jobs,
                     gpus,
                     pack_size,
+                    trainers_per_gpu,
                 },
             out,
             plan,
@@ -201,6 +224,7 @@ impl RunArgs {
             && jobs.is_none()
             && gpus.is_none()
             && pack_size.is_none()
+            && *trainers_per_gpu == 1
             && out.is_none()
             && plan.is_none()
             && !no_train

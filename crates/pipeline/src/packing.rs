@@ -4,7 +4,8 @@
 //! except seed, init, learning rate and the Jacobian examples); [`Plan::pack`] groups a plan's
 //! runs so, final runs and learning-rate trials apart (a trial's divergence is a result, a
 //! final run's a failure). On a GPU the pack size comes
-//! from free device memory (`train-pack memory`, the pack trainer's own memory model); on the
+//! from free device memory (`train-pack memory`, the pack trainer's own memory model), capped
+//! where the cost model says a bigger pack adds no throughput (`cost::saturating_pack`); on the
 //! CPU packs do not pay (README "Why packs don't help on CPU"), so runs train alone unless
 //! `--pack-size` asks otherwise. A `--pack-size` that cannot fit is refused before anything
 //! trains.
@@ -64,11 +65,13 @@ impl PackSize {
     }
 
     /// The pack size of every shape among `runs`, asking `train-pack memory` (in `bin_dir`)
-    /// what fits; refuses a `--pack-size` that does not.
+    /// what fits, and when sized automatically no bigger than `throughput_cap` says pays
+    /// (`cost::saturating_pack`); refuses a `--pack-size` that does not fit.
     pub fn sizes(
         &self,
         runs: &[&RunParams<Lr>],
         bin_dir: &Path,
+        throughput_cap: impl Fn(&RunParams<Lr>) -> usize,
     ) -> Result<BTreeMap<String, usize>> {
         let mut sizes = BTreeMap::new();
         for run in runs {
@@ -78,7 +81,9 @@ impl PackSize {
             }
             let size = match *self {
                 PackSize::Alone => 1,
-                PackSize::Fit { memory } => max_models(run, memory, bin_dir)?.max(1),
+                PackSize::Fit { memory } => max_models(run, memory, bin_dir)?
+                    .min(throughput_cap(run))
+                    .max(1),
                 PackSize::Exactly { size, memory } => {
                     let fits = max_models(run, memory, bin_dir)?;
                     if size > fits {

@@ -1,6 +1,6 @@
 //! Runs a plan: up to `jobs` ready stages at once, each in a thread that waits on its child
-//! process; training runs take one GPU each when there are GPUs. The ready members of a pack
-//! start together, as one job.
+//! process; training runs take one GPU slot each when there are GPUs (a GPU has as many slots
+//! as `--trainers-per-gpu`). The ready members of a pack start together, as one job.
 
 use crate::exec::{interrupt, run_pack, run_stage, Context, Outcome};
 use crate::plan::{Kind, Plan, StageResult};
@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 /// The outcome of every stage, in plan order (stages an interrupt kept from starting are
-/// skipped).
+/// skipped). `gpus` holds one GPU id per training slot (an id repeats when trainers share it).
 pub fn run(plan: &Plan, ctx: &Context, jobs: usize, gpus: &[String]) -> Vec<Outcome> {
     let n = plan.stages.len();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; n];

@@ -102,3 +102,48 @@ fn a_profile_above_a_day_without_a_terminal_is_refused_in_one_line_before_anythi
         "nothing is written"
     );
 }
+
+/// Issue 24: a profile other than the results one never publishes into `figures/`, and what
+/// its training stages cost is read back from the store.
+#[test]
+fn a_run_publishes_to_its_profiles_own_folder_and_plan_reports_its_measured_sgd_share() {
+    let Some(sb) = Sandbox::new(&tiny()) else {
+        return;
+    };
+    let figures = sb.repo().join("figures");
+    std::fs::create_dir_all(&figures).unwrap();
+    std::fs::write(figures.join("MANIFEST.json"), "{\"committed\": true}").unwrap();
+    let profile = sb.profile();
+    let file = ["--profile-file", profile.to_str().unwrap()];
+    let run = sb.ok(["run", "--jobs", "2"].iter().chain(&file));
+    let published = sb.repo().join("results/profile");
+    assert!(
+        run.contains(&format!("to {}", published.display())),
+        "{run}"
+    );
+    assert!(published.join("MANIFEST.json").is_file());
+    assert!(published.join("fig6.png").is_file());
+    assert_eq!(
+        std::fs::read_to_string(figures.join("MANIFEST.json")).unwrap(),
+        "{\"committed\": true}",
+        "figures/ is left alone"
+    );
+    assert_eq!(std::fs::read_dir(&figures).unwrap().count(), 1);
+
+    let plan = sb.ok(["plan", "--jobs", "2", "--gpus", "0"].iter().chain(&file));
+    let line = plan
+        .lines()
+        .find(|l| l.trim_start().starts_with("final runs") && l.contains("SGD"))
+        .unwrap_or_else(|| panic!("no measured line:\n{plan}"));
+    assert!(line.contains("  2 stages"), "{line}");
+    let share: f64 = line
+        .split("SGD ")
+        .nth(1)
+        .unwrap()
+        .split('%')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(share > 0.0 && share < 100.0, "{line}");
+}

@@ -327,10 +327,11 @@ impl ErrorOrder {
             .map_or(Part::NotRun, |(_, c)| c.part())
     }
 
-    /// "Every other configuration is better than sigmoid"; None when sigmoid was not run.
-    pub fn sigmoid_part(&self) -> Option<Part> {
-        let parts: Vec<Part> = self.against_sigmoid.iter().map(Comparison::part).collect();
-        (!parts.is_empty()).then(|| Part::all(&parts))
+    /// "Sigmoid is the worst": one part per other configuration (better than sigmoid), so
+    /// that those at chance are not tested while the others are; empty when sigmoid was not
+    /// run.
+    pub fn sigmoid_parts(&self) -> Vec<Part> {
+        self.against_sigmoid.iter().map(Comparison::part).collect()
     }
 }
 

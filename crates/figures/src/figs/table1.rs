@@ -6,6 +6,7 @@ use super::Figure;
 use crate::aggregate::FinalError;
 use crate::gate::MARGIN_PTS;
 use crate::paper;
+use crate::plateau::{FLAT_RELATIVE, LATE_SHARE};
 use crate::runs::{Catalog, Missing};
 use crate::table::{Cell, Table1, VsPaper};
 use crate::verdict::{combine, Assessment, Part};
@@ -32,9 +33,14 @@ impl Figure for Table1Output {
              through its 95% interval (see table1.md): reproduced if every cell is tested and \
              consistent, partially if some are, not reproduced if none is; an inconclusive cell \
              (too wide an interval) never counts as consistent. A cell at chance or shorter than \
-             the paper's is not tested at this scale",
+             the paper's is not tested at this scale; for a shorter one the report says whether \
+             its mean test error was still falling over the last {:.0}% of the run (by more than \
+             {:.0}% of its final value, on the probes' test examples), which is information only: \
+             a flat stretch can be followed by a long fall",
             paper::paper_updates(Dataset::Shapeset),
-            paper::paper_updates(Dataset::Mnist)
+            paper::paper_updates(Dataset::Mnist),
+            100.0 * (1.0 - LATE_SHARE),
+            100.0 * FLAT_RELATIVE
         )
     }
 
@@ -78,6 +84,14 @@ fn assess_cells<'a>(cells: impl Iterator<Item = &'a Cell>) -> Assessment {
         };
         parts.push(part);
         measured.push(cell_line(cell, ours, paper, vs));
+        if let (Some(plateau), false) = (&cell.plateau, cell.at_paper_scale()) {
+            measured.push(format!(
+                "{} {}: {}",
+                cell.selector.dataset.title(),
+                cell.selector.short_name(),
+                plateau.line()
+            ));
+        }
     }
     let count = |p: Part| parts.iter().filter(|&&x| x == p).count();
     measured.push(format!(
@@ -123,6 +137,7 @@ mod tests {
     use super::*;
     use crate::aggregate::FinalError;
     use crate::gate::Chance;
+    use crate::plateau::Plateau;
     use crate::stats::{Interval, Summary};
     use crate::verdict::Verdict;
     use spec::{Activation, Dataset, Init, Selector};
@@ -146,6 +161,7 @@ mod tests {
                 seeds: 1,
             }),
             seed_errors: vec![(0, mean)],
+            plateau: None,
         }
     }
 
@@ -178,7 +194,23 @@ mod tests {
         assert_eq!(verdict(&[wide]), Verdict::NotReproduced);
         // Short runs: the same numbers are not tested at this scale.
         let short = cell(16.0, 16.5, 15.0, 18.0, 20_000);
-        assert_eq!(verdict(&[short]), Verdict::NotTestedAtScale);
+        assert_eq!(
+            verdict(std::slice::from_ref(&short)),
+            Verdict::NotTestedAtScale
+        );
+        // Shorter and flat over its last half: still not compared (a flat stretch can be
+        // followed by a long fall).
+        let mut flat = short;
+        flat.plateau = Some(Plateau {
+            late_step: 10_000,
+            end_step: 20_000,
+            late_pct: 16.6,
+            end_pct: 16.5,
+            examples: 1000,
+            seeds: 1,
+        });
+        assert!(flat.plateau.as_ref().unwrap().flat());
+        assert_eq!(verdict(&[flat]), Verdict::NotTestedAtScale);
         let mut no_interval = consistent.clone();
         no_interval.interval = None;
         assert_eq!(verdict(&[no_interval]), Verdict::Untested);

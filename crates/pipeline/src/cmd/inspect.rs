@@ -48,11 +48,12 @@ pub(super) fn plan(env: &Env, args: &PlanArgs) -> Result<()> {
         args.placement.pack_size,
     )?;
     let machine = super::machine(
-        super::jobs(args.placement.jobs, gpus.as_ref()),
+        super::jobs(&args.placement, gpus.as_ref()),
         gpus.as_ref(),
+        &args.placement,
     );
-    let (prediction, store) = env.predict(&plan, &machine)?;
-    print!("{}", cost::report(&plan, &prediction, &store));
+    let (prediction, store, measured) = env.predict(&plan, &machine)?;
+    print!("{}{measured}", cost::report(&plan, &prediction, &store));
     Ok(())
 }
 

@@ -7,14 +7,14 @@ mod run;
 mod slurm;
 mod verify;
 
-use crate::cli::{Cli, Command, ProfileArgs};
+use crate::cli::{Cli, Command, Placement, ProfileArgs};
 use crate::cost::{self, Machine, Prediction};
 use crate::device::{cores, threads_per_job, Gpus};
 use crate::exec::{Context, Scope};
 use crate::manifest::Manifest;
 use crate::packing::PackSize;
 use crate::plan::{Kind, Lr, Plan};
-use crate::profile::Profile;
+use crate::profile::{self, Profile};
 use crate::status;
 use crate::tool::{find_repo_root, identities, train_versions, Runtime};
 use anyhow::Result;
@@ -84,33 +84,58 @@ impl Env {
         }
     }
 
-    /// The predicted cost of `plan` on `machine`, with what was known of the store: the
-    /// stages it holds cost nothing; a store that does not exist yet is not created.
-    fn predict(&self, plan: &Plan, machine: &Machine) -> Result<(Prediction, String)> {
+    /// The predicted cost of `plan` on `machine`, with what was known of the store (the
+    /// stages it holds cost nothing; a store that does not exist yet is not created) and what
+    /// its training stages measured ([`cost::measured_report`]).
+    fn predict(&self, plan: &Plan, machine: &Machine) -> Result<(Prediction, String, String)> {
         let root = self.store_root()?;
         if !root.is_dir() {
             let cold = vec![false; plan.stages.len()];
             return Ok((
                 cost::predict(plan, &cold, machine),
                 "from an empty store".into(),
+                String::new(),
             ));
         }
         let ctx = self.context(Scope::All, 1)?;
-        let cached: Vec<bool> = status::resolve(plan, &ctx)
-            .iter()
-            .map(|r| r.result.is_some())
+        let results: Vec<_> = status::resolve(plan, &ctx)
+            .into_iter()
+            .map(|r| r.result)
             .collect();
+        let cached: Vec<bool> = results.iter().map(Option::is_some).collect();
         let held = cached.iter().filter(|c| **c).count();
         let words = format!(
             "{held} of {} stages in {}",
             plan.stages.len(),
             root.display()
         );
-        Ok((cost::predict(plan, &cached, machine), words))
+        let measured = cost::measured_report(&cost::measured(plan, &results, &ctx.store));
+        Ok((cost::predict(plan, &cached, machine), words, measured))
     }
 
+    /// Where the published outputs are read: `--out`, else `<repo>/figures`.
     fn out_dir(&self, out: Option<PathBuf>) -> Result<PathBuf> {
         out.map_or_else(|| Ok(self.repo()?.join("figures")), Ok)
+    }
+
+    /// Where a run of profile `label` (a [`Plan::profile`]) publishes: `--out`, else
+    /// `<repo>/figures` for the project's results profile ([`profile::RESULTS`]) and
+    /// `<repo>/results/<name>` for any other, so a shorter profile never overwrites them.
+    fn publish_dir(&self, out: Option<PathBuf>, label: &str) -> Result<PathBuf> {
+        if let Some(out) = out {
+            return Ok(out);
+        }
+        let repo = self.repo()?;
+        if label == profile::RESULTS {
+            return Ok(repo.join("figures"));
+        }
+        let name = match label.strip_prefix("file:") {
+            Some(path) => Path::new(path)
+                .file_stem()
+                .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned()),
+            None => label.to_string(),
+        };
+        Ok(repo.join("results").join(name))
     }
 
     fn context(&self, scope: Scope, jobs: usize) -> Result<Context> {
@@ -158,7 +183,12 @@ impl Env {
                 _ => None,
             })
             .collect();
-        let sizes = packing.sizes(&runs, &Context::default_bin_dir()?)?;
+        let card = gpus.map(|g| cost::Gpu::named(&g.name).spec);
+        let cap = |run: &RunParams<Lr>| {
+            card.as_ref()
+                .map_or(usize::MAX, |c| cost::saturating_pack(run, c))
+        };
+        let sizes = packing.sizes(&runs, &Context::default_bin_dir()?, cap)?;
         plan.pack(|run| sizes[&run.pack_shape()])
     }
 
@@ -179,20 +209,24 @@ impl Env {
     }
 }
 
-/// Stages run at once: `--jobs`, else the number of cores, at least the number of GPUs.
-fn jobs(requested: Option<u16>, gpus: Option<&Gpus>) -> usize {
-    let gpus = gpus.map_or(0, |g| g.ids.len());
-    requested.map_or_else(|| cores().max(gpus), usize::from)
+/// Stages run at once: `--jobs`, else the number of cores, at least the number of training
+/// slots (GPUs x trainers per GPU).
+fn jobs(placement: &Placement, gpus: Option<&Gpus>) -> usize {
+    let slots = gpus.map_or(0, |g| placement.gpu_slots(&g.ids).len());
+    placement
+        .jobs
+        .map_or_else(|| cores().max(slots), usize::from)
 }
 
 /// The machine a prediction is for: `jobs` stages at once on this machine's cores, training
-/// on `gpus` when there are any.
-fn machine(jobs: usize, gpus: Option<&Gpus>) -> Machine {
+/// on `gpus` when there are any, `--trainers-per-gpu` at a time on each.
+fn machine(jobs: usize, gpus: Option<&Gpus>, placement: &Placement) -> Machine {
     Machine {
         jobs,
         cores: cores(),
         gpus: gpus.map_or(0, |g| g.ids.len()),
         gpu: gpus.map(|g| cost::Gpu::named(&g.name)),
+        trainers_per_gpu: placement.trainers_per_gpu.into(),
     }
 }
 

@@ -28,12 +28,19 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
             args.placement.pack_size,
         )?,
     };
-    let jobs = super::jobs(args.placement.jobs, gpus.as_ref());
+    let jobs = super::jobs(&args.placement, gpus.as_ref());
     if !args.no_train {
-        confirm(env, &plan, &super::machine(jobs, gpus.as_ref()))?;
+        confirm(
+            env,
+            &plan,
+            &super::machine(jobs, gpus.as_ref(), &args.placement),
+        )?;
     }
-    let out = env.out_dir(args.out)?;
-    let gpu_ids = gpus.as_ref().map(|g| g.ids.clone()).unwrap_or_default();
+    let out = env.publish_dir(args.out, &plan.profile)?;
+    let gpu_slots = gpus
+        .as_ref()
+        .map(|g| args.placement.gpu_slots(&g.ids))
+        .unwrap_or_default();
     let scope = if args.no_train {
         Scope::NoTraining
     } else {
@@ -46,7 +53,7 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
     if !swept.is_empty() {
         println!("swept {} stale temp dirs of killed writers", swept.len());
     }
-    let outcomes = schedule::run(&plan, &ctx, jobs, &gpu_ids);
+    let outcomes = schedule::run(&plan, &ctx, jobs, &gpu_slots);
     let results: Vec<_> = outcomes.iter().map(|o| o.result().cloned()).collect();
     let published = publish(&plan, &results, &ctx.store, &out)?;
     println!(
@@ -86,7 +93,7 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
 /// only with `--yes` or a "y" typed on the terminal: a profile that would train for days
 /// must not start unnoticed. Refused, nothing is written (the store is not even created).
 fn confirm(env: &Env, plan: &Plan, machine: &Machine) -> Result<()> {
-    let (prediction, store) = env.predict(plan, machine)?;
+    let (prediction, store, _) = env.predict(plan, machine)?;
     println!(
         "paper: predicted {} wall for {} of {} stages ({store}; `paper plan` shows the basis)",
         cost::human(prediction.wall_s),

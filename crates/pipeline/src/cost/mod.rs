@@ -23,13 +23,15 @@
 //!
 //! Map: this file holds the measured constants and what one run costs; `gpus.rs` the known
 //! cards; `predict.rs` a whole plan laid out as the scheduler would run it; `report.rs` what
-//! `paper plan` prints.
+//! `paper plan` prints; `measured.rs` what the stages in the store did cost.
 
 mod gpus;
+mod measured;
 mod predict;
 mod report;
 
 pub use gpus::{Gpu, GpuSpec, GPUS};
+pub use measured::{measured, measured_report, Measured};
 pub use predict::{predict, Group, Prediction};
 pub use report::{basis, human, report};
 
@@ -97,14 +99,15 @@ const RENDER_S: f64 = 1.0;
 /// A wall time above this asks for `--yes`.
 pub const ASK_ABOVE_S: f64 = 86_400.0;
 
-/// Where a plan runs: `jobs` stages at once on `cores`, training on `gpus` GPUs (one per
-/// training job) when there are any.
+/// Where a plan runs: `jobs` stages at once on `cores`, training on `gpus` GPUs when there are
+/// any, `trainers_per_gpu` training jobs at a time on each.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Machine {
     pub jobs: usize,
     pub cores: usize,
     pub gpus: usize,
     pub gpu: Option<Gpu>,
+    pub trainers_per_gpu: usize,
 }
 
 impl Machine {
@@ -228,10 +231,32 @@ pub fn weight_traffic_bytes<R>(run: &RunParams<R>) -> f64 {
 /// one-model step, per weight layer) or the weights streamed, whichever is longer. Measured
 /// for k = 1 on 5x1000 only; modelled otherwise.
 pub fn gpu_step_s<R>(run: &RunParams<R>, k: usize, gpu: &GpuSpec) -> f64 {
+    gpu_host_step_s(run).max(k as f64 * gpu_model_traffic_s(run, gpu))
+}
+
+/// The host's share of a step: launches, the same for any pack size.
+fn gpu_host_step_s<R>(run: &RunParams<R>) -> f64 {
     let layers = (run.hidden_layers + 1) as f64;
-    let host = layers / GPU_MEASURED_LAYERS / GPU_ONE_MODEL_UPDATES_S;
-    let bandwidth = k as f64 * weight_traffic_bytes(run) / (gpu.bandwidth_tb_s * 1e12);
-    host.max(bandwidth)
+    layers / GPU_MEASURED_LAYERS / GPU_ONE_MODEL_UPDATES_S
+}
+
+/// Seconds one model's weight traffic of a step takes at the card's bandwidth.
+fn gpu_model_traffic_s<R>(run: &RunParams<R>, gpu: &GpuSpec) -> f64 {
+    weight_traffic_bytes(run) / (gpu.bandwidth_tb_s * 1e12)
+}
+
+/// The pack size from which, in this model, a bigger pack trains no more model-updates a
+/// second: the launches are hidden behind the weights streamed. Packs are sized no bigger
+/// (issue 23: by throughput, not only by memory), which leaves more packs to spread over
+/// trainers and GPUs and less work in each to redo after a failure; at least 2, so that the
+/// engine (and with it every key) is the same as with any larger pack.
+pub fn saturating_pack<R>(run: &RunParams<R>, gpu: &GpuSpec) -> usize {
+    let k = (gpu_host_step_s(run) / gpu_model_traffic_s(run, gpu)).ceil();
+    if k.is_finite() {
+        (k as usize).max(2)
+    } else {
+        usize::MAX
+    }
 }
 
 /// Seconds a pack of `runs` (one shape; a single run is a pack of one) trains for.
@@ -250,7 +275,9 @@ pub fn train_s<R>(runs: &[&RunParams<R>], machine: &Machine) -> f64 {
         }
         Some(gpu) => {
             let k = runs.len() as f64;
-            let step = gpu_step_s(first, runs.len(), &gpu.spec);
+            // Trainers sharing a GPU launch from their own cores but share its bandwidth.
+            let sharing = machine.trainers_per_gpu.max(1);
+            let step = gpu_step_s(first, runs.len() * sharing, &gpu.spec);
             let alone = gpu_step_s(first, 1, &gpu.spec);
             // Each model is probed in turn: its share of a one-model run.
             let probes = GPU_PROBE_SHARE * first.updates as f64 * alone * k;
@@ -295,6 +322,7 @@ mod tests {
             cores: 2,
             gpus: 0,
             gpu: None,
+            trainers_per_gpu: 1,
         }
     }
 
@@ -304,6 +332,7 @@ mod tests {
             cores: 2,
             gpus: 1,
             gpu: Some(Gpu::named(name)),
+            trainers_per_gpu: 1,
         }
     }
 
@@ -494,5 +523,54 @@ mod tests {
         assert_eq!(human(7260.0), "2h01m");
         assert_eq!(thousands(1575.0), "1,575");
         assert_eq!(thousands(2_550_000.0), "2,550,000");
+    }
+
+    #[test]
+    fn trainers_sharing_a_gpu_are_faster_while_launch_bound_and_never_beat_its_bandwidth() {
+        let full = plan("full", "cuda:NVIDIA H100 80GB HBM3");
+        let one = one_gpu("NVIDIA H100 80GB HBM3");
+        let four = Machine {
+            jobs: 4,
+            trainers_per_gpu: 4,
+            ..one.clone()
+        };
+        let (alone, shared) = (cold(&full, &one), cold(&full, &four));
+        assert!(
+            shared.wall_s < alone.wall_s,
+            "{} {}",
+            shared.wall_s,
+            alone.wall_s
+        );
+        let run = reference_run();
+        let bound = weight_traffic_bytes(&run)
+            / (Gpu::named("NVIDIA H100 80GB HBM3").spec.bandwidth_tb_s * 1e12);
+        let updates: f64 = full
+            .stages
+            .iter()
+            .filter_map(|s| match &s.kind {
+                crate::plan::Kind::Train { run, .. } => Some(run.updates as f64),
+                _ => None,
+            })
+            .sum();
+        assert!(shared.wall_s > updates * bound * 0.99, "{}", shared.wall_s);
+    }
+
+    #[test]
+    fn packs_are_capped_where_more_models_add_no_throughput() {
+        let h100 = Gpu::named("NVIDIA H100 80GB HBM3").spec;
+        let run = reference_run();
+        let k = saturating_pack(&run, &h100);
+        assert!((16..=64).contains(&k), "{k}");
+        let rate = |k: usize| k as f64 / gpu_step_s(&run, k, &h100);
+        assert!(
+            rate(k) > 1.5 * rate(k / 2),
+            "below it, a bigger pack still pays"
+        );
+        assert!(rate(2 * k) < 1.01 * rate(k), "above it, it does not");
+        let narrow = RunParams { width: 8, ..run };
+        assert!(
+            saturating_pack(&narrow, &h100) > 1000,
+            "tiny nets stay launch-bound"
+        );
     }
 }

@@ -84,7 +84,7 @@ fn is_train(plan: &Plan, i: usize) -> bool {
 }
 
 /// Lays the plan out in time as `schedule::run` starts it: the first ready stage in plan
-/// order whenever fewer than `jobs` run, a training stage only while a GPU is free (on a
+/// order whenever fewer than `jobs` run, a training stage only while a GPU slot is free (on a
 /// GPU machine), a pack's ready members as one job. Returns the wall time and each stage's
 /// seconds.
 fn simulate(plan: &Plan, cached: &[bool], machine: &Machine) -> (f64, Vec<f64>) {
@@ -94,7 +94,7 @@ fn simulate(plan: &Plan, cached: &[bool], machine: &Machine) -> (f64, Vec<f64>) 
     // (end, members, holds a GPU)
     let mut running: Vec<(f64, Vec<usize>, bool)> = Vec::new();
     let gpu = machine.on_gpu().is_some();
-    let (mut now, mut free_gpus) = (0.0, machine.gpus);
+    let (mut now, mut free_gpus) = (0.0, machine.gpus * machine.trainers_per_gpu.max(1));
     loop {
         while running.len() < machine.jobs.max(1) {
             let settled = |i: usize| plan.stages[i].deps.iter().all(|&d| done[d]);

@@ -98,6 +98,13 @@ pub fn basis(plan: &Plan, machine: &Machine) -> Vec<String> {
         Some(gpu) => gpu_basis(plan, gpu),
         None => cpu_basis(machine),
     };
+    if machine.on_gpu().is_some() && machine.trainers_per_gpu > 1 {
+        lines.push(format!(
+            "MODELLED, NOT MEASURED: {} trainers per GPU, each launching from its own core at \
+             the K=1 rate and all sharing the GPU's bandwidth (bench/gpu_check.sh measures it)",
+            machine.trainers_per_gpu
+        ));
+    }
     lines.push(format!(
         "per run (CPU, quick profile, bench/results/quick-stages-cpu.json): a probe {PROBE_S} s at \
          500 + 500 eval examples, the whole-set evaluation {FINAL_EVAL_S} s, Jacobians {JACOBIANS_S} s \

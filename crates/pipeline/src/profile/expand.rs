@@ -111,18 +111,30 @@ impl Profile {
             .collect()
     }
 
-    /// The seeds of a selector's dataset, or why there are none.
+    /// The seeds of a selector: its dataset's (else `[train]`'s), then those of any output
+    /// that draws it and names its own, so that every output drawing a run sees all its seeds;
+    /// or why there are none.
     fn seeds(&self, id: FigureId, s: Selector) -> Result<Vec<u64>> {
         let entry = self.datasets.get(&s.dataset);
-        let seeds = entry
+        let mut seeds = entry
             .and_then(|e| e.seeds.clone())
-            .or_else(|| self.train.seeds.clone());
-        seeds.filter(|seeds| !seeds.is_empty()).with_context(|| {
-            format!(
-                "{id} needs run {s}, but no seeds are given for {}: set `seeds` in [train] or [datasets] {}",
-                s.dataset, s.dataset
-            )
-        })
+            .or_else(|| self.train.seeds.clone())
+            .filter(|seeds| !seeds.is_empty())
+            .with_context(|| {
+                format!(
+                    "{id} needs run {s}, but no seeds are given for {}: set `seeds` in [train] or [datasets] {}",
+                    s.dataset, s.dataset
+                )
+            })?;
+        let available = self.dataset_list();
+        for (figure, drawn) in &self.figures {
+            let Some(own) = &drawn.seeds else { continue };
+            if figure.needs(&available).contains(&s) {
+                let extra: Vec<u64> = own.iter().copied().filter(|x| !seeds.contains(x)).collect();
+                seeds.extend(extra);
+            }
+        }
+        Ok(seeds)
     }
 
     /// Whether a run's learning rate is chosen by [`Profile::trials`] rather than fixed.
@@ -240,5 +252,30 @@ mod tests {
         );
         let e = err(&format!("{}[figures]\nfig12 = {{}}\n", BASE));
         assert!(e.contains("fig12 draws runs on mnist or cifar10"), "{e}");
+    }
+
+    #[test]
+    fn an_outputs_own_seeds_reach_every_output_that_draws_the_same_runs() {
+        let profile = Profile::parse(&format!(
+            "{BASE}[figures]\nfig6 = {{}}\nfig9 = {{ seeds = [0, 3] }}\nfig10 = {{}}\n"
+        ))
+        .unwrap();
+        let names = |id| -> Vec<String> {
+            let outputs = profile.outputs().unwrap();
+            let output = outputs.iter().find(|o| o.id == id).unwrap();
+            output.runs.iter().map(ProfileRun::name).collect()
+        };
+        assert_eq!(
+            names(FigureId::Fig6),
+            [
+                "shapeset-tanh-standard-l5-w8-s0",
+                "shapeset-tanh-standard-l5-w8-s3",
+                "shapeset-tanh-normalized-l5-w8-s0",
+                "shapeset-tanh-normalized-l5-w8-s3"
+            ]
+        );
+        assert_eq!(names(FigureId::Fig10).len(), 2, "tanh N in both seeds");
+        let e = err(&format!("{BASE}[figures]\nfig9 = {{ seeds = [] }}\n"));
+        assert!(e.contains("[figures] fig9.seeds is empty"), "{e}");
     }
 }

@@ -24,11 +24,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The profiles built into `paper`, by name.
-pub const BUILT_IN: [(&str, &str); 3] = [
+pub const BUILT_IN: [(&str, &str); 4] = [
     ("ci", include_str!("../../profiles/ci.toml")),
     ("quick", include_str!("../../profiles/quick.toml")),
+    ("long", include_str!("../../profiles/long.toml")),
     ("full", include_str!("../../profiles/full.toml")),
 ];
+
+/// The profile whose outputs are the project's committed results (`figures/`); every other
+/// profile publishes to `results/<name>/` unless `--out` says otherwise, so that a shorter
+/// profile never overwrites them.
+pub const RESULTS: &str = "long";
 
 /// `[train]`: the scale every run of the profile shares.
 #[derive(Debug, Clone, Deserialize)]
@@ -106,12 +112,15 @@ impl Select {
     }
 }
 
-/// One output of `[figures]`: its size (the renderer's default when absent).
+/// One output of `[figures]`: its size (the renderer's default when absent) and, where the
+/// output needs more seeds than its datasets give (a test over seeds), its own seeds. A run
+/// drawn by several outputs is trained once per seed any of them names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FigureEntry {
     pub width: Option<u32>,
     pub height: Option<u32>,
+    pub seeds: Option<Vec<u64>>,
 }
 
 /// The file as written; [`Profile`] is the same, checked and typed.
@@ -211,6 +220,12 @@ impl Profile {
             !self.figures.is_empty(),
             "[figures] names no output to make"
         );
+        for (figure, entry) in &self.figures {
+            ensure!(
+                entry.seeds.as_ref().is_none_or(|s| !s.is_empty()),
+                "[figures] {figure}.seeds is empty"
+            );
+        }
         ensure!(
             !self.figures.contains_key(&FigureId::LrSelect)
                 || self.select.is_some() && self.lr.len() < Activation::ALL.len(),
@@ -313,6 +328,31 @@ pub(super) mod tests {
                 .any(|r| r.init == Init::He && r.activation == Activation::Relu));
         }
         let lr = |a| ci.lr[&a];
+        let long = Profile::built_in(RESULTS).unwrap();
+        let long_runs = long.runs().unwrap();
+        let seeds_of = |dataset, activation, init| {
+            long_runs
+                .iter()
+                .filter(|r| r.dataset == dataset && r.activation == activation && r.init == init)
+                .filter(|r| r.hidden_layers == spec::PAPER_DEPTH)
+                .count()
+        };
+        let shapeset = Dataset::Shapeset;
+        assert_eq!(seeds_of(shapeset, Activation::Tanh, Init::Standard), 5);
+        assert_eq!(seeds_of(shapeset, Activation::Tanh, Init::Normalized), 5);
+        assert_eq!(seeds_of(shapeset, Activation::Softsign, Init::Standard), 3);
+        for (activation, init) in spec::figure::table1_rows() {
+            assert_eq!(
+                seeds_of(Dataset::Mnist, activation, init),
+                5,
+                "{activation} {init}"
+            );
+        }
+        assert!(
+            long_runs.iter().all(|r| r.updates >= 20_000),
+            "Fig 2 needs a whole Shapeset epoch"
+        );
+        assert!(long_runs.iter().all(|r| long.selects(r)));
         assert_eq!(
             (
                 lr(Activation::Sigmoid),
