@@ -52,8 +52,15 @@ pub(super) fn plan(env: &Env, args: &PlanArgs) -> Result<()> {
         gpus.as_ref(),
         &args.placement,
     );
-    let (prediction, store, measured) = env.predict(&plan, &machine)?;
-    print!("{}{measured}", cost::report(&plan, &prediction, &store));
+    let held = env.held(&plan)?;
+    let prediction = cost::predict(&plan, &held.cached(), &machine);
+    let measured = held.store.as_ref().map_or_else(String::new, |store| {
+        cost::measured_report(&cost::measured(&plan, &held.results, store))
+    });
+    print!(
+        "{}{measured}",
+        cost::report(&plan, &prediction, &held.words)
+    );
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use crate::device::{cores, threads_per_job, Gpus};
 use crate::exec::{Context, Scope};
 use crate::manifest::Manifest;
 use crate::packing::PackSize;
-use crate::plan::{Kind, Lr, Plan};
+use crate::plan::{Kind, Lr, Plan, StageResult};
 use crate::profile::{self, Profile};
 use crate::status;
 use crate::tool::{find_repo_root, identities, train_versions, Runtime};
@@ -84,33 +84,39 @@ impl Env {
         }
     }
 
-    /// The predicted cost of `plan` on `machine`, with what was known of the store (the
-    /// stages it holds cost nothing; a store that does not exist yet is not created) and what
-    /// its training stages measured ([`cost::measured_report`]).
-    fn predict(&self, plan: &Plan, machine: &Machine) -> Result<(Prediction, String, String)> {
+    /// What the store holds of `plan`, without creating a store that does not exist yet.
+    fn held(&self, plan: &Plan) -> Result<Held> {
         let root = self.store_root()?;
         if !root.is_dir() {
-            let cold = vec![false; plan.stages.len()];
-            return Ok((
-                cost::predict(plan, &cold, machine),
-                "from an empty store".into(),
-                String::new(),
-            ));
+            return Ok(Held {
+                results: vec![None; plan.stages.len()],
+                words: "from an empty store".into(),
+                store: None,
+            });
         }
         let ctx = self.context(Scope::All, 1)?;
         let results: Vec<_> = status::resolve(plan, &ctx)
             .into_iter()
             .map(|r| r.result)
             .collect();
-        let cached: Vec<bool> = results.iter().map(Option::is_some).collect();
-        let held = cached.iter().filter(|c| **c).count();
+        let count = results.iter().filter(|r| r.is_some()).count();
         let words = format!(
-            "{held} of {} stages in {}",
+            "{count} of {} stages in {}",
             plan.stages.len(),
             root.display()
         );
-        let measured = cost::measured_report(&cost::measured(plan, &results, &ctx.store));
-        Ok((cost::predict(plan, &cached, machine), words, measured))
+        Ok(Held {
+            results,
+            words,
+            store: Some(ctx.store),
+        })
+    }
+
+    /// The predicted cost of `plan` on `machine`, with what was known of the store: the
+    /// stages it holds cost nothing.
+    fn predict(&self, plan: &Plan, machine: &Machine) -> Result<(Prediction, String)> {
+        let held = self.held(plan)?;
+        Ok((cost::predict(plan, &held.cached(), machine), held.words))
     }
 
     /// Where the published outputs are read: `--out`, else `<repo>/figures`.
@@ -206,6 +212,20 @@ impl Env {
             versions: train_versions(&Context::default_bin_dir()?),
             device_class: device_class.to_string(),
         })
+    }
+}
+
+/// What the store holds of a plan: each stage's result (plan order), in words, and the store
+/// when there is one.
+struct Held {
+    results: Vec<Option<StageResult>>,
+    words: String,
+    store: Option<Store>,
+}
+
+impl Held {
+    fn cached(&self) -> Vec<bool> {
+        self.results.iter().map(Option::is_some).collect()
     }
 }
 

@@ -93,7 +93,7 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
 /// only with `--yes` or a "y" typed on the terminal: a profile that would train for days
 /// must not start unnoticed. Refused, nothing is written (the store is not even created).
 fn confirm(env: &Env, plan: &Plan, machine: &Machine) -> Result<()> {
-    let (prediction, store, _) = env.predict(plan, machine)?;
+    let (prediction, store) = env.predict(plan, machine)?;
     println!(
         "paper: predicted {} wall for {} of {} stages ({store}; `paper plan` shows the basis)",
         cost::human(prediction.wall_s),
