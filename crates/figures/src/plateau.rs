@@ -7,7 +7,7 @@
 //! Like is compared with like: the probes before the last evaluate the first `eval_examples`
 //! test examples, so the final pass is scored on those same examples (from `predictions/`).
 
-use crate::runs::Catalog;
+use crate::paired::Passes;
 use anyhow::{Context, Result};
 use spec::Selector;
 
@@ -55,14 +55,16 @@ impl Plateau {
     }
 }
 
-/// The plateau of `selector`'s seeds; `None` when it has no seed with a late probe and a final
-/// test pass.
-pub fn plateau(catalog: &Catalog, selector: &Selector) -> Result<Option<Plateau>> {
+/// The plateau of `selector`'s seeds, their final passes taken from `passes` (read once for
+/// all of Table 1); `None` when a seed has no late probe or no final test pass.
+pub fn plateau(passes: &mut Passes<'_>, selector: &Selector) -> Result<Option<Plateau>> {
+    let catalog = passes.catalog();
+    let Some(finals) = passes.of(selector)? else {
+        return Ok(None);
+    };
     let (mut late, mut end, mut found) = (0.0, 0.0, None);
-    let mut seeds = 0;
-    for run in catalog.seeds(selector) {
-        let file = run.open()?;
-        let history = file.history()?;
+    for (run, last) in catalog.seeds(selector).iter().zip(finals) {
+        let history = run.open()?.history()?;
         let updates = run.params().updates;
         let Some(i) = history
             .step
@@ -71,18 +73,12 @@ pub fn plateau(catalog: &Catalog, selector: &Selector) -> Result<Option<Plateau>
         else {
             return Ok(None);
         };
-        let Ok(predictions) = file.test_predictions() else {
-            return Ok(None);
-        };
-        if predictions.step != updates || predictions.label.is_empty() {
-            return Ok(None);
-        }
-        let n = predictions.label.len();
+        let n = last.predictions.label.len();
         let examples = match run.params().eval_examples {
             0 => n,
             e => e.min(n),
         };
-        let wrong = predictions.correct()[..examples]
+        let wrong = last.predictions.correct()[..examples]
             .iter()
             .filter(|c| !**c)
             .count();
@@ -91,9 +87,9 @@ pub fn plateau(catalog: &Catalog, selector: &Selector) -> Result<Option<Plateau>
             .get(i)
             .with_context(|| format!("{}: short history/test_error", run.path.display()))?;
         end += wrong as f64 / examples as f64;
-        seeds += 1;
         found = Some((history.step[i] as u64, updates, examples));
     }
+    let seeds = finals.len();
     Ok(found.map(|(late_step, end_step, examples)| Plateau {
         late_step,
         end_step,

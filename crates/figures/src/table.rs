@@ -179,7 +179,7 @@ impl Table1 {
                     rate: Rate::of(catalog, &selector)?,
                     chance: chance(&mut passes, &selector)?,
                     seed_errors,
-                    plateau: plateau(catalog, &selector)?,
+                    plateau: plateau(&mut passes, &selector)?,
                 });
             }
             rows.push(row);

@@ -222,7 +222,8 @@ fn a_short_cell_says_whether_it_was_still_falling_and_is_not_compared() {
     };
     let (_dir, catalog) = catalog(&[tanh(0), tanh(1)]);
     let selector = Selector::new(Dataset::Shapeset, Activation::Tanh, Init::Standard, 5);
-    let plateau = figures::plateau::plateau(&catalog, &selector)
+    let mut passes = figures::paired::Passes::new(&catalog);
+    let plateau = figures::plateau::plateau(&mut passes, &selector)
         .unwrap()
         .unwrap();
     // The fixture's curve: 25 + 65 x (1 - s/20000)^2 %, so 41.25 % at step 10,000.

@@ -232,7 +232,7 @@ impl Held {
 /// Stages run at once: `--jobs`, else the number of cores, at least the number of training
 /// slots (GPUs x trainers per GPU).
 fn jobs(placement: &Placement, gpus: Option<&Gpus>) -> usize {
-    let slots = gpus.map_or(0, |g| placement.gpu_slots(&g.ids).len());
+    let slots = gpus.map_or(0, |g| g.ids.len() * usize::from(placement.trainers_per_gpu));
     placement
         .jobs
         .map_or_else(|| cores().max(slots), usize::from)

@@ -542,8 +542,7 @@ mod tests {
             alone.wall_s
         );
         let run = reference_run();
-        let bound = weight_traffic_bytes(&run)
-            / (Gpu::named("NVIDIA H100 80GB HBM3").spec.bandwidth_tb_s * 1e12);
+        let bound = gpu_model_traffic_s(&run, &Gpu::named("NVIDIA H100 80GB HBM3").spec);
         let updates: f64 = full
             .stages
             .iter()
