@@ -146,6 +146,13 @@ impl<R> RunParams<R> {
         Selector::new(self.dataset, self.activation, self.init, self.hidden_layers)
     }
 
+    /// Whether the run is probed only at its end (`probe_every >= updates`), as a
+    /// learning-rate trial is: its one reading is its final validation error, so a probe at
+    /// step 0 or a whole-set test pass would be time not spent training.
+    pub fn probes_only_at_end(&self) -> bool {
+        self.probe_every >= self.updates
+    }
+
     /// Layer sizes from input to output, e.g. `[1024, 1000, 1000, 9]`.
     pub fn layer_sizes(&self) -> Vec<usize> {
         let mut sizes = vec![self.dataset.input_dim()];
@@ -370,8 +377,12 @@ pub struct RunConfig {
 impl RunConfig {
     /// Steps at which the model is probed: 0, every `probe_every`, the raw-snapshot epoch
     /// boundaries and the last step; and 100 and 1000, to resolve the early dynamics, when
-    /// `probe_every` is longer than 1000.
+    /// `probe_every` is longer than 1000. A run [`RunParams::probes_only_at_end`] is probed
+    /// at its last step and its raw-snapshot steps only.
     pub fn is_probe_step(&self, step: u64) -> bool {
+        if self.params.probes_only_at_end() {
+            return step == self.params.updates || self.is_raw_step(step);
+        }
         let early = matches!(step, 100 | 1000) && self.params.probe_every > 1000;
         step <= self.params.updates
             && (step == 0
@@ -545,5 +556,12 @@ mod tests {
         let mut uneven = config(0);
         uneven.params.updates = 450;
         assert_eq!(probes(&uneven), [0, 100, 200, 300, 400, 450]);
+        // A run probed only at its end (a trial) is probed there and at its raw steps.
+        let mut trial = config(0);
+        trial.params.probe_every = trial.params.updates;
+        assert_eq!(probes(&trial), [500]);
+        trial.params.probe_every = 5000;
+        trial.params.raw_every_epochs = 2;
+        assert_eq!(probes(&trial), [0, 400, 500]);
     }
 }

@@ -61,7 +61,8 @@ impl Drop for OneThread {
 /// Measures `model` at `step`. The Jacobians are measured at the first probe only (step 0,
 /// at initialization: §4.2.2 is about initialization, and they cost more than the rest of a
 /// probe). Valid and test are evaluated on their first `eval_examples` examples, except at
-/// the last step, whose whole-set test pass is kept as the run's predictions. Fixes the
+/// the last step, whose whole-set test pass is kept as the run's predictions (a run probed
+/// only at its end, a trial, keeps none). Fixes the
 /// histogram edges and the test labels at the first probe.
 pub fn measure(
     model: &mut Mlp,
@@ -72,11 +73,19 @@ pub fn measure(
 ) -> Result<Measurement> {
     let _one_thread = OneThread::enter();
     let scale = InputScale::for_dataset(params.dataset);
-    let whole = step == params.updates || params.eval_examples == 0;
-    let limit = (!whole).then_some(params.eval_examples);
+    let last = step == params.updates;
+    let sample = (params.eval_examples > 0).then_some(params.eval_examples);
+    // A run probed only at its end is a learning-rate trial: the selection reads its
+    // validation error, never its test predictions, so its test pass stays a sample.
+    let test_whole = last && !params.probes_only_at_end();
     let once = Instant::now();
-    let valid = evaluate(model, &data.valid, scale, limit);
-    let test = evaluate(model, &data.test, scale, limit);
+    let valid = evaluate(model, &data.valid, scale, if last { None } else { sample });
+    let test = evaluate(
+        model,
+        &data.test,
+        scale,
+        if test_whole { None } else { sample },
+    );
     let mut once_s = if step == params.updates {
         once.elapsed().as_secs_f64()
     } else {

@@ -131,6 +131,6 @@ pub fn nll_and_residual(logits: &Tensor, y: &Tensor) -> (Tensor, Tensor) {
     let picked = log_p.gather(classes, &index, false);
     let nll_sums = -picked.sum_dim_intlist([classes - 1, classes].as_slice(), false, Kind::Float);
     let mut residual = log_p.exp();
-    _ = residual.scatter_add_(classes, &index, &Tensor::full_like(&picked, -1.0));
+    _ = residual.scatter_value_reduce_(classes, &index, -1.0, "add");
     (nll_sums, residual)
 }

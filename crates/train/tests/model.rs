@@ -1,7 +1,8 @@
 //! The model's maths against the paper's formulas and against tch autograd.
 
+mod common;
+
 use spec::{Activation, Init};
-use spec::{Dataset, RunParams};
 use tch::{Device, Kind, Tensor};
 use train::model::{init_bound, init_std, Mlp};
 use train::pack::model::PackMlp;
@@ -122,21 +123,7 @@ fn manual_backward_and_update_equal_autograd() {
         Activation::Relu,
     ] {
         // The training step is the engine's, on a pack of one; the probe runs on its view.
-        let run = RunParams {
-            dataset: Dataset::Mnist,
-            activation,
-            init: Init::Normalized,
-            hidden_layers: 3,
-            width: 32,
-            batch_size: batch as usize,
-            lr,
-            updates: 1,
-            seed: 5,
-            probe_every: 1,
-            jacobian_examples: 0,
-            eval_examples: 0,
-            raw_every_epochs: 0,
-        };
+        let run = common::one_step(activation, 3, 32, batch as usize, lr);
         let sizes = run.layer_sizes();
         let mut pack = PackMlp::new(std::slice::from_ref(&run), Device::Cpu);
         let mut model = pack.model(0);

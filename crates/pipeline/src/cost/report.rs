@@ -153,8 +153,10 @@ fn gpu_basis(plan: &Plan, gpu: &Gpu) -> Vec<String> {
     let mut lines = vec![
         format!(
             "measured (GPU): {} updates/s for one model (K=1) of 5x1000 at batch 10 on one H200 \
-             (README, GPU): launch-bound, ~60 tch calls a step",
-            thousands(GPU_ONE_MODEL_UPDATES_S)
+             (README, GPU): launch-bound, 59 tch calls a step then; MODELLED: the host's time \
+             scaled to the {} calls a step makes now (train/tests/step_calls.rs)",
+            thousands(GPU_ONE_MODEL_UPDATES_S),
+            STEP_CALLS
         ),
         format!(
             "MODELLED, NOT MEASURED: a pack of K>1 models steps in max(the K=1 step, K x {:.0} \

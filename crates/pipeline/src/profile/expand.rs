@@ -144,9 +144,9 @@ impl Profile {
 
     /// The learning-rate trials of the configuration of `run` (a run [`Profile::selects`]):
     /// one per seed and rate, the same shape as the final runs, `updates` long, probed only
-    /// at the steps every run is (and at its end, on the whole validation set), with no
-    /// Jacobians and no raw snapshots: only the lr-select figure and Table 1 read trials,
-    /// and they read their last validation error.
+    /// at its end (`RunParams::probes_only_at_end`: the whole validation set, a sample of
+    /// the test set), with no Jacobians and no raw snapshots: only the lr-select figure and
+    /// Table 1 read trials, and they read their last validation error.
     pub fn trials(&self, run: &ProfileRun) -> Vec<RunParams> {
         let select = self.select.as_ref().expect("a profile that selects");
         let seeds = select.seeds.clone().unwrap_or_else(|| vec![run.seed]);

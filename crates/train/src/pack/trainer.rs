@@ -157,7 +157,7 @@ impl Run {
         let config = self.members[0].config.clone();
         let params = &config.params;
         let device = self.data.probe_x.device();
-        if self.step == 0 {
+        if self.step == 0 && config.is_probe_step(0) {
             self.probe_all(None)?;
         }
         let mut loss_sums = Tensor::zeros([self.pack.len() as i64], (Kind::Double, device));
