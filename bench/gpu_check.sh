@@ -4,8 +4,9 @@
 #   1. bench: `train-pack bench` model-updates/s (5x1000 tanh, batch 10, fp32) for K in
 #      1, 8, 16, 32, 64, 128 and the largest K that fits the GPU's free memory by the pack
 #      trainer's memory model (`train-pack memory`), one process per K;
-#   2. processes: 1, 2 and 4 `train-pack bench` processes on the GPU at once, at K = 1 and
-#      K = 64: each one's rate and their sum;
+#   2. processes: 1, 2 and 4 `train-pack bench` processes on the GPU at once, at K = 1, 10
+#      (the full profile's final packs: 5 seeds x 2 inits) and 64: each one's rate and their
+#      sum, what `paper`'s choice of trainers per GPU rests on;
 #   3. exactness: Shapeset packs of K = 1, 8, 64 and 128 trained for 1,500 updates (probes
 #      every 500; model 0 is the same run in each), their wall, training and probe seconds,
 #      and model 0 of each against model 0 of the pack of one (`train-pack compare`: the
@@ -57,7 +58,7 @@ if [[ -n $dry ]]; then
   width=32 layers=2 bench_s=0.3 bench_limit=60 min_steps=3 producer=2
   updates=40 probe_every=20 eval=100 budget=${BUDGET_S:-120} bench_cost=5
 else
-  packs=(1 8 16 32 64 128) cap=4096 proc_ks=(1 64) exact_ks=(1 8 64 128)
+  packs=(1 8 16 32 64 128) cap=4096 proc_ks=(1 10 64) exact_ks=(1 8 64 128)
   width=1000 layers=5 bench_s=5 bench_limit=120 min_steps=20 producer=16
   updates=1500 probe_every=500 eval=1000 budget=${BUDGET_S:-540} bench_cost=20
 fi

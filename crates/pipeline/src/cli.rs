@@ -159,19 +159,12 @@ pub struct Placement {
     #[arg(long)]
     pub pack_size: Option<usize>,
     /// Training processes sharing each GPU at once (plain concurrent processes, or CUDA MPS
-    /// where its daemon runs): a launch-bound trainer leaves most of a GPU idle. Measure it
-    /// with bench/gpu_check.sh before raising it.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
-    pub trainers_per_gpu: u16,
-}
-
-impl Placement {
-    /// One entry per training slot: each GPU id `--trainers-per-gpu` times.
-    pub fn gpu_slots(&self, ids: &[String]) -> Vec<String> {
-        ids.iter()
-            .flat_map(|id| std::iter::repeat_n(id.clone(), self.trainers_per_gpu.into()))
-            .collect()
-    }
+    /// where its daemon runs): a launch-bound trainer leaves most of a GPU idle [default: the
+    /// count from 1 to 4 the cost model predicts fastest for what is left to build, each
+    /// trainer with a core of its own; `paper plan` says which and why]. bench/gpu_check.sh
+    /// measures 1, 2 and 4.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub trainers_per_gpu: Option<u16>,
 }
 
 /// What `paper plan` predicts for.
@@ -184,6 +177,10 @@ pub struct PlanArgs {
     /// The GPU model, as `nvidia-smi -L` names it ('NVIDIA H100 80GB HBM3') [default: this machine's].
     #[arg(long, requires = "gpus")]
     pub gpu_name: Option<String>,
+    /// The CPU cores of the machine predicted for: each GPU trainer launches from one
+    /// [default: this machine's; for `--gpu-name`, a host that feeds 4 trainers a GPU].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub cores: Option<u16>,
 }
 
 #[derive(Args)]
@@ -224,7 +221,7 @@ impl RunArgs {
             && jobs.is_none()
             && gpus.is_none()
             && pack_size.is_none()
-            && *trainers_per_gpu == 1
+            && trainers_per_gpu.is_none()
             && out.is_none()
             && plan.is_none()
             && !no_train

@@ -44,6 +44,18 @@ fn the_full_profile_on_two_cpu_jobs_is_predicted_above_a_day_with_its_basis() {
     assert_eq!(predicted_days(&tiny), 0.0, "{tiny}");
 }
 
+/// The hours of the `predicted: ... wall (X h)` line of a `paper plan` report.
+fn predicted_hours(report: &str) -> f64 {
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("predicted: "))
+        .unwrap_or_else(|| panic!("no predicted line:\n{report}"));
+    let (_, hours) = line
+        .split_once(" wall (")
+        .expect("(X h) follows the wall time");
+    hours.split_once(" h)").unwrap().0.parse().unwrap()
+}
+
 #[test]
 fn the_full_profile_on_one_h100_says_what_is_modelled() {
     let Some(sb) = Sandbox::new(&tiny()) else {
@@ -54,15 +66,20 @@ fn the_full_profile_on_one_h100_says_what_is_modelled() {
         return;
     }
     let h100 = "NVIDIA H100 80GB HBM3";
-    let report = sb.ok([
-        "plan",
-        "--profile",
-        "full",
-        "--gpus",
-        "1",
-        "--gpu-name",
-        h100,
-    ]);
+    let on_host = |extra: &[&str]| {
+        let mut args = vec![
+            "plan",
+            "--profile",
+            "full",
+            "--gpus",
+            "1",
+            "--gpu-name",
+            h100,
+        ];
+        args.extend(extra);
+        sb.ok(args)
+    };
+    let report = on_host(&[]);
     assert!(report.contains(&format!("on 1 x {h100}")), "{report}");
     assert!(report.contains("MODELLED, NOT MEASURED"), "{report}");
     assert!(
@@ -74,6 +91,23 @@ fn the_full_profile_on_one_h100_says_what_is_modelled() {
         predicted_days(&report) < predicted_days(&cpu),
         "{report}\n{cpu}"
     );
+    // Issue 23: for an H100 on a host that can feed it (assumed: 4 cores for 4 trainers, or
+    // told: 16) the model shares the GPU among trainers and predicts the paper's protocol
+    // within 3 hours; with one trainer, or two cores to launch from, it does not.
+    assert!(predicted_hours(&report) <= 3.0, "{report}");
+    assert!(report.contains("trainers each"), "{report}");
+    assert!(
+        report.contains("chosen as the fastest count of 1..4"),
+        "{report}"
+    );
+    assert!(report.contains("the 4 cores assumed of a host"), "{report}");
+    let told = on_host(&["--cores", "16"]);
+    assert!(predicted_hours(&told) <= 3.0, "{told}");
+    assert!(told.contains("one of the 16 cores; "), "{told}");
+    let two_cores = on_host(&["--cores", "2"]);
+    assert!(predicted_hours(&two_cores) > 3.0, "{two_cores}");
+    let one = on_host(&["--trainers-per-gpu", "1"]);
+    assert!(predicted_hours(&one) > 3.0, "{one}");
 }
 
 #[test]

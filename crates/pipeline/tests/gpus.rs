@@ -16,9 +16,17 @@ fn four_runs() -> String {
     )
 }
 
-/// Runs `four_runs` on `gpus` fake GPUs with `extra` flags; the recorders' log and the
+/// A finished `paper` run on fake GPUs: the recorders' log, what `paper` printed, and the
 /// sandbox (for further commands).
-fn run_on_fake_gpus(gpus: &str, extra: &[&str]) -> (String, Sandbox, tempfile::TempDir) {
+struct FakeRun {
+    log: String,
+    stdout: String,
+    sb: Sandbox,
+    _scratch: tempfile::TempDir,
+}
+
+/// Runs `four_runs` on `gpus` fake GPUs with `extra` flags.
+fn run_on_fake_gpus(gpus: &str, extra: &[&str]) -> FakeRun {
     let scratch = tempfile::tempdir().unwrap();
     fake::recorders(&scratch.path().join("bin"));
     let sb = Sandbox::with_bins(&four_runs(), scratch.path().join("bin"));
@@ -32,7 +40,12 @@ fn run_on_fake_gpus(gpus: &str, extra: &[&str]) -> (String, Sandbox, tempfile::T
         stdout.contains(&format!("training on {gpus} x unknown")),
         "{stdout}"
     );
-    (std::fs::read_to_string(&log).unwrap(), sb, scratch)
+    FakeRun {
+        log: std::fs::read_to_string(&log).unwrap(),
+        stdout,
+        sb,
+        _scratch: scratch,
+    }
 }
 
 /// From the recorders' log of (start|end, time, gpu, device) lines: the most runs any one GPU
@@ -64,7 +77,9 @@ fn busiest(text: &str) -> (i32, i32) {
 
 #[test]
 fn each_training_run_gets_its_own_gpu() {
-    let (text, sb, _scratch) = run_on_fake_gpus("2", &[]);
+    // One trainer per GPU, as asked: left to the cost model, a host with cores to spare
+    // would share each GPU between two of these launch-bound runs.
+    let FakeRun { log: text, sb, .. } = run_on_fake_gpus("2", &["--trainers-per-gpu", "1"]);
     assert!(
         text.lines()
             .all(|l| matches!(l.split(' ').nth(2), Some("0" | "1"))),
@@ -97,12 +112,29 @@ fn each_training_run_gets_its_own_gpu() {
 /// Issue 23: trainers share a GPU when asked (a launch-bound trainer leaves most of it idle).
 #[test]
 fn trainers_share_a_gpu_when_asked() {
-    let (text, _sb, _scratch) = run_on_fake_gpus("1", &["--trainers-per-gpu", "2"]);
+    let text = run_on_fake_gpus("1", &["--trainers-per-gpu", "2"]).log;
     assert!(
         text.lines().all(|l| l.split(' ').nth(2) == Some("0")),
         "{text}"
     );
     assert_eq!(busiest(&text), (2, 2), "two runs at once on GPU 0:\n{text}");
+}
+
+/// Without `--trainers-per-gpu`, the count is the cost model's choice, which `paper` names in
+/// its first line: 1 to 4, no more than the cores, and never exceeded.
+#[test]
+fn trainers_per_gpu_follow_the_cost_model_when_not_given() {
+    let run = run_on_fake_gpus("1", &[]);
+    let first = run.stdout.lines().next().unwrap();
+    assert!(first.starts_with("paper: predicted "), "{first}");
+    let trainers = match first.split_once(" trainers each") {
+        Some((before, _)) => before.rsplit(' ').next().unwrap().parse().unwrap(),
+        None => 1,
+    };
+    let cores = std::thread::available_parallelism().unwrap().get() as i32;
+    assert!((1..=4.min(cores)).contains(&trainers), "{first}");
+    let (one_gpu, _) = busiest(&run.log);
+    assert!(one_gpu <= trainers, "{first}\n{}", run.log);
 }
 
 /// A machine whose `nvidia-smi` lists an H100, with this build's real trainers (no CUDA here):

@@ -3,11 +3,12 @@
 
 use super::{default_profile, Env};
 use crate::cli::{DagFormat, InspectArgs, PlanArgs};
+use crate::cost::{self, Machine};
 use crate::dag::{self, State};
 use crate::exec::{Context, Scope};
 use crate::manifest::Manifest;
 use crate::plan::Plan;
-use crate::{cost, device::Gpus, diff, explain, published, status};
+use crate::{device::Gpus, diff, explain, published, status};
 use anyhow::{bail, Context as _, Result};
 use std::path::Path;
 
@@ -47,12 +48,18 @@ pub(super) fn plan(env: &Env, args: &PlanArgs) -> Result<()> {
         free,
         args.placement.pack_size,
     )?;
-    let machine = super::machine(
-        super::jobs(&args.placement, gpus.as_ref()),
-        gpus.as_ref(),
-        &args.placement,
-    );
     let held = env.held(&plan)?;
+    // For a GPU this machine does not have, this machine's cores say nothing of its host.
+    let elsewhere = gpus.as_ref().filter(|_| args.gpu_name.is_some());
+    let cores = match (args.cores, elsewhere) {
+        (Some(cores), _) => cores.into(),
+        (None, Some(gpus)) => gpus.ids.len() * cost::MAX_TRAINERS_PER_GPU,
+        (None, None) => crate::device::cores(),
+    };
+    let machine = Machine {
+        cores_assumed: args.cores.is_none() && elsewhere.is_some(),
+        ..super::machine(&plan, &held.cached(), &args.placement, gpus.as_ref(), cores)
+    };
     let prediction = cost::predict(&plan, &held.cached(), &machine);
     let measured = held.store.as_ref().map_or_else(String::new, |store| {
         cost::measured_report(&cost::measured(&plan, &held.results, store))

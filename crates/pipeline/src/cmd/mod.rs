@@ -8,8 +8,8 @@ mod slurm;
 mod verify;
 
 use crate::cli::{Cli, Command, Placement, ProfileArgs};
-use crate::cost::{self, Machine, Prediction};
-use crate::device::{cores, threads_per_job, Gpus};
+use crate::cost::{self, Machine};
+use crate::device::{threads_per_job, Gpus};
 use crate::exec::{Context, Scope};
 use crate::manifest::Manifest;
 use crate::packing::PackSize;
@@ -110,13 +110,6 @@ impl Env {
             words,
             store: Some(ctx.store),
         })
-    }
-
-    /// The predicted cost of `plan` on `machine`, with what was known of the store: the
-    /// stages it holds cost nothing.
-    fn predict(&self, plan: &Plan, machine: &Machine) -> Result<(Prediction, String)> {
-        let held = self.held(plan)?;
-        Ok((cost::predict(plan, &held.cached(), machine), held.words))
     }
 
     /// Where the published outputs are read: `--out`, else `<repo>/figures`.
@@ -231,22 +224,33 @@ impl Held {
 
 /// Stages run at once: `--jobs`, else the number of cores, at least the number of training
 /// slots (GPUs x trainers per GPU).
-fn jobs(placement: &Placement, gpus: Option<&Gpus>) -> usize {
-    let slots = gpus.map_or(0, |g| g.ids.len() * usize::from(placement.trainers_per_gpu));
-    placement
-        .jobs
-        .map_or_else(|| cores().max(slots), usize::from)
+fn jobs(placement: &Placement, gpus: Option<&Gpus>, trainers: usize, cores: usize) -> usize {
+    let slots = gpus.map_or(0, |g| g.ids.len() * trainers);
+    placement.jobs.map_or_else(|| cores.max(slots), usize::from)
 }
 
-/// The machine a prediction is for: `jobs` stages at once on this machine's cores, training
-/// on `gpus` when there are any, `--trainers-per-gpu` at a time on each.
-fn machine(jobs: usize, gpus: Option<&Gpus>, placement: &Placement) -> Machine {
-    Machine {
-        jobs,
-        cores: cores(),
+/// The machine `plan` runs on (or `paper plan` predicts for): `cores`, training on `gpus` when
+/// there are any, `--trainers-per-gpu` at a time on each, else as many as the cost model
+/// predicts fastest for the stages not `cached`.
+fn machine(
+    plan: &Plan,
+    cached: &[bool],
+    placement: &Placement,
+    gpus: Option<&Gpus>,
+    cores: usize,
+) -> Machine {
+    let machine_with = |trainers: usize| Machine {
+        jobs: jobs(placement, gpus, trainers, cores),
+        cores,
         gpus: gpus.map_or(0, |g| g.ids.len()),
         gpu: gpus.map(|g| cost::Gpu::named(&g.name)),
-        trainers_per_gpu: placement.trainers_per_gpu.into(),
+        trainers_per_gpu: trainers,
+        trainers_chosen: false,
+        cores_assumed: false,
+    };
+    match placement.trainers_per_gpu {
+        Some(trainers) => machine_with(trainers.into()),
+        None => cost::fastest_trainers(plan, cached, machine_with),
     }
 }
 

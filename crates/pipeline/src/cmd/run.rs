@@ -1,8 +1,9 @@
 //! `paper run` (the default): build what is missing, then publish.
 
-use super::Env;
+use super::{Env, Held};
 use crate::cli::RunArgs;
 use crate::cost::{self, Machine};
+use crate::device::cores;
 use crate::device::Gpus;
 use crate::exec::{interrupt, Context, Outcome, Scope};
 use crate::manifest::publish;
@@ -28,18 +29,28 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
             args.placement.pack_size,
         )?,
     };
-    let jobs = super::jobs(&args.placement, gpus.as_ref());
+    let held = env.held(&plan)?;
+    let machine = super::machine(
+        &plan,
+        &held.cached(),
+        &args.placement,
+        gpus.as_ref(),
+        cores(),
+    );
     if !args.no_train {
-        confirm(
-            env,
-            &plan,
-            &super::machine(jobs, gpus.as_ref(), &args.placement),
-        )?;
+        confirm(env, &plan, &machine, &held)?;
     }
+    let jobs = machine.jobs;
     let out = env.publish_dir(args.out, &plan.profile)?;
-    let gpu_slots = gpus
+    // One entry per training slot: each GPU id once per trainer it takes.
+    let gpu_slots: Vec<String> = gpus
         .as_ref()
-        .map(|g| args.placement.gpu_slots(&g.ids))
+        .map(|g| {
+            g.ids
+                .iter()
+                .flat_map(|id| std::iter::repeat_n(id.clone(), machine.trainers_per_gpu))
+                .collect()
+        })
         .unwrap_or_default();
     let scope = if args.no_train {
         Scope::NoTraining
@@ -92,13 +103,15 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
 /// Says what the plan is predicted to cost before anything trains, and above a day starts
 /// only with `--yes` or a "y" typed on the terminal: a profile that would train for days
 /// must not start unnoticed. Refused, nothing is written (the store is not even created).
-fn confirm(env: &Env, plan: &Plan, machine: &Machine) -> Result<()> {
-    let (prediction, store) = env.predict(plan, machine)?;
+fn confirm(env: &Env, plan: &Plan, machine: &Machine, held: &Held) -> Result<()> {
+    let prediction = cost::predict(plan, &held.cached(), machine);
     println!(
-        "paper: predicted {} wall for {} of {} stages ({store}; `paper plan` shows the basis)",
+        "paper: predicted {} wall for {} of {} stages on {} ({}; `paper plan` shows the basis)",
         cost::human(prediction.wall_s),
         prediction.to_build(),
-        plan.stages.len()
+        plan.stages.len(),
+        machine.words(),
+        held.words
     );
     if prediction.wall_s <= cost::ASK_ABOVE_S || env.yes {
         return Ok(());

@@ -33,7 +33,7 @@ mod report;
 
 pub use gpus::{Gpu, GpuSpec, GPUS};
 pub use measured::{measured, measured_report, Measured};
-pub use predict::{predict, Group, Prediction};
+pub use predict::{fastest_trainers, predict, Group, Prediction, MAX_TRAINERS_PER_GPU};
 pub use report::{basis, human, report};
 
 use spec::RunParams;
@@ -114,12 +114,22 @@ pub struct Machine {
     pub gpus: usize,
     pub gpu: Option<Gpu>,
     pub trainers_per_gpu: usize,
+    /// Whether [`fastest_trainers`] chose `trainers_per_gpu` (no `--trainers-per-gpu`).
+    pub trainers_chosen: bool,
+    /// Whether `cores` is assumed rather than known: `paper plan` for a GPU this machine does
+    /// not have, without `--cores`, assumes a host that feeds [`MAX_TRAINERS_PER_GPU`]
+    /// trainers per GPU.
+    pub cores_assumed: bool,
 }
 
 impl Machine {
-    /// "2 CPU jobs" or "1 x NVIDIA H100 80GB HBM3".
+    /// "2 CPU jobs" or "1 x NVIDIA H100 80GB HBM3" (", 4 trainers each" when they share it).
     pub fn words(&self) -> String {
         match &self.gpu {
+            Some(gpu) if self.gpus > 0 && self.trainers_per_gpu > 1 => format!(
+                "{} x {}, {} trainers each",
+                self.gpus, gpu.name, self.trainers_per_gpu
+            ),
             Some(gpu) if self.gpus > 0 => format!("{} x {}", self.gpus, gpu.name),
             _ => format!("{} CPU jobs", self.jobs),
         }
@@ -127,6 +137,19 @@ impl Machine {
 
     fn on_gpu(&self) -> Option<&Gpu> {
         self.gpu.as_ref().filter(|_| self.gpus > 0)
+    }
+
+    /// The most trainers per GPU [`fastest_trainers`] considers: one core each, at most
+    /// [`MAX_TRAINERS_PER_GPU`].
+    pub fn most_trainers_per_gpu(&self) -> usize {
+        (self.cores / self.gpus.max(1)).clamp(1, MAX_TRAINERS_PER_GPU)
+    }
+
+    /// The share of a core each GPU trainer launches from: a launch-bound trainer keeps one
+    /// core busy, and trainers beyond the cores share them.
+    pub fn host_share(&self) -> f64 {
+        let trainers = (self.gpus * self.trainers_per_gpu).max(1);
+        (self.cores as f64 / trainers as f64).min(1.0)
     }
 }
 
@@ -277,11 +300,10 @@ pub fn saturating_pack<R>(run: &RunParams<R>, gpu: &GpuSpec) -> usize {
     }
 }
 
-/// Seconds a pack of `runs` (one shape; a single run is a pack of one) trains for.
+/// Seconds a pack of `runs` (one shape; a single run is a pack of one) trains for, with the
+/// machine to itself: on a GPU, [`GpuWork::alone_s`] (trainers that share a GPU slow each other
+/// only through its bandwidth, which `predict` lays out in time).
 pub fn train_s<R>(runs: &[&RunParams<R>], machine: &Machine) -> f64 {
-    let Some(first) = runs.first() else {
-        return 0.0;
-    };
     match machine.on_gpu() {
         // A CPU pack runs at the single-run rate per model (README, "Why packs don't help
         // on CPU").
@@ -291,17 +313,70 @@ pub fn train_s<R>(runs: &[&RunParams<R>], machine: &Machine) -> f64 {
                 .map(|r| cpu_sgd_s(r, rate) + cpu_fixed_s(r))
                 .sum()
         }
-        Some(gpu) => {
-            let k = runs.len() as f64;
-            // Trainers sharing a GPU launch from their own cores but share its bandwidth.
-            let sharing = machine.trainers_per_gpu.max(1);
-            let step = gpu_step_s(first, runs.len() * sharing, &gpu.spec);
-            let alone = gpu_step_s(first, 1, &gpu.spec);
-            // Each model is probed in turn: its share of a one-model run.
-            let probes = GPU_PROBE_SHARE * first.updates as f64 * alone * k;
-            // The CPU's once-a-run costs stand in for the GPU's: an upper bound, seconds.
-            let once: f64 = runs.iter().map(|r| once_s(r)).sum();
-            first.updates as f64 * step + probes + once
+        Some(gpu) => GpuWork::of(runs, &gpu.spec, machine.host_share()).alone_s(),
+    }
+}
+
+/// What a GPU pack does, in the two resources it is bound by: steps, each as long as the
+/// host's launches or the weights it streams at the card's whole bandwidth, whichever is
+/// longer; and seconds that stream next to nothing (probes, which evaluate a few thousand
+/// examples, and the once-a-run costs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuWork {
+    pub steps: f64,
+    pub host_step_s: f64,
+    pub traffic_step_s: f64,
+    pub other_s: f64,
+}
+
+impl GpuWork {
+    /// The work of a pack of `runs` (one shape) on `gpu`, its trainer getting `host_share` of
+    /// a core ([`Machine::host_share`]).
+    pub fn of<R>(runs: &[&RunParams<R>], gpu: &GpuSpec, host_share: f64) -> GpuWork {
+        let Some(first) = runs.first() else {
+            return GpuWork::seconds(0.0);
+        };
+        let host_step_s = gpu_host_step_s(first) / host_share.clamp(1e-3, 1.0);
+        let alone = gpu_step_s(first, 1, gpu);
+        // Each model is probed in turn: its share of a one-model run, measured on a run
+        // probed at regular steps; no more than the same probes take on the CPU, the bound
+        // that counts for a run probed only at its end (a trial).
+        let probes: f64 = runs
+            .iter()
+            .map(|r| (GPU_PROBE_SHARE * r.updates as f64 * alone).min(cpu_probes_s(r)))
+            .sum();
+        // The CPU's once-a-run costs stand in for the GPU's: an upper bound, seconds.
+        let once: f64 = runs.iter().map(|r| once_s(r)).sum();
+        GpuWork {
+            steps: first.updates as f64,
+            host_step_s,
+            traffic_step_s: runs.len() as f64 * gpu_model_traffic_s(first, gpu),
+            other_s: probes + once,
+        }
+    }
+
+    /// Work of `other_s` seconds and no steps (a stage that does not train on a GPU).
+    pub fn seconds(other_s: f64) -> GpuWork {
+        GpuWork {
+            steps: 0.0,
+            host_step_s: 0.0,
+            traffic_step_s: 0.0,
+            other_s,
+        }
+    }
+
+    /// Seconds with the GPU to itself.
+    pub fn alone_s(&self) -> f64 {
+        self.steps * self.host_step_s.max(self.traffic_step_s) + self.other_s
+    }
+
+    /// The share of the GPU's bandwidth its steps use when the host sets their pace: packs
+    /// that together ask for more than 1 slow down in proportion (`predict`).
+    pub fn bandwidth_demand(&self) -> f64 {
+        if self.host_step_s > 0.0 {
+            self.traffic_step_s / self.host_step_s
+        } else {
+            0.0
         }
     }
 }
@@ -341,6 +416,8 @@ mod tests {
             gpus: 0,
             gpu: None,
             trainers_per_gpu: 1,
+            trainers_chosen: false,
+            cores_assumed: false,
         }
     }
 
@@ -351,6 +428,8 @@ mod tests {
             gpus: 1,
             gpu: Some(Gpu::named(name)),
             trainers_per_gpu: 1,
+            trainers_chosen: false,
+            cores_assumed: false,
         }
     }
 
@@ -571,6 +650,129 @@ mod tests {
             })
             .sum();
         assert!(shared.wall_s > updates * bound * 0.99, "{}", shared.wall_s);
+    }
+
+    /// The runs of the `packs` biggest packs of final runs in `plan`, and the plan's stages
+    /// marked as in the store but for theirs.
+    fn all_cached_but_biggest_final_packs(
+        plan: &Plan,
+        packs: usize,
+    ) -> (Vec<Vec<&RunParams<crate::plan::Lr>>>, Vec<bool>) {
+        let mut firsts: Vec<usize> = (0..plan.stages.len())
+            .filter(|&i| Group::of(&plan.stages[i].kind) == Group::Final)
+            .filter(|&i| plan.pack_members(i)[0] == i)
+            .collect();
+        firsts.sort_by_key(|&i| std::cmp::Reverse(plan.pack_members(i).len()));
+        let mut cached = vec![true; plan.stages.len()];
+        let mut runs = Vec::new();
+        for &first in &firsts[..packs] {
+            let mut pack = Vec::new();
+            for m in plan.pack_members(first) {
+                cached[m] = false;
+                if let crate::plan::Kind::Train { run, .. } = &plan.stages[m].kind {
+                    pack.push(run);
+                }
+            }
+            runs.push(pack);
+        }
+        (runs, cached)
+    }
+
+    fn sharing(machine: &Machine, trainers: usize) -> Machine {
+        Machine {
+            jobs: trainers.max(machine.jobs),
+            cores: 16,
+            trainers_per_gpu: trainers,
+            ..machine.clone()
+        }
+    }
+
+    #[test]
+    fn trainers_that_idle_do_not_slow_a_pack_that_runs_alone() {
+        // An L40S streams a pack of 10 slower than one host launches its steps.
+        let l40s = one_gpu("NVIDIA L40S");
+        let full = plan("full", "cuda:NVIDIA L40S").pack(|_| 10).unwrap();
+        let (runs, cached) = all_cached_but_biggest_final_packs(&full, 1);
+        let work = GpuWork::of(&runs[0], &l40s.gpu.as_ref().unwrap().spec, 1.0);
+        assert!(work.bandwidth_demand() > 1.0, "{work:?}");
+        for trainers in [1, 2, 4] {
+            let p = predict(&full, &cached, &sharing(&l40s, trainers));
+            assert!(
+                (p.wall_s - work.alone_s()).abs() < 1e-6 * p.wall_s,
+                "{trainers}: {} {}",
+                p.wall_s,
+                work.alone_s()
+            );
+        }
+    }
+
+    #[test]
+    fn packs_stepping_at_once_share_the_bandwidth_and_not_the_launches() {
+        // Two packs side by side and one after the other, each pack's time alone, and the
+        // seconds the two packs' weights take to stream at the card's bandwidth.
+        let walls = |gpu: &str, k: usize| {
+            let full = plan("full", &format!("cuda:{gpu}")).pack(|_| k).unwrap();
+            let (runs, cached) = all_cached_but_biggest_final_packs(&full, 2);
+            let wall = |trainers| predict(&full, &cached, &sharing(&one_gpu(gpu), trainers));
+            let spec = Gpu::named(gpu).spec;
+            let alone: Vec<f64> = runs
+                .iter()
+                .map(|pack| GpuWork::of(pack, &spec, 1.0).alone_s())
+                .collect();
+            let traffic: f64 = runs
+                .iter()
+                .flatten()
+                .map(|r| r.updates as f64 * gpu_model_traffic_s(*r, &spec))
+                .sum();
+            (wall(2).wall_s, wall(1).wall_s, alone, traffic)
+        };
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-6 * b;
+        // Two host-bound packs of 2 on an H100: side by side, as long as the longer alone.
+        let (side_by_side, one_after_the_other, alone, _) = walls("NVIDIA H100 80GB HBM3", 2);
+        assert!(close(one_after_the_other, alone[0] + alone[1]));
+        assert!(
+            close(side_by_side, alone[0].max(alone[1])),
+            "{side_by_side} {alone:?}"
+        );
+        // Two bandwidth-bound packs of 10 on an L40S: side by side their steps take as long
+        // as one after the other, and only the seconds outside the steps overlap: never less
+        // than the weights' traffic, and more than either pack alone.
+        let (side_by_side, one_after_the_other, alone, traffic) = walls("NVIDIA L40S", 10);
+        assert!(close(one_after_the_other, alone[0] + alone[1]));
+        assert!(side_by_side < one_after_the_other, "{side_by_side}");
+        assert!(side_by_side > traffic, "{side_by_side} {traffic}");
+        assert!(
+            side_by_side > alone[0].max(alone[1]) * 1.2,
+            "{side_by_side} {alone:?}"
+        );
+    }
+
+    #[test]
+    fn the_full_profile_on_one_h100_with_its_host_s_cores_is_predicted_within_three_hours() {
+        let full = plan("full", "cuda:NVIDIA H100 80GB HBM3");
+        let packed = full.pack(|run| saturating_pack(run, &GPUS[H100])).unwrap();
+        let cached = vec![false; packed.stages.len()];
+        let on = |cores: usize| {
+            fastest_trainers(&packed, &cached, |trainers| Machine {
+                jobs: cores.max(trainers),
+                cores,
+                trainers_per_gpu: trainers,
+                ..one_gpu("NVIDIA H100 80GB HBM3")
+            })
+        };
+        // The GPU machine this project was lent: 16 cores.
+        let host = on(16);
+        assert!(
+            host.trainers_chosen && host.trainers_per_gpu > 1,
+            "{host:?}"
+        );
+        let wall = predict(&packed, &cached, &host).wall_s;
+        assert!(wall <= 3.0 * 3600.0, "{}", human(wall));
+        // Two cores launch for at most two trainers.
+        assert!(on(2).trainers_per_gpu <= 2);
+        // Without a GPU there is nothing to share.
+        let cpu = fastest_trainers(&packed, &cached, |_| two_cpu_jobs());
+        assert_eq!((cpu.trainers_per_gpu, cpu.trainers_chosen), (1, false));
     }
 
     #[test]

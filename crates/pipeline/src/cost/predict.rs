@@ -79,26 +79,107 @@ pub fn predict(plan: &Plan, cached: &[bool], machine: &Machine) -> Prediction {
     }
 }
 
+/// The most trainers per GPU chosen without `--trainers-per-gpu`: the counts
+/// `bench/gpu_check.sh` measures are 1, 2 and 4.
+pub const MAX_TRAINERS_PER_GPU: usize = 4;
+
+/// The machine `machine_with(t)` for the trainers per GPU `t` the model predicts fastest for
+/// `plan` (stages in `cached` costing nothing): from 1 to [`MAX_TRAINERS_PER_GPU`], each
+/// trainer with a core of its own, and more only where they save at least 2% of the wall time
+/// (a trainer more is a process more to fail, and what the model gains by sharing is
+/// modelled, not measured). Without GPUs, `machine_with(1)`.
+pub fn fastest_trainers(
+    plan: &Plan,
+    cached: &[bool],
+    machine_with: impl Fn(usize) -> Machine,
+) -> Machine {
+    let one = machine_with(1);
+    if one.on_gpu().is_none() {
+        return one;
+    }
+    let mut best = (simulate(plan, cached, &one).0, one.clone());
+    for trainers in 2..=one.most_trainers_per_gpu() {
+        let machine = machine_with(trainers);
+        let wall = simulate(plan, cached, &machine).0;
+        if wall < 0.98 * best.0 {
+            best = (wall, machine);
+        }
+    }
+    Machine {
+        trainers_chosen: true,
+        ..best.1
+    }
+}
+
 fn is_train(plan: &Plan, i: usize) -> bool {
     matches!(plan.stages[i].kind, Kind::Train { .. })
 }
 
+/// A job laid out in time: seconds that share nothing, then steps that share their GPU's
+/// bandwidth with the other jobs stepping on it.
+struct Running {
+    members: Vec<usize>,
+    /// The GPU slot it holds, as the GPU's index.
+    gpu: Option<usize>,
+    started: f64,
+    other_s: f64,
+    steps: f64,
+    host_step_s: f64,
+    demand: f64,
+}
+
+impl Running {
+    /// Seconds a step takes while the jobs stepping on its GPU ask for `demand` of its
+    /// bandwidth in all: the host's pace, slowed in proportion above the bandwidth.
+    fn step_s(&self, demand: f64) -> f64 {
+        self.host_step_s * demand.max(1.0)
+    }
+
+    /// Seconds to its next change: the end of its seconds that share nothing, or of its
+    /// steps at the pace `demand` sets.
+    fn until_next_s(&self, demand: f64) -> f64 {
+        if self.other_s > 0.0 {
+            self.other_s
+        } else {
+            self.steps * self.step_s(demand)
+        }
+    }
+
+    fn advance(&mut self, seconds: f64, demand: f64) {
+        if self.other_s > 0.0 {
+            self.other_s = (self.other_s - seconds).max(0.0);
+        } else {
+            self.steps = (self.steps - seconds / self.step_s(demand)).max(0.0);
+        }
+    }
+
+    /// Done, but for a rounding error's share of a step.
+    fn is_done(&self) -> bool {
+        self.other_s <= 0.0 && self.steps < 1e-6
+    }
+}
+
 /// Lays the plan out in time as `schedule::run` starts it: the first ready stage in plan
 /// order whenever fewer than `jobs` run, a training stage only while a GPU slot is free (on a
-/// GPU machine), a pack's ready members as one job. Returns the wall time and each stage's
-/// seconds.
+/// GPU machine), a pack's ready members as one job. Packs sharing a GPU step at their own
+/// host's pace until together they ask for more than its bandwidth, then all slow in
+/// proportion (the one-pack model, `GpuWork`, is this with one pack). Returns the wall time
+/// and each stage's seconds.
 fn simulate(plan: &Plan, cached: &[bool], machine: &Machine) -> (f64, Vec<f64>) {
     let n = plan.stages.len();
     let (mut started, mut done) = (vec![false; n], vec![false; n]);
     let mut stage_s = vec![0.0; n];
-    // (end, members, holds a GPU)
-    let mut running: Vec<(f64, Vec<usize>, bool)> = Vec::new();
+    let mut running: Vec<Running> = Vec::new();
     let gpu = machine.on_gpu().is_some();
-    let (mut now, mut free_gpus) = (0.0, machine.gpus * machine.trainers_per_gpu.max(1));
+    // One entry per training slot: the GPU it is on.
+    let mut free_slots: Vec<usize> = (0..machine.gpus)
+        .flat_map(|g| std::iter::repeat_n(g, machine.trainers_per_gpu.max(1)))
+        .collect();
+    let mut now = 0.0;
     loop {
         while running.len() < machine.jobs.max(1) {
             let settled = |i: usize| plan.stages[i].deps.iter().all(|&d| done[d]);
-            let train_allowed = !gpu || free_gpus > 0;
+            let train_allowed = !gpu || !free_slots.is_empty();
             let next = (0..n)
                 .find(|&i| !started[i] && (train_allowed || !is_train(plan, i)) && settled(i));
             let Some(i) = next else { break };
@@ -107,42 +188,87 @@ fn simulate(plan: &Plan, cached: &[bool], machine: &Machine) -> (f64, Vec<f64>) 
                 .into_iter()
                 .filter(|&m| m == i || !started[m] && settled(m))
                 .collect();
-            let takes_gpu = gpu && is_train(plan, i);
-            free_gpus -= usize::from(takes_gpu);
-            let job_s = job_s(plan, &members, cached, machine);
-            let building = members.iter().filter(|&&m| !cached[m]).count().max(1);
             for &m in &members {
                 started[m] = true;
-                stage_s[m] = if cached[m] {
-                    0.0
-                } else {
-                    job_s / building as f64
-                };
             }
-            running.push((now + job_s, members, takes_gpu));
+            let slot = if gpu && is_train(plan, i) {
+                free_slots.pop()
+            } else {
+                None
+            };
+            running.push(job(plan, members, cached, machine, slot, now));
         }
-        let next = (0..running.len()).min_by(|&a, &b| running[a].0.total_cmp(&running[b].0));
-        let Some(next) = next else { break };
-        let (end, members, held_gpu) = running.swap_remove(next);
-        now = end;
-        free_gpus += usize::from(held_gpu);
-        for m in members {
-            done[m] = true;
+        let demands = demands(&running, machine.gpus);
+        let demand = |r: &Running| r.gpu.map_or(0.0, |g| demands[g]);
+        let next = running
+            .iter()
+            .map(|r| r.until_next_s(demand(r)))
+            .min_by(f64::total_cmp);
+        let Some(seconds) = next else { break };
+        now += seconds;
+        for r in running.iter_mut() {
+            let d = r.gpu.map_or(0.0, |g| demands[g]);
+            r.advance(seconds, d);
+        }
+        let (finished, still): (Vec<Running>, Vec<Running>) =
+            running.into_iter().partition(Running::is_done);
+        running = still;
+        for job in finished {
+            free_slots.extend(job.gpu);
+            let building = job.members.iter().filter(|&&m| !cached[m]).count();
+            for &m in &job.members {
+                done[m] = true;
+                if !cached[m] {
+                    stage_s[m] = (now - job.started) / building as f64;
+                }
+            }
         }
     }
     (now, stage_s)
 }
 
-/// Seconds of one job: the members of a pack (or one stage) that are not in the store.
-fn job_s(plan: &Plan, members: &[usize], cached: &[bool], machine: &Machine) -> f64 {
+/// The bandwidth each GPU's stepping jobs ask for, together.
+fn demands(running: &[Running], gpus: usize) -> Vec<f64> {
+    let mut demands = vec![0.0; gpus];
+    for r in running {
+        if let Some(g) = r.gpu.filter(|_| r.other_s <= 0.0 && r.steps > 0.0) {
+            demands[g] += r.demand;
+        }
+    }
+    demands
+}
+
+/// One job: the members of a pack (or one stage) that are not in the store, started `now`.
+fn job(
+    plan: &Plan,
+    members: Vec<usize>,
+    cached: &[bool],
+    machine: &Machine,
+    gpu: Option<usize>,
+    now: f64,
+) -> Running {
+    let work = work(plan, &members, cached, machine);
+    Running {
+        members,
+        gpu,
+        started: now,
+        other_s: work.other_s,
+        steps: work.steps,
+        host_step_s: work.host_step_s,
+        demand: work.bandwidth_demand(),
+    }
+}
+
+/// What a job does, as GPU work; a job that does not train on a GPU only has seconds.
+fn work(plan: &Plan, members: &[usize], cached: &[bool], machine: &Machine) -> GpuWork {
     let building: Vec<usize> = members.iter().copied().filter(|&m| !cached[m]).collect();
     let Some(&first) = building.first() else {
-        return 0.0;
+        return GpuWork::seconds(0.0);
     };
     match &plan.stages[first].kind {
-        Kind::Dataset { .. } => DATASET_S,
-        Kind::Select { .. } => SELECT_S,
-        Kind::Render { .. } => RENDER_S,
+        Kind::Dataset { .. } => GpuWork::seconds(DATASET_S),
+        Kind::Select { .. } => GpuWork::seconds(SELECT_S),
+        Kind::Render { .. } => GpuWork::seconds(RENDER_S),
         Kind::Train { .. } => {
             let runs: Vec<&RunParams<Lr>> = building
                 .iter()
@@ -151,7 +277,10 @@ fn job_s(plan: &Plan, members: &[usize], cached: &[bool], machine: &Machine) -> 
                     _ => None,
                 })
                 .collect();
-            train_s(&runs, machine)
+            match machine.on_gpu() {
+                None => GpuWork::seconds(train_s(&runs, machine)),
+                Some(card) => GpuWork::of(&runs, &card.spec, machine.host_share()),
+            }
         }
     }
 }

@@ -98,12 +98,8 @@ pub fn basis(plan: &Plan, machine: &Machine) -> Vec<String> {
         Some(gpu) => gpu_basis(plan, gpu),
         None => cpu_basis(machine),
     };
-    if machine.on_gpu().is_some() && machine.trainers_per_gpu > 1 {
-        lines.push(format!(
-            "MODELLED, NOT MEASURED: {} trainers per GPU, each launching from its own core at \
-             the K=1 rate and all sharing the GPU's bandwidth (bench/gpu_check.sh measures it)",
-            machine.trainers_per_gpu
-        ));
+    if machine.on_gpu().is_some() {
+        lines.push(trainers_line(machine));
     }
     lines.push(format!(
         "per run (CPU, quick profile, bench/results/quick-stages-cpu.json): a probe {PROBE_S} s at \
@@ -115,6 +111,44 @@ pub fn basis(plan: &Plan, machine: &Machine) -> Vec<String> {
          selection {SELECT_S} s, a render {RENDER_S} s"
     ));
     lines
+}
+
+/// How many trainers share each GPU, and on what the count rests.
+fn trainers_line(machine: &Machine) -> String {
+    let trainers = machine.trainers_per_gpu;
+    let host = match machine.cores_assumed {
+        true => format!(
+            "the {} cores assumed of a host that feeds {MAX_TRAINERS_PER_GPU} trainers a GPU \
+             (--cores sets them)",
+            machine.cores
+        ),
+        false => format!("the {} cores", machine.cores),
+    };
+    let why = match machine.trainers_chosen {
+        true => format!(
+            "chosen as the fastest count of 1..{} this model predicts, each trainer with one of \
+             {host}; --trainers-per-gpu sets the count",
+            machine.most_trainers_per_gpu(),
+        ),
+        false => "--trainers-per-gpu".to_string(),
+    };
+    let modelled = match trainers {
+        1 => String::new(),
+        _ => "; MODELLED, NOT MEASURED: each launches from its own core at the K=1 rate, and \
+              packs stepping at once share the GPU's bandwidth, all slowing in proportion when \
+              together they ask for more (bench/gpu_check.sh measures 1, 2 and 4)"
+            .to_string(),
+    };
+    let crowded = match machine.host_share() < 1.0 {
+        true => format!(
+            "; {} trainers on {} cores: each launches at {:.0}% of a core's pace",
+            trainers * machine.gpus,
+            machine.cores,
+            100.0 * machine.host_share()
+        ),
+        false => String::new(),
+    };
+    format!("{trainers} trainer(s) per GPU: {why}{modelled}{crowded}")
 }
 
 fn cpu_basis(machine: &Machine) -> Vec<String> {
@@ -161,7 +195,8 @@ fn gpu_basis(plan: &Plan, gpu: &Gpu) -> Vec<String> {
         format!(
             "MODELLED, NOT MEASURED: a pack of K>1 models steps in max(the K=1 step, K x {:.0} \
              MB of weight traffic at {bandwidth_tb_s} TB/s); probes {:.0}% of a model's K=1 \
-             time; once-a-run costs at the CPU's figures",
+             time, at most their time on the CPU (a trial is probed once); once-a-run costs at \
+             the CPU's figures",
             weight_traffic_bytes(&reference_run()) / 1e6,
             100.0 * GPU_PROBE_SHARE
         ),
