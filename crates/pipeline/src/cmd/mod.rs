@@ -14,13 +14,13 @@ use crate::exec::{Context, Scope};
 use crate::manifest::Manifest;
 use crate::packing::PackSize;
 use crate::plan::{Kind, Lr, Plan, StageResult};
-use crate::profile::{self, Profile};
+use crate::profile::{self, Origin, Profile};
 use crate::status;
 use crate::tool::{find_repo_root, identities, train_versions, Runtime};
 use anyhow::Result;
 use spec::cli::usage;
 use spec::RunParams;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use store::Store;
 
 /// Carries out a parsed command line; `main` is `spec::cli::main("paper", dispatch)`.
@@ -128,11 +128,11 @@ impl Env {
         if label == profile::RESULTS {
             return Ok(repo.join("figures"));
         }
-        let name = match label.strip_prefix("file:") {
-            Some(path) => Path::new(path)
+        let name = match Origin::of(label) {
+            Origin::File(path) => path
                 .file_stem()
                 .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned()),
-            None => label.to_string(),
+            Origin::BuiltIn(name) => name.to_string(),
         };
         Ok(repo.join("results").join(name))
     }
@@ -262,13 +262,10 @@ fn default_profile(manifest: Option<&Manifest>) -> String {
 /// The profile and its label (`quick`, or `file:<path>` for a profile file).
 fn load_profile(args: &ProfileArgs, default: &str) -> Result<(Profile, String)> {
     let label = match (&args.profile_file, args.profile) {
-        (Some(file), _) => format!("file:{}", std::path::absolute(file)?.display()),
+        (Some(file), _) => Origin::file_label(file)?,
         (None, Some(name)) => name.name().to_string(),
         (None, None) => default.to_string(),
     };
-    let profile = match label.strip_prefix("file:") {
-        Some(file) => Profile::from_file(Path::new(file))?,
-        None => Profile::built_in(&label)?,
-    };
+    let profile = Origin::of(&label).load()?;
     Ok((profile, label))
 }

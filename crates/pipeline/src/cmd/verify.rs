@@ -8,6 +8,7 @@ use super::Env;
 use crate::cli::{Placement, ProfileArgs, ProfileName, RunArgs, VerifyArgs};
 use crate::manifest::Manifest;
 use crate::plan::Kind;
+use crate::profile::Origin;
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -117,13 +118,13 @@ fn missing_entries(
 
 /// `paper run` of the profile a MANIFEST records (`ci`, `quick`, `full` or `file:<path>`).
 fn rebuild_args(profile: &str, out: &Path) -> RunArgs {
-    let profile = match profile.strip_prefix("file:") {
-        Some(file) => ProfileArgs {
+    let profile = match Origin::of(profile) {
+        Origin::File(file) => ProfileArgs {
             profile: None,
-            profile_file: Some(PathBuf::from(file)),
+            profile_file: Some(file.to_path_buf()),
         },
-        None => ProfileArgs {
-            profile: ProfileName::ALL.into_iter().find(|p| p.name() == profile),
+        Origin::BuiltIn(name) => ProfileArgs {
+            profile: ProfileName::ALL.into_iter().find(|p| p.name() == name),
             profile_file: None,
         },
     };

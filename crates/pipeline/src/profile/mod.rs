@@ -36,6 +36,37 @@ pub const BUILT_IN: [(&str, &str); 4] = [
 /// profile never overwrites them.
 pub const RESULTS: &str = "long";
 
+/// Where a profile label (`Plan::profile`, a MANIFEST's `profile`) says its profile comes
+/// from: a built-in profile's name, or `file:<absolute path>` for a profile file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin<'a> {
+    BuiltIn(&'a str),
+    File(&'a Path),
+}
+
+impl<'a> Origin<'a> {
+    /// The origin `label` names.
+    pub fn of(label: &'a str) -> Origin<'a> {
+        match label.strip_prefix("file:") {
+            Some(file) => Origin::File(Path::new(file)),
+            None => Origin::BuiltIn(label),
+        }
+    }
+
+    /// The label of the profile file at `path`.
+    pub fn file_label(path: &Path) -> Result<String> {
+        Ok(format!("file:{}", std::path::absolute(path)?.display()))
+    }
+
+    /// The profile it names.
+    pub fn load(self) -> Result<Profile> {
+        match self {
+            Origin::BuiltIn(name) => Profile::built_in(name),
+            Origin::File(path) => Profile::from_file(path),
+        }
+    }
+}
+
 /// `[train]`: the scale every run of the profile shares.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -269,6 +300,25 @@ pub(super) mod tests {
 
     pub(super) fn err(text: &str) -> String {
         format!("{:#}", Profile::parse(text).unwrap_err())
+    }
+
+    #[test]
+    fn a_label_names_a_built_in_profile_or_a_file_and_loads_it() {
+        assert_eq!(Origin::of("long"), Origin::BuiltIn("long"));
+        assert!(Origin::of("long").load().is_ok());
+        assert!(Origin::of("longer").load().is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mine.toml");
+        let (_, ci) = BUILT_IN[0];
+        std::fs::write(&file, ci).unwrap();
+        let label = Origin::file_label(&file).unwrap();
+        assert_eq!(label, format!("file:{}", file.display()));
+        assert_eq!(Origin::of(&label), Origin::File(&file));
+        let loaded = Origin::of(&label).load().unwrap();
+        assert_eq!(
+            loaded.description,
+            Profile::built_in("ci").unwrap().description
+        );
     }
 
     #[test]
