@@ -4,12 +4,14 @@
 //! except seed, init, learning rate and the Jacobian examples); [`Plan::pack`] groups a plan's
 //! runs so, final runs and learning-rate trials apart (a trial's divergence is a result, a
 //! final run's a failure). On a GPU the pack size comes
-//! from free device memory (`train-pack memory`, the pack trainer's own memory model), capped
+//! from free device memory (`train-pack memory`, the pack trainer's own memory model; each
+//! trainer sharing the GPU plans for its share, [`per_trainer`]), capped
 //! where the cost model says a bigger pack adds no throughput (`cost::saturating_pack`); on the
 //! CPU packs do not pay (README "Why packs don't help on CPU"), so runs train alone unless
 //! `--pack-size` asks otherwise. A `--pack-size` that cannot fit is refused before anything
 //! trains.
 
+use crate::cost;
 use crate::plan::{Kind, Lr, Plan};
 use anyhow::{bail, Context as _, Result};
 use serde_json::Value;
@@ -25,6 +27,14 @@ use std::process::{Command, Stdio};
 /// still misses, the pack ends with `spec::cli::EXIT_OUT_OF_MEMORY` and `paper` retries it in
 /// halves (`exec::pack`).
 pub const MEMORY_SHARE: f64 = 0.85;
+
+/// A GPU's `free` memory shared evenly among the trainers that may run on it at once:
+/// `--trainers-per-gpu`, or, left to the cost model, the most it may choose
+/// ([`cost::MAX_TRAINERS_PER_GPU`]), so that packs planned one per trainer fit together.
+pub fn per_trainer(free: u64, trainers: Option<u16>) -> u64 {
+    let trainers = trainers.map_or(cost::MAX_TRAINERS_PER_GPU as u64, u64::from);
+    free / trainers.max(1)
+}
 
 /// `bytes` of free memory, less the margin of [`MEMORY_SHARE`].
 fn plannable(bytes: u64) -> u64 {
@@ -229,6 +239,17 @@ mod tests {
             run(3, Init::Normalized, 0.01, 32).pack_shape()
         );
         assert_ne!(a.pack_shape(), run(0, Init::Standard, 0.1, 64).pack_shape());
+    }
+
+    #[test]
+    fn trainers_sharing_a_gpu_plan_packs_for_their_share_of_its_memory() {
+        assert_eq!(per_trainer(80_000_000_000, Some(1)), 80_000_000_000);
+        assert_eq!(per_trainer(80_000_000_000, Some(2)), 40_000_000_000);
+        // Left to the cost model, for the most trainers it may choose.
+        assert_eq!(
+            per_trainer(80_000_000_000, None),
+            80_000_000_000 / cost::MAX_TRAINERS_PER_GPU as u64
+        );
     }
 
     #[test]

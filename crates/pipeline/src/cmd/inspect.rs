@@ -2,7 +2,7 @@
 //! figures say, without building anything.
 
 use super::{default_profile, Env};
-use crate::cli::{DagFormat, InspectArgs, PlanArgs};
+use crate::cli::{DagFormat, InspectArgs, Placement, PlanArgs};
 use crate::cost::{self, Machine};
 use crate::dag::{self, State};
 use crate::exec::{Context, Scope};
@@ -17,7 +17,12 @@ fn plan_and_manifest(env: &Env, args: InspectArgs) -> Result<(Plan, Option<Manif
     let manifest = Manifest::load(&env.out_dir(args.out)?);
     let default = default_profile(manifest.as_ref());
     let gpus = Gpus::detect(args.gpus);
-    let plan = env.plan(&args.profile, &default, gpus.as_ref(), args.pack_size)?;
+    let placement = Placement {
+        gpus: args.gpus,
+        pack_size: args.pack_size,
+        ..Placement::default()
+    };
+    let plan = env.plan(&args.profile, &default, gpus.as_ref(), &placement)?;
     Ok((plan, manifest))
 }
 
@@ -41,13 +46,7 @@ pub(super) fn plan(env: &Env, args: &PlanArgs) -> Result<()> {
             (gpus, free)
         }
     };
-    let plan = env.plan_in(
-        &args.profile,
-        "quick",
-        gpus.as_ref(),
-        free,
-        args.placement.pack_size,
-    )?;
+    let plan = env.plan_in(&args.profile, "quick", gpus.as_ref(), free, &args.placement)?;
     let held = env.held(&plan)?;
     // For a GPU this machine does not have, this machine's cores say nothing of its host.
     let elsewhere = gpus.as_ref().filter(|_| args.gpu_name.is_some());

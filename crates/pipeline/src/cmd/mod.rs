@@ -12,7 +12,7 @@ use crate::cost::{self, Machine};
 use crate::device::{threads_per_job, Gpus};
 use crate::exec::{Context, Scope};
 use crate::manifest::Manifest;
-use crate::packing::PackSize;
+use crate::packing::{self, PackSize};
 use crate::plan::{Kind, Lr, Plan, StageResult};
 use crate::profile::{self, Origin, Profile};
 use crate::status;
@@ -153,10 +153,10 @@ impl Env {
         args: &ProfileArgs,
         default: &str,
         gpus: Option<&Gpus>,
-        pack_size: Option<usize>,
+        placement: &Placement,
     ) -> Result<Plan> {
         let free = gpus.and_then(Gpus::free_bytes);
-        self.plan_in(args, default, gpus, free, pack_size)
+        self.plan_in(args, default, gpus, free, placement)
     }
 
     /// [`Env::plan`] with the GPU's free memory given (`paper plan` for a GPU this machine
@@ -167,9 +167,11 @@ impl Env {
         default: &str,
         gpus: Option<&Gpus>,
         free: Option<u64>,
-        pack_size: Option<usize>,
+        placement: &Placement,
     ) -> Result<Plan> {
-        let packing = PackSize::choose(pack_size, free).map_err(|e| usage(format!("{e:#}")))?;
+        let free = free.map(|bytes| packing::per_trainer(bytes, placement.trainers_per_gpu));
+        let packing =
+            PackSize::choose(placement.pack_size, free).map_err(|e| usage(format!("{e:#}")))?;
         let plan = self.plan_for(args, default, &Gpus::device_class(gpus))?;
         if packing == PackSize::Alone {
             return Ok(plan);

@@ -22,12 +22,7 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
     }
     let plan = match &args.plan {
         Some(path) => Plan::load(path)?,
-        None => env.plan(
-            &args.profile,
-            "quick",
-            gpus.as_ref(),
-            args.placement.pack_size,
-        )?,
+        None => env.plan(&args.profile, "quick", gpus.as_ref(), &args.placement)?,
     };
     let held = env.held(&plan)?;
     let machine = super::machine(

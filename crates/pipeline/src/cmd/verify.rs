@@ -148,7 +148,12 @@ fn resumable_keys(env: &Env, manifest: &Option<Result<Option<Manifest>>>) -> Opt
     let default = super::default_profile(published);
     let gpus = crate::device::Gpus::detect(None);
     let plan = env
-        .plan(&ProfileArgs::default(), &default, gpus.as_ref(), None)
+        .plan(
+            &ProfileArgs::default(),
+            &default,
+            gpus.as_ref(),
+            &Placement::default(),
+        )
         .ok()?;
     let ctx = env.context(crate::exec::Scope::All, 1).ok()?;
     let resolved = crate::status::resolve(&plan, &ctx);
