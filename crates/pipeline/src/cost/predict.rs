@@ -207,8 +207,8 @@ fn simulate(plan: &Plan, cached: &[bool], machine: &Machine) -> (f64, Vec<f64>) 
         let Some(seconds) = next else { break };
         now += seconds;
         for r in running.iter_mut() {
-            let d = r.gpu.map_or(0.0, |g| demands[g]);
-            r.advance(seconds, d);
+            let demand = demand(r);
+            r.advance(seconds, demand);
         }
         let (finished, still): (Vec<Running>, Vec<Running>) =
             running.into_iter().partition(Running::is_done);
