@@ -3,8 +3,7 @@
 use super::{Env, Held};
 use crate::cli::RunArgs;
 use crate::cost::{self, Machine};
-use crate::device::cores;
-use crate::device::Gpus;
+use crate::device::{cores, Gpus};
 use crate::exec::{interrupt, Context, Outcome, Scope};
 use crate::manifest::publish;
 use crate::plan::Plan;
