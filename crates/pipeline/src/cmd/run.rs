@@ -23,16 +23,18 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
         Some(path) => Plan::load(path)?,
         None => env.plan(&args.profile, "quick", gpus.as_ref(), &args.placement)?,
     };
-    let held = env.held(&plan)?;
-    let machine = super::machine(
-        &plan,
-        &held.cached(),
-        &args.placement,
-        gpus.as_ref(),
-        cores(),
-    );
-    if !args.no_train {
-        confirm(env, &plan, &machine, &held)?;
+    // What the store holds matters only to what will train: the prediction and the trainers
+    // per GPU it chooses.
+    let held = match args.no_train {
+        true => None,
+        false => Some(env.held(&plan)?),
+    };
+    let cached = held
+        .as_ref()
+        .map_or_else(|| vec![true; plan.stages.len()], Held::cached);
+    let machine = super::machine(&plan, &cached, &args.placement, gpus.as_ref(), cores());
+    if let Some(held) = &held {
+        confirm(env, &plan, &machine, held)?;
     }
     let jobs = machine.jobs;
     let out = env.publish_dir(args.out, &plan.profile)?;
