@@ -22,7 +22,8 @@ pub fn run(plan: &Plan, ctx: &Context, jobs: usize, gpus: &[String]) -> Vec<Outc
             // After SIGTERM/SIGINT/SIGHUP no stage starts; the running ones are told to stop.
             while running < jobs.max(1) && interrupt::received().is_none() {
                 let train_allowed = gpus.is_empty() || !free_gpus.is_empty();
-                let Some(i) = next_ready(plan, &started, &outcomes, train_allowed) else {
+                let settled = |i: usize| plan.stages[i].deps.iter().all(|&d| outcomes[d].is_some());
+                let Some(i) = next_ready(plan, &started, settled, train_allowed) else {
                     break;
                 };
                 let gpu = if is_train(plan, i) && !gpus.is_empty() {
@@ -30,11 +31,7 @@ pub fn run(plan: &Plan, ctx: &Context, jobs: usize, gpus: &[String]) -> Vec<Outc
                 } else {
                     None
                 };
-                let members: Vec<usize> = plan
-                    .pack_members(i)
-                    .into_iter()
-                    .filter(|&m| m == i || !started[m] && settled(plan, m, &outcomes))
-                    .collect();
+                let members = ready_members(plan, i, &started, settled);
                 for &m in &members {
                     started[m] = true;
                 }
@@ -77,26 +74,35 @@ pub fn run(plan: &Plan, ctx: &Context, jobs: usize, gpus: &[String]) -> Vec<Outc
         .collect()
 }
 
-fn is_train(plan: &Plan, i: usize) -> bool {
+pub(crate) fn is_train(plan: &Plan, i: usize) -> bool {
     matches!(plan.stages[i].kind, Kind::Train { .. })
 }
 
-/// The first stage, in plan order, not started yet whose inputs have all settled; a training
-/// run only when `train_allowed` (a GPU is free, or training is on the CPU).
-fn next_ready(
+/// The first stage, in plan order, not started yet whose inputs have all `settled`; a
+/// training run only when `train_allowed` (a GPU is free, or training is on the CPU). The cost
+/// model (`cost::predict`) starts stages by the same rule.
+pub(crate) fn next_ready(
     plan: &Plan,
     started: &[bool],
-    outcomes: &[Option<Outcome>],
+    settled: impl Fn(usize) -> bool,
     train_allowed: bool,
 ) -> Option<usize> {
-    (0..plan.stages.len()).find(|&i| {
-        !started[i] && (train_allowed || !is_train(plan, i)) && settled(plan, i, outcomes)
-    })
+    (0..plan.stages.len())
+        .find(|&i| !started[i] && (train_allowed || !is_train(plan, i)) && settled(i))
 }
 
-/// Whether every stage that stage `i` reads has an outcome.
-fn settled(plan: &Plan, i: usize, outcomes: &[Option<Outcome>]) -> bool {
-    plan.stages[i].deps.iter().all(|&d| outcomes[d].is_some())
+/// The members of stage `i`'s pack that start with it, as one job: itself and those not
+/// started yet whose inputs have `settled` too.
+pub(crate) fn ready_members(
+    plan: &Plan,
+    i: usize,
+    started: &[bool],
+    settled: impl Fn(usize) -> bool,
+) -> Vec<usize> {
+    plan.pack_members(i)
+        .into_iter()
+        .filter(|&m| m == i || !started[m] && settled(m))
+        .collect()
 }
 
 fn report(stage: &str, outcome: &Outcome) {

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::plan::{Kind, Lr, Plan};
+use crate::schedule::{is_train, next_ready, ready_members};
 
 /// What a stage is, for the totals `paper plan` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -111,10 +112,6 @@ pub fn fastest_trainers(
     }
 }
 
-fn is_train(plan: &Plan, i: usize) -> bool {
-    matches!(plan.stages[i].kind, Kind::Train { .. })
-}
-
 /// A job laid out in time: seconds that share nothing, then steps that share their GPU's
 /// bandwidth with the other jobs stepping on it.
 struct Running {
@@ -180,14 +177,10 @@ fn simulate(plan: &Plan, cached: &[bool], machine: &Machine) -> (f64, Vec<f64>) 
         while running.len() < machine.jobs.max(1) {
             let settled = |i: usize| plan.stages[i].deps.iter().all(|&d| done[d]);
             let train_allowed = !gpu || !free_slots.is_empty();
-            let next = (0..n)
-                .find(|&i| !started[i] && (train_allowed || !is_train(plan, i)) && settled(i));
-            let Some(i) = next else { break };
-            let members: Vec<usize> = plan
-                .pack_members(i)
-                .into_iter()
-                .filter(|&m| m == i || !started[m] && settled(m))
-                .collect();
+            let Some(i) = next_ready(plan, &started, settled, train_allowed) else {
+                break;
+            };
+            let members = ready_members(plan, i, &started, settled);
             for &m in &members {
                 started[m] = true;
             }
