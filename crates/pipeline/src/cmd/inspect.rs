@@ -55,11 +55,12 @@ pub(super) fn plan(env: &Env, args: &PlanArgs) -> Result<()> {
         (None, Some(gpus)) => gpus.ids.len() * cost::MAX_TRAINERS_PER_GPU,
         (None, None) => crate::device::cores(),
     };
+    let cached = held.cached();
     let machine = Machine {
         cores_assumed: args.cores.is_none() && elsewhere.is_some(),
-        ..super::machine(&plan, &held.cached(), &args.placement, gpus.as_ref(), cores)
+        ..super::machine(&plan, &cached, &args.placement, gpus.as_ref(), cores)
     };
-    let prediction = cost::predict(&plan, &held.cached(), &machine);
+    let prediction = cost::predict(&plan, &cached, &machine);
     let measured = held.store.as_ref().map_or_else(String::new, |store| {
         cost::measured_report(&cost::measured(&plan, &held.results, store))
     });

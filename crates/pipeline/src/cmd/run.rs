@@ -34,7 +34,7 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
         .map_or_else(|| vec![true; plan.stages.len()], Held::cached);
     let machine = super::machine(&plan, &cached, &args.placement, gpus.as_ref(), cores());
     if let Some(held) = &held {
-        confirm(env, &plan, &machine, held)?;
+        confirm(env, &plan, &machine, &cached, &held.words)?;
     }
     let jobs = machine.jobs;
     let out = env.publish_dir(args.out, &plan.profile)?;
@@ -99,15 +99,15 @@ pub(super) fn run(env: &Env, args: RunArgs) -> Result<()> {
 /// Says what the plan is predicted to cost before anything trains, and above a day starts
 /// only with `--yes` or a "y" typed on the terminal: a profile that would train for days
 /// must not start unnoticed. Refused, nothing is written (the store is not even created).
-fn confirm(env: &Env, plan: &Plan, machine: &Machine, held: &Held) -> Result<()> {
-    let prediction = cost::predict(plan, &held.cached(), machine);
+/// Stages `cached` cost nothing; `store` says what was known of the store.
+fn confirm(env: &Env, plan: &Plan, machine: &Machine, cached: &[bool], store: &str) -> Result<()> {
+    let prediction = cost::predict(plan, cached, machine);
     println!(
-        "paper: predicted {} wall for {} of {} stages on {} ({}; `paper plan` shows the basis)",
+        "paper: predicted {} wall for {} of {} stages on {} ({store}; `paper plan` shows the basis)",
         cost::human(prediction.wall_s),
         prediction.to_build(),
         plan.stages.len(),
         machine.words(),
-        held.words
     );
     if prediction.wall_s <= cost::ASK_ABOVE_S || env.yes {
         return Ok(());

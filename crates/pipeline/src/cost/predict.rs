@@ -112,47 +112,49 @@ pub fn fastest_trainers(
     }
 }
 
-/// A job laid out in time: seconds that share nothing, then steps that share their GPU's
-/// bandwidth with the other jobs stepping on it.
+/// A job laid out in time: its work left ([`GpuWork`]: seconds that share nothing, then steps
+/// that share their GPU's bandwidth with the other jobs stepping on it).
 struct Running {
     members: Vec<usize>,
     /// The GPU slot it holds, as the GPU's index.
     gpu: Option<usize>,
     started: f64,
-    other_s: f64,
-    steps: f64,
-    host_step_s: f64,
-    demand: f64,
+    left: GpuWork,
 }
 
 impl Running {
     /// Seconds a step takes while the jobs stepping on its GPU ask for `demand` of its
     /// bandwidth in all: the host's pace, slowed in proportion above the bandwidth.
     fn step_s(&self, demand: f64) -> f64 {
-        self.host_step_s * demand.max(1.0)
+        self.left.host_step_s * demand.max(1.0)
+    }
+
+    /// Whether it is stepping (not in its seconds that share nothing, nor done).
+    fn is_stepping(&self) -> bool {
+        self.left.other_s <= 0.0 && self.left.steps > 0.0
     }
 
     /// Seconds to its next change: the end of its seconds that share nothing, or of its
     /// steps at the pace `demand` sets.
     fn until_next_s(&self, demand: f64) -> f64 {
-        if self.other_s > 0.0 {
-            self.other_s
+        if self.left.other_s > 0.0 {
+            self.left.other_s
         } else {
-            self.steps * self.step_s(demand)
+            self.left.steps * self.step_s(demand)
         }
     }
 
     fn advance(&mut self, seconds: f64, demand: f64) {
-        if self.other_s > 0.0 {
-            self.other_s = (self.other_s - seconds).max(0.0);
+        if self.left.other_s > 0.0 {
+            self.left.other_s = (self.left.other_s - seconds).max(0.0);
         } else {
-            self.steps = (self.steps - seconds / self.step_s(demand)).max(0.0);
+            self.left.steps = (self.left.steps - seconds / self.step_s(demand)).max(0.0);
         }
     }
 
     /// Done, but for a rounding error's share of a step.
     fn is_done(&self) -> bool {
-        self.other_s <= 0.0 && self.steps < 1e-6
+        self.left.other_s <= 0.0 && self.left.steps < 1e-6
     }
 }
 
@@ -189,7 +191,13 @@ fn simulate(plan: &Plan, cached: &[bool], machine: &Machine) -> (f64, Vec<f64>) 
             } else {
                 None
             };
-            running.push(job(plan, members, cached, machine, slot, now));
+            let left = work(plan, &members, cached, machine);
+            running.push(Running {
+                members,
+                gpu: slot,
+                started: now,
+                left,
+            });
         }
         let demands = demands(&running, machine.gpus);
         let demand = |r: &Running| r.gpu.map_or(0.0, |g| demands[g]);
@@ -224,32 +232,11 @@ fn simulate(plan: &Plan, cached: &[bool], machine: &Machine) -> (f64, Vec<f64>) 
 fn demands(running: &[Running], gpus: usize) -> Vec<f64> {
     let mut demands = vec![0.0; gpus];
     for r in running {
-        if let Some(g) = r.gpu.filter(|_| r.other_s <= 0.0 && r.steps > 0.0) {
-            demands[g] += r.demand;
+        if let Some(g) = r.gpu.filter(|_| r.is_stepping()) {
+            demands[g] += r.left.bandwidth_demand();
         }
     }
     demands
-}
-
-/// One job: the members of a pack (or one stage) that are not in the store, started `now`.
-fn job(
-    plan: &Plan,
-    members: Vec<usize>,
-    cached: &[bool],
-    machine: &Machine,
-    gpu: Option<usize>,
-    now: f64,
-) -> Running {
-    let work = work(plan, &members, cached, machine);
-    Running {
-        members,
-        gpu,
-        started: now,
-        other_s: work.other_s,
-        steps: work.steps,
-        host_step_s: work.host_step_s,
-        demand: work.bandwidth_demand(),
-    }
 }
 
 /// What a job does, as GPU work; a job that does not train on a GPU only has seconds.
